@@ -1,0 +1,51 @@
+#!/bin/sh
+# Assembles the initramfs tree in a temporary directory and writes it as a reproducible cpio.gz:
+# sorted entries, owner 0:0, every mtime at SOURCE_DATE_EPOCH, gzip without name or time.
+# Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [EXTRA_DIR]
+set -eu
+output=$1 busybox=$2 binaries=$3 extra=${4:-}
+here=$(cd "$(dirname "$0")" && pwd)
+umask 022
+
+for f in "$busybox" $binaries; do
+	[ -x "$f" ] || { echo "rootfs: $f is missing: install the Debian package that provides it (dpkg -S $f on a machine that has it)" >&2; exit 1; }
+done
+"$busybox" --list-full >/dev/null 2>&1 || { echo "rootfs: $busybox is not a busybox binary with --list-full (install busybox-static)" >&2; exit 1; }
+if file -L "$busybox" 2>/dev/null | grep -q 'dynamically linked'; then
+	echo "rootfs: $busybox is dynamically linked: install busybox-static" >&2; exit 1
+fi
+
+tmp=$(mktemp -d "${output%/*}/.rootfs.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+mkdir -p "$root"
+cd "$root"
+mkdir -p bin sbin usr/bin usr/sbin lib64 lib/x86_64-linux-gnu etc root tmp run proc sys dev \
+	var/log etc/xdp-lab/rc.d
+ln -s ../run var/run
+chmod 1777 tmp
+
+cp "$busybox" bin/busybox
+"$busybox" --list-full | while read -r applet; do
+	[ -e "$applet" ] || [ -L "$applet" ] || ln -s /bin/busybox "$applet"
+done
+
+# Each binary and every library ldd resolves for it, at the path the loader will look for it.
+copy() { mkdir -p "$root$(dirname "$2")" && cp -L "$1" "$root$2"; }
+for bin in $binaries; do
+	copy "$bin" "$bin"
+	ldd "$bin" | awk '/=> \// { print $3 } /^[[:space:]]*\/[^ ]*ld-linux/ { print $1 }' | while read -r lib; do
+		[ -e "$root$lib" ] || copy "$lib" "$lib"
+	done
+done
+
+cp "$here/init" init
+cp "$here"/etc/* etc/
+chmod 0755 init
+[ -z "$extra" ] || cp -a "$extra"/. .
+
+find . -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+find . -print0 | LC_ALL=C sort -z \
+	| cpio --null --create --format=newc --reproducible --owner=0:0 --quiet \
+	| gzip -9 -n >"$tmp/rootfs.cpio.gz"
+mv "$tmp/rootfs.cpio.gz" "$output"

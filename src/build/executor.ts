@@ -1,0 +1,250 @@
+// The host executor: runs the stage table with plain processes, caches each stage by content key,
+// and publishes the artifacts to out/ only when every stage succeeded.
+import { createWriteStream, existsSync } from "node:fs";
+import { copyFile, mkdir, readFile, rename, rm, writeFile, unlink } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { execa } from "execa";
+import { Cache, lockDir } from "./cache.ts";
+import { HashMemo, hashInputs, sha256 } from "./hash.ts";
+import { makeManifest, type Manifest, type StageRecord } from "./manifest.ts";
+import { ensure } from "./requirements.ts";
+import type { Reporter } from "./progress.ts";
+import { isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
+import { lastCommitTime } from "../tools/git.ts";
+import { packageVersions } from "../tools/dpkg.ts";
+
+export interface BuildOptions {
+  /** Checkout root. */
+  repo: string;
+  /** Where artifacts and manifest.json are published. */
+  out: string;
+  cacheDir: string;
+  stages?: StageName[];
+  params: StageParams;
+  /** Rebuild every stage even when its key is cached (the result is still stored). */
+  noCache?: boolean;
+  /** Install missing Debian packages (as root). */
+  install?: boolean;
+  report?: Reporter;
+  /** The stage table; tests pass their own. */
+  table?: readonly Stage[];
+}
+
+export interface StageResult {
+  stage: StageName;
+  key: string;
+  cached: boolean;
+  seconds: number;
+  dir: string;
+}
+
+export interface BuildResult {
+  stages: StageResult[];
+  manifest: Manifest;
+  manifestPath: string;
+}
+
+/** Makes sure out/ exists and a file can be created in it, before anything is built. */
+export async function checkWritable(out: string): Promise<void> {
+  const probe = join(out, `.xdp-lab-probe-${process.pid}`);
+  try {
+    await mkdir(out, { recursive: true });
+    await writeFile(probe, "");
+    await unlink(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new Error(`Output directory ${out} is not writable (${code}). Fix: pass --out DIR with a writable directory, or fix its permissions`, {
+      cause: error,
+    });
+  }
+}
+
+/** The cache key of a stage and the record of what went into it. */
+export async function stageKey(
+  s: Stage,
+  opts: { repo: string; params: StageParams; upstreamKeys: Partial<Record<StageName, string>>; memo: HashMemo },
+): Promise<StageRecord> {
+  const sde = await lastCommitTime(opts.repo, s.inputs);
+  const inputs = await hashInputs(opts.repo, s.inputs, isBuildProduct);
+  const identity: Record<string, string> = {};
+  for (const argv of s.toolchain) {
+    const [file, ...args] = argv as [string, ...string[]];
+    const r = await execa(file, args, { reject: false });
+    identity[`tool:${file}`] = (r.stdout.split("\n")[0] ?? "").trim();
+  }
+  identity.packages = (await packageVersions([...new Set(s.requires.map((r) => r.package))])).join(" ");
+  if (s.identity) Object.assign(identity, await s.identity(opts.params, opts.memo));
+  for (const dep of s.needs) identity[`upstream:${dep}`] = opts.upstreamKeys[dep] ?? "";
+  // Paths differ between machines and checkouts; the command's shape, with placeholders, is what counts.
+  const placeholders: StagePaths = {
+    repo: "$REPO",
+    out: "$OUT",
+    work: "$WORK",
+    ccache: "$CCACHE",
+    upstream: Object.fromEntries(s.needs.map((d) => [d, `$UPSTREAM_${d}`])),
+  };
+  const params: StageParams = { kernelSrc: "$KSRC", kconfig: opts.params.kconfig.map((_, i) => `$KCONFIG_${i}`) };
+  identity.command = JSON.stringify(s.command(placeholders, params, sde));
+  const key = sha256(JSON.stringify({ stage: s.name, inputs: inputs.digest, identity, sde }));
+  return { key, sourceDateEpoch: sde, inputs: inputs.files, identity };
+}
+
+/** Runs a stage's command into a scratch directory; returns the stored cache entry. */
+async function runStage(
+  s: Stage,
+  rec: StageRecord,
+  o: BuildOptions,
+  cache: Cache,
+  upstream: Partial<Record<StageName, string>>,
+  memo: HashMemo,
+): Promise<{ dir: string; seconds: number }> {
+  const report = o.report ?? (() => undefined);
+  const scratch = await cache.scratch(s.name);
+  const out = join(scratch, "out");
+  await mkdir(out);
+  let work = join(scratch, "work");
+  let unlock = async (): Promise<void> => undefined;
+  if (s.incremental) {
+    const id = s.identity ? sha256(JSON.stringify(await s.identity({ ...o.params, kconfig: [] }, memo))) : s.name;
+    work = cache.workDir(s.name, id);
+    await mkdir(work, { recursive: true });
+    unlock = await lockDir(work);
+  }
+  const logPath = join(o.out, "logs", `${s.name}.log`);
+  await mkdir(join(o.out, "logs"), { recursive: true });
+  const log = createWriteStream(logPath);
+  const cmd = s.command({ repo: o.repo, out, work, ccache: cache.ccache, upstream }, o.params, rec.sourceDateEpoch);
+  const total = s.progress ? await cache.lastProgressUnits(s.name) : undefined;
+  const started = Date.now();
+  report({ event: "stage", stage: s.name, status: "running", key: rec.key });
+  log.write(`$ ${Object.entries(cmd.env).map(([k, v]) => `${k}=${v} `).join("")}${cmd.file} ${cmd.args.join(" ")}\n`);
+  let units = 0;
+  try {
+    const child = execa(cmd.file, cmd.args, {
+      cwd: o.repo,
+      env: cmd.env,
+      all: true,
+      buffer: false,
+      stdin: "ignore",
+      reject: false,
+    });
+    let lastShown = 0;
+    for await (const line of createInterface({ input: child.all! })) {
+      log.write(line + "\n");
+      if (s.progress?.test(line)) {
+        units++;
+        if (Date.now() - lastShown > 500) {
+          lastShown = Date.now();
+          report({ event: "progress", stage: s.name, units, total });
+        }
+      }
+    }
+    if (units > 0) report({ event: "progress", stage: s.name, units, total });
+    const r = await child;
+    await new Promise((res) => log.end(res));
+    const seconds = (Date.now() - started) / 1000;
+    if (r.exitCode !== 0 || r.signal) {
+      report({ event: "stage", stage: s.name, status: "failed", seconds, log: logPath });
+      const tail = (await readFile(logPath, "utf8")).trimEnd().split("\n").slice(-25).join("\n");
+      throw new Error(
+        `Stage ${s.name} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}). Last lines of its log:\n${tail}\n` +
+          `Full log: ${logPath}`,
+      );
+    }
+    for (const a of s.artifacts) {
+      if (!existsSync(join(out, a))) throw new Error(`Stage ${s.name} finished but did not produce ${a}; see ${logPath}`);
+    }
+    const dir = await cache.store(out, {
+      stage: s.name,
+      key: rec.key,
+      created: new Date().toISOString(),
+      seconds,
+      ...(s.progress ? { progressUnits: units } : {}),
+    });
+    report({ event: "stage", stage: s.name, status: "done", key: rec.key, seconds });
+    return { dir, seconds };
+  } finally {
+    log.end();
+    await unlock();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Builds the requested stages (and what they need), then publishes artifacts and manifest.json to out/. */
+export async function build(o: BuildOptions): Promise<BuildResult> {
+  const report = o.report ?? (() => undefined);
+  const started = Date.now();
+  const table = o.table ?? STAGES;
+  const stages = plan(o.stages ?? table.map((s) => s.name), table);
+  report({ event: "plan", stages: stages.map((s) => s.name) });
+  await checkWritable(o.out);
+  await ensure(
+    stages.flatMap((s) => s.requires),
+    { install: o.install ?? true, purpose: `building ${stages.map((s) => s.name).join(", ")}`, log: (m) => report({ event: "info", message: m }) },
+  );
+  for (const s of stages) await s.validate?.(o.params);
+  const cache = new Cache(o.cacheDir);
+  const memo = new HashMemo(join(o.cacheDir, "hashes.json"));
+  await memo.load();
+  const results: StageResult[] = [];
+  const records: Record<string, StageRecord> = {};
+  const dirs: Partial<Record<StageName, string>> = {};
+  const keys: Partial<Record<StageName, string>> = {};
+  for (const s of stages) {
+    const rec = await stageKey(s, { repo: o.repo, params: o.params, upstreamKeys: keys, memo });
+    records[s.name] = rec;
+    keys[s.name] = rec.key;
+    const hit = o.noCache ? undefined : await cache.lookup(s.name, rec.key);
+    if (hit) {
+      report({ event: "stage", stage: s.name, status: "cached", key: rec.key });
+      results.push({ stage: s.name, key: rec.key, cached: true, seconds: 0, dir: hit });
+      dirs[s.name] = hit;
+      continue;
+    }
+    const { dir, seconds } = await runStage(s, rec, o, cache, dirs, memo);
+    results.push({ stage: s.name, key: rec.key, cached: false, seconds, dir });
+    dirs[s.name] = dir;
+  }
+  await memo.save();
+  const manifest = await publish(o.out, stages, dirs, records);
+  const manifestPath = join(o.out, "manifest.json");
+  report({ event: "published", out: o.out, manifest: manifestPath, seconds: (Date.now() - started) / 1000 });
+  return { stages: results, manifest, manifestPath };
+}
+
+/** Copies artifacts next to out/, then renames them in, then writes the manifest: out/ never holds a half-written file. */
+async function publish(
+  out: string,
+  stages: Stage[],
+  dirs: Partial<Record<StageName, string>>,
+  records: Record<string, StageRecord>,
+): Promise<Manifest> {
+  const staging = join(out, `.publish-${process.pid}`);
+  await mkdir(staging, { recursive: true });
+  try {
+    const artifacts = stages.flatMap((s) => s.artifacts.map((name) => ({ name, stage: s.name })));
+    for (const a of artifacts) await copyFile(join(dirs[a.stage as StageName]!, a.name), join(staging, a.name));
+    for (const a of artifacts) await rename(join(staging, a.name), join(out, a.name));
+    const manifest = await makeManifest(out, artifacts, records);
+    // Merge with stages built earlier into the same out/ (a partial `build rootfs` keeps the kernel's entry).
+    const previous = await readFile(join(out, "manifest.json"), "utf8").then((t) => JSON.parse(t) as Manifest).catch(() => undefined);
+    if (previous?.schema === 1) {
+      for (const [name, a] of Object.entries(previous.artifacts)) {
+        if (!manifest.artifacts[name] && existsSync(join(out, name))) manifest.artifacts[name] = a;
+      }
+      for (const [name, r] of Object.entries(previous.stages)) if (!manifest.stages[name]) manifest.stages[name] = r;
+      manifest.artifacts = Object.fromEntries(Object.entries(manifest.artifacts).sort(([a], [b]) => a.localeCompare(b)));
+      manifest.stages = Object.fromEntries(Object.entries(manifest.stages).sort(([a], [b]) => a.localeCompare(b)));
+    }
+    await writeFile(join(staging, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+    await rename(join(staging, "manifest.json"), join(out, "manifest.json"));
+    return manifest;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+export function resolveOut(out: string, cwd = process.cwd()): string {
+  return resolve(cwd, out);
+}

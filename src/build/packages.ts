@@ -1,0 +1,49 @@
+// The one list of Debian packages the lab needs, and what each provides; the Dagger base image reuses it.
+
+/** Something a stage needs on the machine: a program on PATH or a file, and the package that has it. */
+export interface Requirement {
+  /** Debian package that provides it. */
+  package: string;
+  /** Program looked up on PATH. */
+  bin?: string;
+  /** Absolute path of a file the package installs. */
+  file?: string;
+}
+
+/** Build toolchain for the kernel (kbuild's documented minimal requirements). */
+export const KERNEL_TOOLCHAIN: Requirement[] = [
+  { package: "make", bin: "make" },
+  { package: "gcc", bin: "gcc" },
+  { package: "libc6-dev", file: "/usr/include/stdio.h" },
+  { package: "binutils", bin: "ld" },
+  { package: "bc", bin: "bc" },
+  { package: "flex", bin: "flex" },
+  { package: "bison", bin: "bison" },
+  { package: "libelf-dev", file: "/usr/include/libelf.h" },
+  { package: "libssl-dev", file: "/usr/include/openssl/ssl.h" },
+  { package: "xz-utils", bin: "xz" },
+  { package: "ccache", bin: "ccache" },
+  { package: "kmod", bin: "depmod" },
+  { package: "linux-source-6.1", file: "/usr/src/linux-source-6.1.tar.xz" },
+];
+
+/** What the initramfs is assembled from and with. */
+export const ROOTFS_CONTENT: Requirement[] = [
+  { package: "busybox-static", file: "/bin/busybox" },
+  { package: "iproute2", bin: "ip" },
+  { package: "bpftool", bin: "bpftool" },
+  { package: "nftables", bin: "nft" },
+  { package: "dropbear-bin", bin: "dropbear" },
+  { package: "cpio", bin: "cpio" },
+  { package: "gzip", bin: "gzip" },
+  { package: "file", bin: "file" },
+];
+
+/** Running the guest. */
+export const VM_RUNTIME: Requirement[] = [{ package: "qemu-system-x86", bin: "qemu-system-x86_64" }];
+
+/** Every package, sorted and unique: what a fresh machine or the Dagger base image installs. */
+export function allPackages(): string[] {
+  const all = [...KERNEL_TOOLCHAIN, ...ROOTFS_CONTENT, ...VM_RUNTIME].map((r) => r.package);
+  return [...new Set(all)].sort();
+}

@@ -1,0 +1,62 @@
+// Finds which required programs and files are missing, and installs their Debian packages when allowed.
+import { accessSync, constants, existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import type { Requirement } from "./packages.ts";
+import { aptInstall } from "../tools/apt.ts";
+
+/** Looks a program up on PATH the way a shell would; returns its path or undefined. */
+export function which(bin: string, path = process.env.PATH ?? ""): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, bin);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** The requirements that are not satisfied on this machine. */
+export function missing(reqs: Requirement[], path = process.env.PATH ?? ""): Requirement[] {
+  return reqs.filter((r) => (r.bin ? !which(r.bin, path) : false) || (r.file ? !existsSync(r.file) : false));
+}
+
+function describe(r: Requirement): string {
+  return `${r.bin ?? r.file} (Debian package ${r.package})`;
+}
+
+export interface EnsureOptions {
+  /** Install missing packages with apt-get; only possible as root. */
+  install: boolean;
+  /** What needs them, for the error message. */
+  purpose: string;
+  path?: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * Makes sure every requirement is met: installs the missing packages when allowed and possible,
+ * otherwise throws an error that names each missing program and its package.
+ */
+export async function ensure(reqs: Requirement[], opts: EnsureOptions): Promise<void> {
+  let absent = missing(reqs, opts.path);
+  if (absent.length === 0) return;
+  const packages = [...new Set(absent.map((r) => r.package))].sort();
+  const canInstall = opts.install && process.getuid?.() === 0 && which("apt-get", opts.path) !== undefined;
+  if (canInstall) {
+    opts.log?.(`installing ${packages.join(" ")} for ${opts.purpose}`);
+    await aptInstall(packages);
+    absent = missing(reqs, opts.path);
+    if (absent.length === 0) return;
+  }
+  const hint = opts.install
+    ? "run as root so they can be installed, or install them"
+    : "install them (or drop --no-install)";
+  throw new Error(
+    `Missing for ${opts.purpose}: ${absent.map(describe).join(", ")}.\n` +
+      `Fix: ${hint}: apt-get install ${[...new Set(absent.map((r) => r.package))].sort().join(" ")}`,
+  );
+}

@@ -1,0 +1,82 @@
+// `xdp-lab boot [-- CMD...]`: boots out/ in qemu, runs CMD in the guest (or a shell) and powers off.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { ArgumentsCamelCase, Argv } from "yargs";
+import { ensure } from "../build/requirements.ts";
+import { VM_RUNTIME } from "../build/packages.ts";
+import { boot } from "../vm/boot.ts";
+import { DEFAULT_VM, detectAccel, type Accel } from "../vm/qemu.ts";
+import { DEFAULT_OUT } from "../paths.ts";
+
+export const command = "boot [cmd..]";
+export const describe = "Boot out/bzImage + out/rootfs.cpio.gz in qemu; run CMD in the guest (after --) or open its shell";
+
+export function builder(y: Argv) {
+  return y
+    .positional("cmd", { type: "string", array: true, describe: "command to run in the guest, after --" })
+    .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
+    .option("accel", { choices: ["auto", "kvm", "tcg"] as const, default: "auto" as const, describe: "kvm, tcg, or kvm when /dev/kvm is usable" })
+    .option("memory", { type: "number", default: DEFAULT_VM.memoryMiB, describe: "guest memory in MiB" })
+    .option("cpus", { type: "number", default: DEFAULT_VM.cpus, describe: "virtual CPUs" })
+    .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
+    .option("timeout", { type: "number", default: 60, describe: "seconds to wait for the guest to be ready" })
+    .option("log", { type: "string", describe: "console log file", defaultDescription: "OUT/logs/console.log" })
+    .option("install", { type: "boolean", default: true, describe: "install qemu if missing (root); --no-install only reports it" })
+    .option("quiet", { alias: "q", type: "boolean", default: false, describe: "print only the guest command's output" });
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+/** Checks that a build left a kernel and an initramfs in out/. */
+export function artifacts(out: string): { kernel: string; initrd: string } {
+  const kernel = join(out, "bzImage");
+  const initrd = join(out, "rootfs.cpio.gz");
+  const absent = [kernel, initrd].filter((f) => !existsSync(f));
+  if (absent.length > 0) {
+    throw new Error(`No build to boot: ${absent.join(" and ")} missing. Fix: run ./xdp-lab build${out === DEFAULT_OUT ? "" : ` --out ${out}`} first`);
+  }
+  return { kernel, initrd };
+}
+
+export async function handler(argv: Args): Promise<void> {
+  const out = resolve(argv.out);
+  const { kernel, initrd } = artifacts(out);
+  await ensure(VM_RUNTIME, { install: argv.install, purpose: "booting the guest" });
+  const accel: Accel = argv.accel === "auto" ? detectAccel() : argv.accel;
+  const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
+  const say = (m: string): void => void (argv.quiet ? undefined : process.stderr.write(m + "\n"));
+  say(`booting ${kernel} under ${accel.toUpperCase()}${accel === "tcg" ? " (no usable /dev/kvm: software emulation)" : ""}`);
+  const result = await boot({
+    vm: {
+      ...DEFAULT_VM,
+      kernel,
+      initrd,
+      accel,
+      memoryMiB: argv.memory,
+      cpus: argv.cpus,
+      append: argv.append,
+      command: guestCommand(cmd),
+    },
+    log: resolve(argv.log ?? join(out, "logs", "console.log")),
+    readyTimeout: argv.timeout,
+    interactive: cmd.length === 0,
+    onOutput: (line) => process.stdout.write(line + "\n"),
+    onReady: (r) => say(`guest ready ${r.seconds.toFixed(2)} s after qemu start (guest uptime ${r.uptime.toFixed(2)} s)`),
+  });
+  say(`guest command exited with status ${result.exitCode}; console log: ${result.log}`);
+  process.exitCode = result.exitCode;
+}
+
+/**
+ * The shell command for the guest: one argument is taken as a shell command line (`-- 'ip l; uname'`),
+ * several as an argv whose words are quoted (`-- echo "a b"`).
+ */
+export function guestCommand(cmd: string[]): string | undefined {
+  if (cmd.length === 0) return undefined;
+  return cmd.length === 1 ? cmd[0] : cmd.map(shellQuote).join(" ");
+}
+
+/** Quotes one argument for the guest's sh -c, so `boot -- echo "a b"` keeps "a b" one word. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

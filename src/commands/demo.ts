@@ -1,0 +1,48 @@
+// `xdp-lab demo`: the quick start's main job: build what is stale, boot it, and show the guest working.
+import type { ArgumentsCamelCase, Argv } from "yargs";
+import { build } from "../build/executor.ts";
+import { defaultCacheDir } from "../build/cache.ts";
+import { DEFAULT_PARAMS } from "../build/stages.ts";
+import { ensure } from "../build/requirements.ts";
+import { VM_RUNTIME } from "../build/packages.ts";
+import { boot } from "../vm/boot.ts";
+import { DEFAULT_VM, detectAccel } from "../vm/qemu.ts";
+import { DEFAULT_OUT, REPO } from "../paths.ts";
+import { reporter } from "../ui/report.ts";
+import { join } from "node:path";
+import { artifacts } from "./boot.ts";
+
+export const command = "demo";
+export const describe = "Build (installing what is missing), boot the guest and show it working";
+
+export function builder(y: Argv) {
+  return y;
+}
+
+export async function handler(_argv: ArgumentsCamelCase): Promise<void> {
+  await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });
+  await ensure(VM_RUNTIME, { install: true, purpose: "booting the guest" });
+  const accel = detectAccel();
+  const { kernel, initrd } = artifacts(DEFAULT_OUT);
+  process.stderr.write(`\nbooting the guest under ${accel.toUpperCase()}\n`);
+  const r = await boot({
+    vm: {
+      ...DEFAULT_VM,
+      kernel,
+      initrd,
+      accel,
+      command: "uname -sr; ip -brief link; bpftool version | head -1; nft --version",
+    },
+    log: join(DEFAULT_OUT, "logs", "console.log"),
+    readyTimeout: 60,
+    onOutput: (l) => process.stdout.write(`  guest| ${l}\n`),
+    onReady: (x) => process.stderr.write(`guest ready ${x.seconds.toFixed(2)} s after qemu start\n`),
+  });
+  process.stderr.write(
+    `\nThe guest ran and powered off (status ${r.exitCode}). Next:\n` +
+      `  ./xdp-lab boot            a shell in the guest (poweroff -f to leave)\n` +
+      `  ./xdp-lab boot -- CMD     run CMD in the guest\n` +
+      `  npm test                  the test suite\n`,
+  );
+  process.exitCode = r.exitCode;
+}

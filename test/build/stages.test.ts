@@ -1,0 +1,66 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_PARAMS, isBuildProduct, plan, STAGES, STAGE_NAMES, type Stage } from "../../src/build/stages.ts";
+import { REPO } from "../../src/paths.ts";
+import { failure } from "../helpers.ts";
+
+const t = suite("stage table");
+const paths = { repo: "/r", out: "/o", work: "/w", ccache: "/c", upstream: {} };
+
+t("every stage name has exactly one stage", () => {
+  assert.equal(STAGES.map((s) => s.name).sort(), [...STAGE_NAMES].sort());
+});
+
+t("each stage runs make in its own folder, which exists with a Makefile: buildable by hand", () => {
+  for (const s of STAGES) {
+    const cmd = s.command(paths, DEFAULT_PARAMS, 0);
+    assert.is(cmd.file, "make", s.name);
+    assert.equal(cmd.args.slice(0, 2), ["-C", s.name], s.name);
+    assert.ok(existsSync(join(REPO, s.name, "Makefile")), `${s.name}/Makefile`);
+    assert.ok(cmd.args.includes("OUT=/o"), `${s.name} writes to the directory it is given`);
+    assert.is(cmd.env.SOURCE_DATE_EPOCH, "0");
+  }
+});
+
+t("inputs exist and artifacts are named", () => {
+  for (const s of STAGES) {
+    for (const i of s.inputs) assert.ok(existsSync(join(REPO, i)), `${s.name} input ${i}`);
+    assert.ok(s.artifacts.length > 0, s.name);
+  }
+});
+
+t("kernel command carries source, work tree and extra fragments", () => {
+  const kernel = STAGES.find((s) => s.name === "kernel")!;
+  const cmd = kernel.command(paths, { kernelSrc: "/src/linux", kconfig: ["/a.config", "/b.config"] }, 1700000000);
+  assert.ok(cmd.args.includes("KSRC=/src/linux"));
+  assert.ok(cmd.args.includes("WORK=/w"));
+  assert.ok(cmd.args.includes("EXTRA_CONFIG=/a.config /b.config"));
+  assert.is(cmd.env.SOURCE_DATE_EPOCH, "1700000000");
+  assert.is(cmd.env.CCACHE_DIR, "/c");
+});
+
+t("plan puts upstream stages first and rejects unknown names and cycles", () => {
+  const fake = (name: "kernel" | "rootfs", needs: ("kernel" | "rootfs")[]): Stage => ({ ...STAGES[0]!, name, needs });
+  assert.equal(plan(["rootfs"], [fake("kernel", []), fake("rootfs", ["kernel"])]).map((s) => s.name), ["kernel", "rootfs"]);
+  assert.throws(() => plan(["kernel"], [fake("kernel", ["rootfs"]), fake("rootfs", ["kernel"])]), /cycle: kernel -> rootfs -> kernel/);
+  assert.throws(() => plan(["nope" as "kernel"]), /Unknown stage nope: choose one of kernel, rootfs/);
+});
+
+t("build products in stage folders are not inputs", () => {
+  assert.ok(isBuildProduct("kernel/out/bzImage"));
+  assert.ok(isBuildProduct("kernel/.work/obj/x.o"));
+  assert.not.ok(isBuildProduct("kernel/lab.config"));
+  assert.not.ok(isBuildProduct("rootfs/outline.txt"));
+});
+
+t("the kernel stage validates its source and fragments with a fix in the message", async () => {
+  const kernel = STAGES.find((s) => s.name === "kernel")!;
+  const err = async (p: typeof DEFAULT_PARAMS) => (await failure(kernel.validate!(p))).message;
+  assert.match((await err({ kernelSrc: "/nonexistent/linux", kconfig: [] })), /Kernel source \/nonexistent\/linux does not exist. Fix: pass --kernel-src/);
+  assert.match((await err({ kernelSrc: REPO, kconfig: [] })), new RegExp(`Kernel source ${REPO} is not a kernel tree`));
+  assert.match((await err({ kernelSrc: "/", kconfig: ["/nonexistent.config"] })), /does not exist|not a kernel tree/);
+});
+
+t.run();

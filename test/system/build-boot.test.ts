@@ -1,0 +1,165 @@
+// Builds the real kernel and initramfs with the CLI, then boots them in qemu. Needs root (apt, qemu).
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { sha256File } from "../../src/build/hash.ts";
+import type { Manifest } from "../../src/build/manifest.ts";
+import { REPO } from "../../src/paths.ts";
+import { cleanup, tempDir } from "../helpers.ts";
+import { xdpLab } from "./cli.ts";
+
+const t = suite("build and boot (system)");
+t.after(cleanup);
+
+const OUT = join(REPO, "out");
+const events = (stdout: string) => stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+t("build: kernel and initramfs into out/ with a manifest of their hashes", async () => {
+  const r = await xdpLab(["build", "--json"]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout.slice(-3000));
+  const manifest = JSON.parse(await readFile(join(OUT, "manifest.json"), "utf8")) as Manifest;
+  for (const name of ["bzImage", "rootfs.cpio.gz", "kernel.config", "kernel-config.report"]) {
+    assert.ok(existsSync(join(OUT, name)), name);
+    assert.is(manifest.artifacts[name]?.sha256, await sha256File(join(OUT, name)), `${name} hash in manifest`);
+  }
+  assert.match(await readFile(join(OUT, "kernel.config"), "utf8"), /CONFIG_XDP_SOCKETS=y/);
+  assert.not.match(await readFile(join(OUT, "kernel-config.report"), "utf8"), /DROPPED|UNKNOWN/);
+});
+
+t("build again: every stage is a cache hit, no compiler runs, and --verify finds the same artifacts", async () => {
+  const before = await readFile(join(OUT, "manifest.json"), "utf8");
+  const copy = join(await tempDir(), "manifest.json");
+  await writeFile(copy, before);
+  const r = await xdpLab(["build", "--json", "--verify", copy]);
+  assert.is(r.exitCode, 0, r.stderr);
+  const ev = events(r.stdout);
+  const stages = ev.filter((e) => e.event === "stage");
+  assert.equal(stages.map((e) => `${e.stage}:${e.status}`), ["kernel:cached", "rootfs:cached"]);
+  assert.not.ok(ev.some((e) => e.event === "progress"), "no compile output");
+  const verify = ev.find((e) => e.event === "verify") as { differences: { status: string }[] };
+  assert.ok(verify.differences.length >= 4 && verify.differences.every((d) => d.status === "same"));
+  assert.is(await readFile(join(OUT, "manifest.json"), "utf8"), before);
+});
+
+t("--verify against a manifest with another hash names the artifact and fails", async () => {
+  const m = JSON.parse(await readFile(join(OUT, "manifest.json"), "utf8")) as Manifest;
+  m.artifacts["bzImage"]!.sha256 = "0".repeat(64);
+  const other = join(await tempDir(), "other.json");
+  await writeFile(other, JSON.stringify(m));
+  const r = await xdpLab(["build", "--quiet", "--verify", other]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stdout, /differs\s+bzImage/);
+  assert.match(r.stderr, /1 artifact\(s\) differ .*bzImage \(differs\)/);
+});
+
+t("the kernel build exports what an out-of-tree module build needs", async () => {
+  const ls = JSON.parse((await xdpLab(["cache", "ls", "--json"])).stdout) as { stage: string; dir: string; lastUsed: string }[];
+  const kernel = ls.filter((e) => e.stage === "kernel").sort((a, b) => b.lastUsed.localeCompare(a.lastUsed))[0]!;
+  const mod = await tempDir();
+  await writeFile(join(mod, "hello.c"), '#include <linux/module.h>\nstatic int __init hello_init(void) { return 0; }\nmodule_init(hello_init);\nMODULE_LICENSE("GPL");\n');
+  await writeFile(join(mod, "Kbuild"), "obj-m := hello.o\n");
+  const r = await execa("make", ["-C", join(kernel.dir, "kbuild"), `M=${mod}`, "modules"], { reject: false, all: true });
+  assert.is(r.exitCode, 0, r.all);
+  const info = await execa("modinfo", ["-F", "vermagic", join(mod, "hello.ko")]);
+  assert.match(info.stdout, /^6\.1\.\d+ SMP mod_unload/);
+});
+
+t("boot: runs the command in the guest and prints its output", async () => {
+  const r = await xdpLab(["boot", "--", "uname -r; echo guest-ok"]);
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /^6\.1\.\d+[^\n]*\nguest-ok\n$/);
+  assert.match(r.stderr, /under (TCG|KVM)/);
+  assert.match(r.stderr, /guest ready \d+\.\d+ s after qemu start/);
+});
+
+t("boot: the guest command's exit status is the CLI's", async () => {
+  const r = await xdpLab(["boot", "--quiet", "--", "exit 3"]);
+  assert.is(r.exitCode, 3, r.stderr);
+});
+
+t("the guest has what the lab needs: tools, BPF fs, netfilter, repeated ping", async () => {
+  const script = [
+    "ip -V",
+    "bpftool version | head -1",
+    "nft --version",
+    "mount | grep -c ' /sys/fs/bpf type bpf'",
+    "nft add table ip nat && nft add chain ip nat post '{ type nat hook postrouting priority 100; }' && nft add rule ip nat post masquerade && echo nat-ok",
+    "echo 1 > /proc/sys/net/ipv4/ip_forward && cat /proc/sys/net/ipv4/ip_forward",
+    "ping -c 3 -i 0.2 127.0.0.1 | grep 'packets transmitted'",
+    "cat /proc/sys/kernel/random/entropy_avail >/dev/null && echo rng-ok",
+  ].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /ip utility, iproute2/);
+  assert.match(r.stdout, /bpftool v/);
+  assert.match(r.stdout, /nftables v/);
+  assert.match(r.stdout, /\n1\n/);
+  assert.match(r.stdout, /nat-ok/);
+  assert.match(r.stdout, /3 packets transmitted, 3 packets received/);
+});
+
+t("boot: a guest that panics ends with an error quoting the console and keeps the log", async () => {
+  const log = join(await tempDir(), "console.log");
+  const r = await xdpLab(["boot", "--append", "rdinit=/bin/false", "--log", log, "--", "true"]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /Guest kernel panicked/);
+  assert.match(r.stderr, /Kernel panic - not syncing/);
+  assert.ok(r.stderr.includes(`Full console log: ${log}`));
+  assert.match(await readFile(log, "utf8"), /Kernel panic/);
+});
+
+t("boot without a build says to run build", async () => {
+  const r = await xdpLab(["boot", "--out", await tempDir(), "--", "true"]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /No build to boot: .*bzImage.*Fix: run \.\/xdp-lab build/);
+});
+
+t("boot without qemu names the package", async () => {
+  const bin = await tempDir();
+  for (const tool of ["node", "sh", "dirname"]) await symlink((await execa("sh", ["-c", `command -v ${tool}`])).stdout, join(bin, tool));
+  const r = await xdpLab(["boot", "--no-install", "--", "true"], { env: { PATH: bin }, extendEnv: false });
+  assert.is(r.exitCode, 1, r.stderr);
+  assert.match(r.stderr, /Missing for booting the guest: qemu-system-x86_64 \(Debian package qemu-system-x86\)/);
+});
+
+t("a Kconfig fragment with an unknown or unsatisfiable option fails naming each, and out/ is untouched", async () => {
+  const before = await readFile(join(OUT, "manifest.json"), "utf8");
+  const frag = join(await tempDir(), "bad.config");
+  await writeFile(frag, "CONFIG_XDP_LAB_NO_SUCH_OPTION=y\nCONFIG_NF_TABLES_INET=y\n");
+  const r = await xdpLab(["build", "kernel", "--kconfig", frag]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /UNKNOWN\s+CONFIG_XDP_LAB_NO_SUCH_OPTION=y \(no such Kconfig symbol/);
+  assert.match(r.stderr, /DROPPED\s+CONFIG_NF_TABLES_INET=y \(effective: n; depends on: IPV6/);
+  assert.match(r.stderr, /Full log: /);
+  assert.is(await readFile(join(OUT, "manifest.json"), "utf8"), before);
+});
+
+t("bad kernel source and unwritable out/ are refused with the flag to fix", async () => {
+  let r = await xdpLab(["build", "--kernel-src", "/nonexistent/linux"]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /Kernel source \/nonexistent\/linux does not exist\. Fix: pass --kernel-src/);
+  r = await xdpLab(["build", "--kernel-src", REPO]);
+  assert.match(r.stderr, /is not a kernel tree .*--kernel-src/);
+  const file = join(await tempDir(), "file");
+  await writeFile(file, "");
+  r = await xdpLab(["build", "--out", join(file, "out")]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /Output directory .*file\/out is not writable .*--out DIR/);
+});
+
+t("the initramfs is bit-for-bit reproducible", async () => {
+  const a = join(await tempDir(), "a");
+  const b = join(await tempDir(), "b");
+  await mkdir(a);
+  for (const out of [a, b]) {
+    const r = await xdpLab(["build", "rootfs", "--no-cache", "--quiet", "--out", out]);
+    assert.is(r.exitCode, 0, r.stderr);
+  }
+  assert.is(await sha256File(join(a, "rootfs.cpio.gz")), await sha256File(join(b, "rootfs.cpio.gz")));
+  assert.is(await sha256File(join(a, "rootfs.cpio.gz")), await sha256File(join(OUT, "rootfs.cpio.gz")), "same as the main build");
+});
+
+t.run();

@@ -1,0 +1,50 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { baseArgs, consoleArgs, kernelCmdline, machineArgs, qemuArgs, rngArgs, DEFAULT_VM, detectAccel } from "../../src/vm/qemu.ts";
+
+const t = suite("qemu argv");
+
+const vm = { ...DEFAULT_VM, kernel: "/o/bzImage", initrd: "/o/rootfs.cpio.gz", accel: "tcg" as const };
+
+t("base: no default devices, no reboot so a panic ends qemu", () => {
+  assert.ok(baseArgs().includes("-nodefaults"));
+  assert.ok(baseArgs().includes("-no-reboot"));
+});
+
+t("machine: TCG uses qemu's max CPU, KVM the host CPU", () => {
+  assert.equal(machineArgs("tcg", 2, 256), ["-machine", "q35,accel=tcg", "-cpu", "max", "-smp", "2", "-m", "256M"]);
+  assert.equal(machineArgs("kvm", 4, 512), ["-machine", "q35,accel=kvm", "-cpu", "host", "-smp", "4", "-m", "512M"]);
+});
+
+t("cmdline: serial console, panic stops the VM, command base64-encoded, user args last", () => {
+  const line = kernelCmdline({ command: "echo 'a b'; exit 3", append: ["loglevel=7"], hostname: "xdp" });
+  const words = line.split(" ");
+  assert.ok(words.includes("console=ttyS0"));
+  assert.ok(words.includes("panic=-1"));
+  const cmd = words.find((w) => w.startsWith("xdplab.cmd="))!;
+  assert.is(Buffer.from(cmd.slice("xdplab.cmd=".length), "base64").toString(), "echo 'a b'; exit 3");
+  assert.is(words.at(-1), "loglevel=7");
+});
+
+t("cmdline: no command means no xdplab.cmd (interactive shell)", () => {
+  assert.not.ok(kernelCmdline({ append: [], hostname: "xdp" }).includes("xdplab.cmd="));
+});
+
+t("rng and console devices", () => {
+  assert.ok(rngArgs().join(" ").includes("virtio-rng-pci"));
+  assert.equal(consoleArgs(), ["-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0"]);
+});
+
+t("composed argv has kernel, initrd and each concern once", () => {
+  const argv = qemuArgs(vm);
+  assert.is(argv[argv.indexOf("-kernel") + 1], "/o/bzImage");
+  assert.is(argv[argv.indexOf("-initrd") + 1], "/o/rootfs.cpio.gz");
+  assert.is(argv.filter((a) => a === "-machine").length, 1);
+  assert.is(argv.filter((a) => a === "-serial").length, 1);
+});
+
+t("accel detection falls back to tcg when the device cannot be opened", () => {
+  assert.is(detectAccel("/nonexistent/kvm"), "tcg");
+});
+
+t.run();
