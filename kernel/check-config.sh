@@ -7,15 +7,17 @@ set -eu
 config=$1 src=$2 report=$3
 shift 3
 
-# One "SYMBOL VALUE FILE" line per request; "# CONFIG_X is not set" requests n.
+# One "SYMBOL VALUE FILE" line per request; "# CONFIG_X is not set" requests n. Files are named by
+# their base name: the report is a build artifact and must not depend on where the checkout is.
 requests=$(awk '
-	/^CONFIG_[A-Za-z0-9_]+=/ { i = index($0, "="); print substr($0, 8, i - 8), substr($0, i + 1), FILENAME; next }
-	/^# CONFIG_[A-Za-z0-9_]+ is not set/ { print substr($2, 8), "n", FILENAME }
+	{ file = FILENAME; sub(/.*\//, "", file) }
+	/^CONFIG_[A-Za-z0-9_]+=/ { i = index($0, "="); print substr($0, 8, i - 8), substr($0, i + 1), file; next }
+	/^# CONFIG_[A-Za-z0-9_]+ is not set/ { print substr($2, 8), "n", file }
 ' "$@")
 
 bad=0
 {
-	echo "# requested vs effective kernel config: $*"
+	echo "# requested vs effective kernel config: $(for f in "$@"; do basename "$f"; done | tr '\n' ' ')"
 	echo "$requests" | while read -r sym want file; do
 		[ -n "$sym" ] || continue
 		have=$(grep -E "^CONFIG_${sym}=" "$config" | head -n1 | cut -d= -f2- || true)

@@ -31,7 +31,9 @@ cp "$busybox" bin/busybox
 done
 
 # Each binary and every library ldd resolves for it, at the path the loader will look for it.
-copy() { mkdir -p "$root$(dirname "$2")" && cp -L "$1" "$root$2"; }
+# --remove-destination: never write through a symlink already in the tree (busybox's point at
+# /bin/busybox, which on this machine is the host's own).
+copy() { mkdir -p "$root$(dirname "$2")" && cp -L --remove-destination "$1" "$root$2"; }
 for bin in $binaries; do
 	copy "$bin" "$bin"
 	ldd "$bin" | awk '/=> \// { print $3 } /^[[:space:]]*\/[^ ]*ld-linux/ { print $1 }' | while read -r lib; do
@@ -39,10 +41,12 @@ for bin in $binaries; do
 	done
 done
 
-cp "$here/init" init
-cp "$here"/etc/* etc/
+ln -sfn /usr/bin/bash bin/sh
+ln -sfn /usr/bin/bash bin/bash
+cp --remove-destination "$here/init" init
+cp --remove-destination "$here"/etc/* etc/
 chmod 0755 init
-[ -z "$extra" ] || cp -a "$extra"/. .
+[ -z "$extra" ] || cp -a --remove-destination "$extra"/. .
 
 find . -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 find . -print0 | LC_ALL=C sort -z \

@@ -30,6 +30,7 @@ export const KERNEL_TOOLCHAIN: Requirement[] = [
 /** What the initramfs is assembled from and with. */
 export const ROOTFS_CONTENT: Requirement[] = [
   { package: "busybox-static", file: "/bin/busybox" },
+  { package: "bash", file: "/usr/bin/bash" },
   { package: "iproute2", bin: "ip" },
   { package: "bpftool", bin: "bpftool" },
   { package: "nftables", bin: "nft" },

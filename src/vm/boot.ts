@@ -1,7 +1,9 @@
 // Boots a guest in qemu, waits for its ready marker, runs its command and returns the command's status.
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { qemuArgs, type VmConfig } from "./qemu.ts";
 
@@ -40,10 +42,46 @@ export interface BootResult {
 
 const TAIL = 25;
 
+/** Splits a byte stream into lines (serial lines end in \r\n), calling onLine for each. */
+function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): void; flush(): void } {
+  let pending = "";
+  return {
+    push(chunk) {
+      pending += chunk.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const l of lines) onLine(l.replace(/\r$/, ""));
+    },
+    flush() {
+      if (pending) onLine(pending.replace(/\r$/, ""));
+      pending = "";
+    },
+  };
+}
+
+/** Connects to the Unix socket qemu listens on, retrying until it exists or `alive` says qemu is gone. */
+async function connectWhenListening(path: string, alive: () => boolean): Promise<Socket | undefined> {
+  while (alive()) {
+    if (existsSync(path)) {
+      const sock = await new Promise<Socket | undefined>((res) => {
+        const s = connect(path);
+        s.once("connect", () => res(s));
+        s.once("error", () => res(undefined));
+      });
+      if (sock) return sock;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
 export async function boot(o: BootOptions): Promise<BootResult> {
   await mkdir(dirname(o.log), { recursive: true });
+  const commandMode = !o.interactive && o.vm.command !== undefined;
+  const sockDir = commandMode ? await mkdtemp(join(tmpdir(), "xdp-lab-vm-")) : undefined;
+  const vm: VmConfig = sockDir ? { ...o.vm, commandSocket: join(sockDir, "cmd.sock") } : o.vm;
   const log = createWriteStream(o.log);
-  const args = qemuArgs(o.vm);
+  const args = qemuArgs(vm);
   log.write(`# ${o.qemu ?? "qemu-system-x86_64"} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`);
   const started = performance.now();
   const child = execa(o.qemu ?? "qemu-system-x86_64", args, {
@@ -53,12 +91,14 @@ export async function boot(o: BootOptions): Promise<BootResult> {
     buffer: false,
     reject: false,
   });
-
-  // After a kill, stop reading too: a helper process qemu spawned may hold the pipe open.
+  let exited = false;
+  let channel: Socket | undefined;
+  // After a kill, stop reading too: a helper process qemu spawned may hold a pipe open.
   const kill = (): void => {
     child.kill("SIGKILL");
     child.stdout?.destroy();
     child.stderr?.destroy();
+    channel?.destroy();
   };
 
   const tail: string[] = [];
@@ -69,9 +109,8 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   let rc: number | undefined;
   let panicked = false;
   let timedOut = false;
-  let pending = "";
 
-  const onLine = (line: string): void => {
+  const consoleLines = lineSplitter((line) => {
     tail.push(line);
     if (tail.length > TAIL) tail.shift();
     if (MARKERS.panic.test(line)) panicked = true;
@@ -80,8 +119,9 @@ export async function boot(o: BootOptions): Promise<BootResult> {
       readyAt = performance.now();
       uptime = Number(ready[1]);
       o.onReady?.({ seconds: (readyAt - started) / 1000, uptime });
-      return;
     }
+  });
+  const outputLines = lineSplitter((line) => {
     if (line.endsWith(MARKERS.begin)) {
       inCommand = true;
       return;
@@ -95,20 +135,24 @@ export async function boot(o: BootOptions): Promise<BootResult> {
       return;
     }
     if (inCommand) o.onOutput?.(line);
-  };
+  });
 
   child.stdout!.on("data", (chunk: Buffer) => {
     log.write(chunk);
     if (o.interactive) process.stdout.write(chunk);
-    pending += chunk.toString("utf8");
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const l of lines) onLine(l.replace(/\r$/, ""));
+    consoleLines.push(chunk);
   });
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8");
     log.write(chunk);
   });
+  const connected = vm.commandSocket
+    ? connectWhenListening(vm.commandSocket, () => !exited).then((s) => {
+        channel = s;
+        s?.on("data", (chunk: Buffer) => outputLines.push(chunk));
+        s?.on("error", () => undefined);
+      })
+    : Promise.resolve();
 
   const timer = setTimeout(() => {
     if (readyAt === undefined) {
@@ -123,11 +167,17 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   try {
     result = await child;
   } finally {
+    exited = true;
     clearTimeout(timer);
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
-    if (pending) onLine(pending);
+    await connected;
+    // Output still in flight on the channel arrives before its close.
+    if (channel && !channel.destroyed) await new Promise((r) => channel!.once("close", r));
+    consoleLines.flush();
+    outputLines.flush();
     await new Promise((res) => log.end(res));
+    if (sockDir) await rm(sockDir, { recursive: true, force: true });
   }
 
   const fail = (what: string): Error =>
@@ -141,7 +191,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
     const why = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-3).join(" / ")}` : "";
     throw fail(`stopped before it was ready (qemu exit ${result.exitCode ?? result.signal}${why})`);
   }
-  if (!o.interactive && o.vm.command !== undefined && rc === undefined) {
+  if (commandMode && rc === undefined) {
     throw fail(`stopped before its command finished (qemu exit ${result.exitCode ?? result.signal})`);
   }
   return { readySeconds: (readyAt - started) / 1000, guestUptime: uptime, exitCode: rc ?? 0, log: o.log };

@@ -21,6 +21,11 @@ export interface VmConfig {
   command?: string;
   /** Guest hostname. Default "xdp". */
   hostname: string;
+  /**
+   * Unix socket for the command's output: the guest's second serial port (ttyS1), so kernel
+   * messages on the console never mix into it. Default none: output goes to the console.
+   */
+  commandSocket?: string;
 }
 
 export const DEFAULT_VM: Omit<VmConfig, "kernel" | "initrd" | "accel"> = {
@@ -54,7 +59,7 @@ export function machineArgs(accel: Accel, cpus: number, memoryMiB: number): stri
 }
 
 /** The kernel command line: serial console, quiet boot, panic stops the VM, then the lab's own arguments. */
-export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname">): string {
+export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname" | "commandSocket">): string {
   const args = [
     "console=ttyS0",
     "quiet",
@@ -64,10 +69,11 @@ export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname
     `xdplab.hostname=${c.hostname}`,
   ];
   if (c.command !== undefined) args.push(`xdplab.cmd=${Buffer.from(c.command).toString("base64")}`);
+  if (c.commandSocket !== undefined) args.push("xdplab.out=ttyS1");
   return [...args, ...c.append].join(" ");
 }
 
-export function kernelArgs(c: Pick<VmConfig, "kernel" | "initrd" | "command" | "append" | "hostname">): string[] {
+export function kernelArgs(c: Pick<VmConfig, "kernel" | "initrd" | "command" | "append" | "hostname" | "commandSocket">): string[] {
   return ["-kernel", c.kernel, "-initrd", c.initrd, "-append", kernelCmdline(c)];
 }
 
@@ -81,6 +87,15 @@ export function consoleArgs(): string[] {
   return ["-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0"];
 }
 
+/**
+ * The command channel: ttyS1 on a Unix socket qemu listens on. wait=on holds the guest until the
+ * host is connected, so no output is lost.
+ */
+export function commandChannelArgs(socket: string | undefined): string[] {
+  if (socket === undefined) return [];
+  return ["-chardev", `socket,id=cmd0,path=${socket},server=on,wait=on`, "-serial", "chardev:cmd0"];
+}
+
 /** The whole qemu argv for a guest. */
 export function qemuArgs(c: VmConfig): string[] {
   return [
@@ -89,5 +104,6 @@ export function qemuArgs(c: VmConfig): string[] {
     ...kernelArgs(c),
     ...rngArgs(),
     ...consoleArgs(),
+    ...commandChannelArgs(c.commandSocket),
   ];
 }

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { baseArgs, consoleArgs, kernelCmdline, machineArgs, qemuArgs, rngArgs, DEFAULT_VM, detectAccel } from "../../src/vm/qemu.ts";
+import { baseArgs, commandChannelArgs, consoleArgs, kernelCmdline, machineArgs, qemuArgs, rngArgs, DEFAULT_VM, detectAccel } from "../../src/vm/qemu.ts";
 
 const t = suite("qemu argv");
 
@@ -41,6 +41,15 @@ t("composed argv has kernel, initrd and each concern once", () => {
   assert.is(argv[argv.indexOf("-initrd") + 1], "/o/rootfs.cpio.gz");
   assert.is(argv.filter((a) => a === "-machine").length, 1);
   assert.is(argv.filter((a) => a === "-serial").length, 1);
+});
+
+t("command channel: ttyS1 on a socket qemu waits on, and the guest is told to use it", () => {
+  assert.equal(commandChannelArgs(undefined), []);
+  assert.equal(commandChannelArgs("/run/x/cmd.sock"), ["-chardev", "socket,id=cmd0,path=/run/x/cmd.sock,server=on,wait=on", "-serial", "chardev:cmd0"]);
+  const argv = qemuArgs({ ...vm, command: "true", commandSocket: "/s" });
+  assert.ok(argv[argv.indexOf("-append") + 1]!.includes("xdplab.out=ttyS1"));
+  assert.is(argv.filter((a) => a === "-serial").length, 2, "console first (ttyS0), channel second (ttyS1)");
+  assert.ok(argv.indexOf("chardev:con0") < argv.indexOf("chardev:cmd0"));
 });
 
 t("accel detection falls back to tcg when the device cannot be opened", () => {
