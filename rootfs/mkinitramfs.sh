@@ -1,9 +1,9 @@
 #!/bin/sh
 # Assembles the initramfs tree in a temporary directory and writes it as a reproducible cpio.gz:
 # sorted entries, owner 0:0, every mtime at SOURCE_DATE_EPOCH, gzip without name or time.
-# Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [EXTRA_DIR]
+# Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [BPF_DIR] [EXTRA_DIR]
 set -eu
-output=$1 busybox=$2 binaries=$3 extra=${4:-}
+output=$1 busybox=$2 binaries=$3 bpf=${4:-} extra=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 umask 022
 
@@ -46,6 +46,10 @@ ln -sfn /usr/bin/bash bin/bash
 cp --remove-destination "$here/init" init
 cp --remove-destination "$here"/etc/* etc/
 chmod 0755 init
+if [ -n "$bpf" ]; then
+	mkdir -p usr/lib/xdp-lab/bpf
+	cp --remove-destination "$bpf"/*.bpf.o usr/lib/xdp-lab/bpf/
+fi
 [ -z "$extra" ] || cp -a --remove-destination "$extra"/. .
 
 find . -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +

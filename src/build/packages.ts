@@ -27,6 +27,16 @@ export const KERNEL_TOOLCHAIN: Requirement[] = [
   { package: "linux-source-6.1", file: "/usr/src/linux-source-6.1.tar.xz" },
 ];
 
+/** Compiling XDP programs: clang's BPF target, llvm-strip, libbpf's headers, the kernel's UAPI headers. */
+export const BPF_TOOLCHAIN: Requirement[] = [
+  { package: "make", bin: "make" },
+  { package: "clang", bin: "clang" },
+  { package: "llvm", bin: "llvm-strip" },
+  { package: "libbpf-dev", file: "/usr/include/bpf/bpf_helpers.h" },
+  { package: "linux-libc-dev", file: "/usr/include/linux/bpf.h" },
+  { package: "bpftool", bin: "bpftool" },
+];
+
 /** What the initramfs is assembled from and with. */
 export const ROOTFS_CONTENT: Requirement[] = [
   { package: "busybox-static", file: "/bin/busybox" },
@@ -45,6 +55,6 @@ export const VM_RUNTIME: Requirement[] = [{ package: "qemu-system-x86", bin: "qe
 
 /** Every package, sorted and unique: what a fresh machine or the Dagger base image installs. */
 export function allPackages(): string[] {
-  const all = [...KERNEL_TOOLCHAIN, ...ROOTFS_CONTENT, ...VM_RUNTIME].map((r) => r.package);
+  const all = [...KERNEL_TOOLCHAIN, ...BPF_TOOLCHAIN, ...ROOTFS_CONTENT, ...VM_RUNTIME].map((r) => r.package);
   return [...new Set(all)].sort();
 }

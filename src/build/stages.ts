@@ -1,13 +1,14 @@
 // The stage table: what each build stage runs, from which inputs, producing which outputs.
 // The host executor runs it as is and the Dagger module maps it onto containers, so everything a
 // stage does lives in its command (a make target in the stage's folder), never in the executor.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { KERNEL_TOOLCHAIN, ROOTFS_CONTENT, type Requirement } from "./packages.ts";
+import { BPF_TOOLCHAIN, KERNEL_TOOLCHAIN, ROOTFS_CONTENT, type Requirement } from "./packages.ts";
+import { REPO } from "../paths.ts";
 import { kernelSourceIdentity, sha256, type HashMemo } from "./hash.ts";
 
-export const STAGE_NAMES = ["kernel", "rootfs"] as const;
+export const STAGE_NAMES = ["kernel", "bpf", "rootfs"] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** Where a stage runs; the executor fills these in (the cache key sees placeholders instead). */
@@ -110,9 +111,24 @@ export const STAGES: readonly Stage[] = [
     }),
   },
   {
-    name: "rootfs",
-    description: "initramfs (rootfs.cpio.gz): busybox, iproute2, bpftool, nft, dropbear",
+    name: "bpf",
+    description: "XDP programs: one bpf/<name>.bpf.c each, compiled to <name>.bpf.o with BTF",
     needs: [],
+    inputs: ["bpf"],
+    requires: BPF_TOOLCHAIN,
+    toolchain: [["clang", "--version"]],
+    artifacts: bpfPrograms().map((p) => `${p}.bpf.o`),
+    incremental: false,
+    command: (p, _params, sde) => ({
+      file: "make",
+      args: ["-C", "bpf", `OUT=${p.out}`],
+      env: { SOURCE_DATE_EPOCH: String(sde) },
+    }),
+  },
+  {
+    name: "rootfs",
+    description: "initramfs (rootfs.cpio.gz): busybox, iproute2, bpftool, nft, dropbear, the XDP programs",
+    needs: ["bpf"],
     inputs: ["rootfs"],
     requires: ROOTFS_CONTENT,
     toolchain: [],
@@ -120,11 +136,19 @@ export const STAGES: readonly Stage[] = [
     incremental: false,
     command: (p, _params, sde) => ({
       file: "make",
-      args: ["-C", "rootfs", `OUT=${p.out}`],
+      args: ["-C", "rootfs", `OUT=${p.out}`, `BPF=${p.upstream.bpf}`],
       env: { SOURCE_DATE_EPOCH: String(sde) },
     }),
   },
 ];
+
+/** The XDP programs in bpf/: each <name>.bpf.c is one program, built by the `bpf` stage. */
+export function bpfPrograms(dir = join(REPO, "bpf")): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".bpf.c"))
+    .map((f) => f.slice(0, -".bpf.c".length))
+    .sort();
+}
 
 export function stage(name: StageName, table: readonly Stage[] = STAGES): Stage {
   const s = table.find((x) => x.name === name);

@@ -12,6 +12,22 @@ import { reporter } from "../ui/report.ts";
 import { join } from "node:path";
 import { artifacts } from "./boot.ts";
 
+/** What the demo runs in the guest: its tools, then an XDP program dropping and passing traffic. */
+const DEMO_SCRIPT = [
+  "uname -sr",
+  "ip -brief link",
+  "bpftool version | head -1",
+  "echo '--- ping on loopback, no XDP program:'",
+  "ping -c 2 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
+  "ip link set dev lo xdpgeneric obj /usr/lib/xdp-lab/bpf/drop.bpf.o sec xdp",
+  "echo '--- drop.bpf.o attached to lo:'",
+  "ip link show dev lo | grep -o 'prog/xdp id [0-9]*'",
+  "ping -c 3 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
+  "ip link set dev lo xdpgeneric off",
+  "echo '--- detached:'",
+  "ping -c 2 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
+].join("; ");
+
 export const command = "demo";
 export const describe = "Build (installing what is missing), boot the guest and show it working";
 
@@ -31,7 +47,7 @@ export async function handler(_argv: ArgumentsCamelCase): Promise<void> {
       kernel,
       initrd,
       accel,
-      command: "uname -sr; ip -brief link; bpftool version | head -1; nft --version",
+      command: DEMO_SCRIPT,
     },
     log: join(DEFAULT_OUT, "logs", "console.log"),
     readyTimeout: 60,

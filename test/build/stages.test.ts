@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_PARAMS, isBuildProduct, plan, STAGES, STAGE_NAMES, type Stage } from "../../src/build/stages.ts";
+import { bpfPrograms, DEFAULT_PARAMS, isBuildProduct, plan, STAGES, STAGE_NAMES, type Stage } from "../../src/build/stages.ts";
 import { REPO } from "../../src/paths.ts";
 import { failure } from "../helpers.ts";
 
@@ -45,7 +45,16 @@ t("plan puts upstream stages first and rejects unknown names and cycles", () => 
   const fake = (name: "kernel" | "rootfs", needs: ("kernel" | "rootfs")[]): Stage => ({ ...STAGES[0]!, name, needs });
   assert.equal(plan(["rootfs"], [fake("kernel", []), fake("rootfs", ["kernel"])]).map((s) => s.name), ["kernel", "rootfs"]);
   assert.throws(() => plan(["kernel"], [fake("kernel", ["rootfs"]), fake("rootfs", ["kernel"])]), /cycle: kernel -> rootfs -> kernel/);
-  assert.throws(() => plan(["nope" as "kernel"]), /Unknown stage nope: choose one of kernel, rootfs/);
+  assert.throws(() => plan(["nope" as "kernel"]), /Unknown stage nope: choose one of kernel, bpf, rootfs/);
+});
+
+t("the bpf stage publishes one object per bpf/*.bpf.c, and the rootfs carries them", () => {
+  const bpf = STAGES.find((s) => s.name === "bpf")!;
+  assert.equal(bpf.artifacts, bpfPrograms().map((p) => `${p}.bpf.o`));
+  assert.ok(bpfPrograms().includes("pass") && bpfPrograms().includes("drop") && bpfPrograms().includes("firewall"));
+  const rootfs = STAGES.find((s) => s.name === "rootfs")!;
+  assert.equal(rootfs.needs, ["bpf"]);
+  assert.ok(rootfs.command({ ...paths, upstream: { bpf: "/u/bpf" } }, DEFAULT_PARAMS, 0).args.includes("BPF=/u/bpf"));
 });
 
 t("build products in stage folders are not inputs", () => {

@@ -37,7 +37,7 @@ t("build again: every stage is a cache hit, no compiler runs, and --verify finds
   assert.is(r.exitCode, 0, r.stderr);
   const ev = events(r.stdout);
   const stages = ev.filter((e) => e.event === "stage");
-  assert.equal(stages.map((e) => `${e.stage}:${e.status}`), ["kernel:cached", "rootfs:cached"]);
+  assert.equal(stages.map((e) => `${e.stage}:${e.status}`), ["kernel:cached", "bpf:cached", "rootfs:cached"]);
   assert.not.ok(ev.some((e) => e.event === "progress"), "no compile output");
   const verify = ev.find((e) => e.event === "verify") as { differences: { status: string }[] };
   assert.ok(verify.differences.length >= 4 && verify.differences.every((d) => d.status === "same"));
@@ -99,6 +99,34 @@ t("the guest has what the lab needs: tools, BPF fs, netfilter, repeated ping", a
   assert.match(r.stdout, /\n1\n/);
   assert.match(r.stdout, /nat-ok/);
   assert.match(r.stdout, /3 packets transmitted, 3 packets received/);
+});
+
+t("XDP in the guest: drop on lo stops ping and counts exactly the dropped packets; detached, ping works", async () => {
+  const script = [
+    "ip link set dev lo xdpgeneric obj /usr/lib/xdp-lab/bpf/drop.bpf.o sec xdp",
+    "ping -c 3 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
+    "bpftool -j map dump name stats; echo",
+    "ip link set dev lo xdpgeneric off",
+    "ping -c 2 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
+  ].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  const [dropped, stats, after] = r.stdout.split("\n");
+  assert.match(dropped!, /3 packets transmitted, 0 packets received/);
+  type Entry = { formatted: { key: number; values: { value: { packets: number } }[] } };
+  const drop = (JSON.parse(stats!) as Entry[]).find((e) => e.formatted.key === 1)!;
+  assert.is(drop.formatted.values.reduce((a, v) => a + v.value.packets, 0), 3, "one echo request dropped per ping");
+  assert.match(after!, /2 packets transmitted, 2 packets received/);
+});
+
+t("demo (the README's main command): builds what is stale, boots and shows the guest's tools", async () => {
+  const r = await xdpLab(["demo"]);
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /guest\| Linux 6\.1\.\d+/);
+  assert.match(r.stdout, /guest\| lo\s+UNKNOWN/, "iproute2's brief link listing");
+  assert.match(r.stdout, /guest\| bpftool v/);
+  assert.match(r.stderr, /guest ready \d+\.\d+ s after qemu start/);
+  assert.match(r.stderr, /\.\/xdp-lab boot/, "says what to do next");
 });
 
 t("boot: a guest that panics ends with an error quoting the console and keeps the log", async () => {
