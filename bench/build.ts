@@ -100,7 +100,7 @@ try {
     JSON.stringify(
       {
         machine: { cpus: cpus().length, model: cpus()[0]?.model, accel },
-        commit: (await execa("git", ["-C", REPO, "rev-parse", "HEAD"])).stdout,
+        commit: (await execa("git", ["-C", a, "rev-parse", "HEAD"])).stdout,
         uncommittedChangesNotMeasured: dirty !== "",
         coldBuild: {
           wallSeconds: round(cold.seconds, 1),

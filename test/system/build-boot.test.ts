@@ -105,13 +105,13 @@ t("XDP in the guest: drop on lo stops ping and counts exactly the dropped packet
   const script = [
     "ip link set dev lo xdpgeneric obj /usr/lib/xdp-lab/bpf/drop.bpf.o sec xdp",
     "ping -c 3 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
-    "bpftool -j map dump name stats; echo",
+    "bpftool -j map dump name stats",
     "ip link set dev lo xdpgeneric off",
     "ping -c 2 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
   ].join("; ");
   const r = await xdpLab(["boot", "--quiet", "--", script]);
   assert.is(r.exitCode, 0, r.stderr + r.stdout);
-  const [dropped, stats, after] = r.stdout.split("\n");
+  const [dropped, stats, after] = r.stdout.split("\n").filter((l) => l.trim() !== "");
   assert.match(dropped!, /3 packets transmitted, 0 packets received/);
   type Entry = { formatted: { key: number; values: { value: { packets: number } }[] } };
   const drop = (JSON.parse(stats!) as Entry[]).find((e) => e.formatted.key === 1)!;
