@@ -113,9 +113,10 @@ export class Cache {
       const pid = Number.parseInt(name.split("-")[1] ?? "", 10);
       if (!isAlive(pid)) await drop(join(this.root, "tmp", name));
     }
-    const complete = new Set((await this.list()).map((e) => e.dir));
+    const entries = await this.list();
+    const complete = new Set(entries.map((e) => e.dir));
     const byStage = new Map<string, Entry[]>();
-    for (const e of await this.list()) byStage.set(e.stage, [...(byStage.get(e.stage) ?? []), e]);
+    for (const e of entries) byStage.set(e.stage, [...(byStage.get(e.stage) ?? []), e]);
     for (const list of byStage.values()) for (const e of list.slice(opts.keep)) await drop(e.dir);
     const stagesDir = join(this.root, "stages");
     for (const stage of await readdir(stagesDir).catch(() => [] as string[])) {

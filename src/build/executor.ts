@@ -2,7 +2,7 @@
 // and publishes the artifacts to out/ only when every stage succeeded.
 import { createWriteStream, existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rename, rm, writeFile, unlink } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { execa } from "execa";
 import { Cache, lockDir } from "./cache.ts";
@@ -243,8 +243,4 @@ async function publish(
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-}
-
-export function resolveOut(out: string, cwd = process.cwd()): string {
-  return resolve(cwd, out);
 }

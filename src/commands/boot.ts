@@ -38,11 +38,16 @@ export function artifacts(out: string): { kernel: string; initrd: string } {
   return { kernel, initrd };
 }
 
+/** What booting a build needs, checked in order: its artifacts, then qemu; and the accelerator to use. */
+export async function prepareBoot(out: string, install: boolean, accel: Accel | "auto" = "auto") {
+  const files = artifacts(out);
+  await ensure(VM_RUNTIME, { install, purpose: "booting the guest" });
+  return { ...files, accel: accel === "auto" ? detectAccel() : accel };
+}
+
 export async function handler(argv: Args): Promise<void> {
   const out = resolve(argv.out);
-  const { kernel, initrd } = artifacts(out);
-  await ensure(VM_RUNTIME, { install: argv.install, purpose: "booting the guest" });
-  const accel: Accel = argv.accel === "auto" ? detectAccel() : argv.accel;
+  const { kernel, initrd, accel } = await prepareBoot(out, argv.install, argv.accel);
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   const say = (m: string): void => void (argv.quiet ? undefined : process.stderr.write(m + "\n"));
   say(`booting ${kernel} under ${accel.toUpperCase()}${accel === "tcg" ? " (no usable /dev/kvm: software emulation)" : ""}`);

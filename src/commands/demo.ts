@@ -3,14 +3,12 @@ import type { ArgumentsCamelCase, Argv } from "yargs";
 import { build } from "../build/executor.ts";
 import { defaultCacheDir } from "../build/cache.ts";
 import { DEFAULT_PARAMS } from "../build/stages.ts";
-import { ensure } from "../build/requirements.ts";
-import { VM_RUNTIME } from "../build/packages.ts";
 import { boot } from "../vm/boot.ts";
-import { DEFAULT_VM, detectAccel } from "../vm/qemu.ts";
+import { DEFAULT_VM } from "../vm/qemu.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
 import { reporter } from "../ui/report.ts";
 import { join } from "node:path";
-import { artifacts } from "./boot.ts";
+import { prepareBoot } from "./boot.ts";
 
 /** What the demo runs in the guest: its tools, then an XDP program dropping and passing traffic. */
 const DEMO_SCRIPT = [
@@ -37,9 +35,7 @@ export function builder(y: Argv) {
 
 export async function handler(_argv: ArgumentsCamelCase): Promise<void> {
   await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });
-  await ensure(VM_RUNTIME, { install: true, purpose: "booting the guest" });
-  const accel = detectAccel();
-  const { kernel, initrd } = artifacts(DEFAULT_OUT);
+  const { kernel, initrd, accel } = await prepareBoot(DEFAULT_OUT, true);
   process.stderr.write(`\nbooting the guest under ${accel.toUpperCase()}\n`);
   const r = await boot({
     vm: {
