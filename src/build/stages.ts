@@ -8,7 +8,7 @@ import { BPF_TOOLCHAIN, KERNEL_TOOLCHAIN, ROOTFS_CONTENT, type Requirement } fro
 import { REPO } from "../paths.ts";
 import { kernelSourceIdentity, sha256, type HashMemo } from "./hash.ts";
 
-export const STAGE_NAMES = ["kernel", "bpf", "rootfs"] as const;
+export const STAGE_NAMES = ["kernel", "kmod", "bpf", "rootfs"] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** Where a stage runs; the executor fills these in (the cache key sees placeholders instead). */
@@ -111,6 +111,21 @@ export const STAGES: readonly Stage[] = [
     }),
   },
   {
+    name: "kmod",
+    description: "xdp_lab_echo.ko: generic netlink echo module, built out of tree against the kernel stage",
+    needs: ["kernel"],
+    inputs: ["kmod"],
+    requires: KERNEL_TOOLCHAIN,
+    toolchain: [["gcc", "--version"]],
+    artifacts: ["xdp_lab_echo.ko"],
+    incremental: false,
+    command: (p, _params, sde) => ({
+      file: "make",
+      args: ["-C", "kmod", `KDIR=${p.upstream.kernel}/kbuild`, `OUT=${p.out}`, `WORK=${p.work}`],
+      env: { SOURCE_DATE_EPOCH: String(sde) },
+    }),
+  },
+  {
     name: "bpf",
     description: "XDP programs: one bpf/<name>.bpf.c each, compiled to <name>.bpf.o with BTF",
     needs: [],
@@ -127,8 +142,8 @@ export const STAGES: readonly Stage[] = [
   },
   {
     name: "rootfs",
-    description: "initramfs (rootfs.cpio.gz): busybox, iproute2, bpftool, nft, dropbear, the XDP programs",
-    needs: ["bpf"],
+    description: "initramfs (rootfs.cpio.gz): busybox, iproute2, bpftool, nft, dropbear, the XDP programs and module",
+    needs: ["bpf", "kmod"],
     inputs: ["rootfs"],
     requires: ROOTFS_CONTENT,
     toolchain: [],
@@ -136,7 +151,7 @@ export const STAGES: readonly Stage[] = [
     incremental: false,
     command: (p, _params, sde) => ({
       file: "make",
-      args: ["-C", "rootfs", `OUT=${p.out}`, `BPF=${p.upstream.bpf}`],
+      args: ["-C", "rootfs", `OUT=${p.out}`, `BPF=${p.upstream.bpf}`, `KMOD=${p.upstream.kmod}`],
       env: { SOURCE_DATE_EPOCH: String(sde) },
     }),
   },

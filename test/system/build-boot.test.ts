@@ -37,7 +37,7 @@ t("build again: every stage is a cache hit, no compiler runs, and --verify finds
   assert.is(r.exitCode, 0, r.stderr);
   const ev = events(r.stdout);
   const stages = ev.filter((e) => e.event === "stage");
-  assert.equal(stages.map((e) => `${e.stage}:${e.status}`), ["kernel:cached", "bpf:cached", "rootfs:cached"]);
+  assert.equal(stages.map((e) => `${e.stage}:${e.status}`), ["kernel:cached", "kmod:cached", "bpf:cached", "rootfs:cached"]);
   assert.not.ok(ev.some((e) => e.event === "progress"), "no compile output");
   const verify = ev.find((e) => e.event === "verify") as { differences: { status: string }[] };
   assert.ok(verify.differences.length >= 4 && verify.differences.every((d) => d.status === "same"));
@@ -117,6 +117,29 @@ t("XDP in the guest: drop on lo stops ping and counts exactly the dropped packet
   const drop = (JSON.parse(stats!) as Entry[]).find((e) => e.formatted.key === 1)!;
   assert.is(drop.formatted.values.reduce((a, v) => a + v.value.packets, 0), 3, "one echo request dropped per ping");
   assert.match(after!, /2 packets transmitted, 2 packets received/);
+});
+
+t("the echo module loads in the guest, registers its generic netlink family, and unloads cleanly", async () => {
+  const script = [
+    "insmod /usr/lib/xdp-lab/kmod/xdp_lab_echo.ko",
+    "genl ctrl get name xdp_lab_echo | grep -E 'Name:|ID:'",
+    "rmmod xdp_lab_echo && echo unloaded",
+    "genl ctrl get name xdp_lab_echo >/dev/null 2>&1 || echo family-gone",
+    "dmesg | grep -cE 'WARNING|BUG|Oops'",
+  ].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 1, "the last grep -c finds nothing and exits 1");
+  assert.match(r.stdout, /Name: xdp_lab_echo\n\s+ID: 0x[0-9a-f]+\s+Version: 0x1/);
+  assert.match(r.stdout, /unloaded\nfamily-gone\n0$/);
+});
+
+t("the module source is checkpatch clean", async () => {
+  const ls = JSON.parse((await xdpLab(["cache", "ls", "--json"])).stdout) as { stage: string; dir: string; lastUsed: string }[];
+  const kernel = ls.filter((e) => e.stage === "kernel").sort((a, b) => b.lastUsed.localeCompare(a.lastUsed))[0]!;
+  const files = ["kmod/xdp_lab_echo.c", "kmod/xdp_lab_echo.h"];
+  const r = await execa(join(kernel.dir, "kbuild", "scripts", "checkpatch.pl"), ["--no-tree", "-f", ...files], { cwd: REPO, reject: false, all: true });
+  assert.is(r.exitCode, 0, r.all);
+  assert.match(r.all ?? "", /total: 0 errors, 0 warnings/);
 });
 
 t("demo (the README's main command): builds what is stale, boots and shows the guest's tools", async () => {
