@@ -234,9 +234,10 @@ async function publish(
         if (!manifest.artifacts[name] && existsSync(join(out, name))) manifest.artifacts[name] = a;
       }
       for (const [name, r] of Object.entries(previous.stages)) if (!manifest.stages[name]) manifest.stages[name] = r;
-      manifest.artifacts = Object.fromEntries(Object.entries(manifest.artifacts).sort(([a], [b]) => a.localeCompare(b)));
-      manifest.stages = Object.fromEntries(Object.entries(manifest.stages).sort(([a], [b]) => a.localeCompare(b)));
     }
+    // Sorted keys: the same build gives the same bytes, whatever out/ held before.
+    manifest.artifacts = Object.fromEntries(Object.entries(manifest.artifacts).sort(([a], [b]) => a.localeCompare(b)));
+    manifest.stages = Object.fromEntries(Object.entries(manifest.stages).sort(([a], [b]) => a.localeCompare(b)));
     await writeFile(join(staging, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
     await rename(join(staging, "manifest.json"), join(out, "manifest.json"));
     return manifest;

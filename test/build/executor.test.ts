@@ -59,6 +59,7 @@ t("builds, publishes artifacts and a manifest, then hits the cache without runni
   assert.is(await readFile(join(f.out, "bzImage"), "utf8"), "CONFIG_A=y\n");
   assert.is(await readFile(join(f.out, "rootfs.cpio.gz"), "utf8"), "CONFIG_A=y\n");
   assert.equal(Object.keys(first.manifest.artifacts), ["bzImage", "rootfs.cpio.gz"]);
+  assert.equal(Object.keys(first.manifest.stages), ["kernel", "rootfs"]);
   assert.ok(events.some((e) => e.event === "progress" && e.units === 2), "compile lines counted as progress");
   const second = await build({ ...f, params, table: f.table, install: false });
   assert.equal(second.stages.map((s) => s.cached), [true, true]);
