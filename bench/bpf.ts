@@ -47,9 +47,9 @@ try {
     kernel: (await execa("uname", ["-r"])).stdout,
     pass: { ...(await measure("pass")), targetNs: 10 },
     drop: { ...(await measure("drop")), targetNs: 10 },
-    firewallBlocklistMiss: { ...(await measure("firewall")), targetNs: 30 },
-    firewallBlocklistHit: {
-      ...(await measure("firewall", (maps) => updateMap(join(maps, "blocklist"), ipKey("192.168.1.66"), [1]))),
+    firewallNotBlocked: { ...(await measure("firewall")), targetNs: 30 },
+    firewallBlocked: {
+      ...(await measure("firewall", (maps) => updateMap(join(maps, "sources"), ipKey("192.168.1.66"), [1, 0]))),
       targetNs: 30,
     },
   };

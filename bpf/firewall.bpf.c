@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * Blocklist firewall: drops IPv4 frames whose source is in `blocklist`, passes the rest, and tells
- * userspace about each source it has not seen before through the `events` ring buffer.
+ * Blocklist firewall: drops IPv4 frames whose source is marked blocked in `sources`, passes the
+ * rest, and tells userspace about each source it has not seen before through the `events` ring
+ * buffer.
  * Non-IPv4 frames pass; frames too short for their headers (runts) are dropped.
  */
 #include <linux/if_ether.h>
@@ -12,21 +13,17 @@
 #include <bpf/bpf_endian.h>
 #include "counters.bpf.h"
 
-/* Sources to drop: IPv4 address (network order) -> unused. */
+/*
+ * Every IPv4 source: whether it is blocked and whether it was reported. One map, so a packet costs
+ * one lookup. A plain hash, not LRU: a blocked source must never be evicted. When it is full, new
+ * sources still pass but are not reported.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, __u8);
-} blocklist SEC(".maps");
-
-/* Sources already reported, so a flood makes one event, not one per packet. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} seen SEC(".maps");
+	__type(value, struct xdp_lab_source);
+} sources SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -39,16 +36,8 @@ const volatile __u8 report_every_packet = 0;
 static __always_inline void report(struct xdp_md *ctx, struct iphdr *ip, __u16 sport, __u16 dport,
 				   __u32 verdict, __u8 reason)
 {
-	struct xdp_lab_event *e;
-	__u8 one = 1;
+	struct xdp_lab_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
-	/* A lookup is cheaper than a failing insert: known sources leave here on the fast path. */
-	if (!report_every_packet) {
-		if (bpf_map_lookup_elem(&seen, &ip->saddr) ||
-		    bpf_map_update_elem(&seen, &ip->saddr, &one, BPF_NOEXIST))
-			return;
-	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return;
 	e->saddr = ip->saddr;
@@ -70,6 +59,7 @@ int xdp_firewall(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	struct ethhdr *eth = data;
 	struct iphdr *ip;
+	struct xdp_lab_source *src;
 	__u16 sport = 0, dport = 0;
 	__u32 verdict;
 
@@ -91,9 +81,21 @@ int xdp_firewall(struct xdp_md *ctx)
 		dport = bpf_ntohs(l4->dest);
 	}
 
-	verdict = bpf_map_lookup_elem(&blocklist, &ip->saddr) ? XDP_DROP : XDP_PASS;
-	report(ctx, ip, sport, dport, verdict,
-	       verdict == XDP_DROP ? XDP_LAB_REASON_BLOCKED : XDP_LAB_REASON_ALLOWED);
+	src = bpf_map_lookup_elem(&sources, &ip->saddr);
+	if (!src) {
+		struct xdp_lab_source fresh = { .blocked = 0, .reported = 1 };
+
+		if (!bpf_map_update_elem(&sources, &ip->saddr, &fresh, BPF_NOEXIST))
+			report(ctx, ip, sport, dport, XDP_PASS, XDP_LAB_REASON_ALLOWED);
+		return count(ctx, XDP_PASS);
+	}
+	verdict = src->blocked ? XDP_DROP : XDP_PASS;
+	/* Blocked from userspace before its first packet: not reported yet. */
+	if (!src->reported || report_every_packet) {
+		src->reported = 1;
+		report(ctx, ip, sport, dport, verdict,
+		       src->blocked ? XDP_LAB_REASON_BLOCKED : XDP_LAB_REASON_ALLOWED);
+	}
 	return count(ctx, verdict);
 }
 

@@ -19,6 +19,12 @@ enum xdp_lab_reason {
 	XDP_LAB_REASON_NOT_IPV4 = 3,
 };
 
+/* Value of the firewall's `sources` map, keyed by IPv4 source address (network order). */
+struct xdp_lab_source {
+	__u8 blocked;		/* 1: drop its packets; userspace sets and clears it */
+	__u8 reported;		/* 1: an event was sent for it */
+};
+
 /* Ring-buffer event: the first packet of each new IPv4 source, with its verdict. */
 struct xdp_lab_event {
 	__u32 saddr;		/* network byte order */
