@@ -1,9 +1,9 @@
 #!/bin/sh
 # Assembles the initramfs tree in a temporary directory and writes it as a reproducible cpio.gz:
 # sorted entries, owner 0:0, every mtime at SOURCE_DATE_EPOCH, gzip without name or time.
-# Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [BPF_DIR] [KMOD_DIR] [EXTRA_DIR]
+# Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [BPF_DIR] [KMOD_DIR] [APP_DIR] [EXTRA_DIR]
 set -eu
-output=$1 busybox=$2 binaries=$3 bpf=${4:-} kmod=${5:-} extra=${6:-}
+output=$1 busybox=$2 binaries=$3 bpf=${4:-} kmod=${5:-} app=${6:-} extra=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
 umask 022
 
@@ -54,6 +54,7 @@ if [ -n "$kmod" ]; then
 	mkdir -p usr/lib/xdp-lab/kmod
 	cp --remove-destination "$kmod"/*.ko usr/lib/xdp-lab/kmod/
 fi
+[ -z "$app" ] || cp --remove-destination "$app/xdp-lab-app" usr/bin/xdp-lab-app
 [ -z "$extra" ] || cp -a --remove-destination "$extra"/. .
 
 find . -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +

@@ -37,6 +37,16 @@ export const BPF_TOOLCHAIN: Requirement[] = [
   { package: "bpftool", bin: "bpftool" },
 ];
 
+/** The in-VM app, linked statically against libbpf, libelf and zlib. */
+export const APP_TOOLCHAIN: Requirement[] = [
+  { package: "make", bin: "make" },
+  { package: "gcc", bin: "gcc" },
+  { package: "libbpf-dev", file: "/usr/lib/x86_64-linux-gnu/libbpf.a" },
+  { package: "libelf-dev", file: "/usr/lib/x86_64-linux-gnu/libelf.a" },
+  { package: "zlib1g-dev", file: "/usr/lib/x86_64-linux-gnu/libz.a" },
+  { package: "linux-libc-dev", file: "/usr/include/linux/genetlink.h" },
+];
+
 /** What the initramfs is assembled from and with. */
 export const ROOTFS_CONTENT: Requirement[] = [
   { package: "busybox-static", file: "/bin/busybox" },
@@ -55,6 +65,6 @@ export const VM_RUNTIME: Requirement[] = [{ package: "qemu-system-x86", bin: "qe
 
 /** Every package, sorted and unique: what a fresh machine or the Dagger base image installs. */
 export function allPackages(): string[] {
-  const all = [...KERNEL_TOOLCHAIN, ...BPF_TOOLCHAIN, ...ROOTFS_CONTENT, ...VM_RUNTIME].map((r) => r.package);
+  const all = [...KERNEL_TOOLCHAIN, ...BPF_TOOLCHAIN, ...APP_TOOLCHAIN, ...ROOTFS_CONTENT, ...VM_RUNTIME].map((r) => r.package);
   return [...new Set(all)].sort();
 }

@@ -4,11 +4,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { BPF_TOOLCHAIN, KERNEL_TOOLCHAIN, ROOTFS_CONTENT, type Requirement } from "./packages.ts";
+import { APP_TOOLCHAIN, BPF_TOOLCHAIN, KERNEL_TOOLCHAIN, ROOTFS_CONTENT, type Requirement } from "./packages.ts";
 import { REPO } from "../paths.ts";
 import { kernelSourceIdentity, sha256, type HashMemo } from "./hash.ts";
 
-export const STAGE_NAMES = ["kernel", "kmod", "bpf", "rootfs"] as const;
+export const STAGE_NAMES = ["kernel", "kmod", "bpf", "app", "rootfs"] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** Where a stage runs; the executor fills these in (the cache key sees placeholders instead). */
@@ -141,9 +141,25 @@ export const STAGES: readonly Stage[] = [
     }),
   },
   {
+    name: "app",
+    description: "xdp-lab-app: the in-VM loader and event loop, linked statically",
+    needs: [],
+    // The headers it shares with the programs and the module are inputs too.
+    inputs: ["app", "bpf/xdp_lab.h", "kmod/xdp_lab_echo.h"],
+    requires: APP_TOOLCHAIN,
+    toolchain: [["gcc", "--version"]],
+    artifacts: ["xdp-lab-app"],
+    incremental: false,
+    command: (p, _params, sde) => ({
+      file: "make",
+      args: ["-C", "app", `OUT=${p.out}`],
+      env: { SOURCE_DATE_EPOCH: String(sde) },
+    }),
+  },
+  {
     name: "rootfs",
     description: "initramfs (rootfs.cpio.gz): busybox, iproute2, bpftool, nft, dropbear, the XDP programs and module",
-    needs: ["bpf", "kmod"],
+    needs: ["bpf", "kmod", "app"],
     inputs: ["rootfs"],
     requires: ROOTFS_CONTENT,
     toolchain: [],
@@ -151,7 +167,7 @@ export const STAGES: readonly Stage[] = [
     incremental: false,
     command: (p, _params, sde) => ({
       file: "make",
-      args: ["-C", "rootfs", `OUT=${p.out}`, `BPF=${p.upstream.bpf}`, `KMOD=${p.upstream.kmod}`],
+      args: ["-C", "rootfs", `OUT=${p.out}`, `BPF=${p.upstream.bpf}`, `KMOD=${p.upstream.kmod}`, `APP=${p.upstream.app}`],
       env: { SOURCE_DATE_EPOCH: String(sde) },
     }),
   },

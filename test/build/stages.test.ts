@@ -45,7 +45,7 @@ t("plan puts upstream stages first and rejects unknown names and cycles", () => 
   const fake = (name: "kernel" | "rootfs", needs: ("kernel" | "rootfs")[]): Stage => ({ ...STAGES[0]!, name, needs });
   assert.equal(plan(["rootfs"], [fake("kernel", []), fake("rootfs", ["kernel"])]).map((s) => s.name), ["kernel", "rootfs"]);
   assert.throws(() => plan(["kernel"], [fake("kernel", ["rootfs"]), fake("rootfs", ["kernel"])]), /cycle: kernel -> rootfs -> kernel/);
-  assert.throws(() => plan(["nope" as "kernel"]), /Unknown stage nope: choose one of kernel, kmod, bpf, rootfs/);
+  assert.throws(() => plan(["nope" as "kernel"]), /Unknown stage nope: choose one of kernel, kmod, bpf, app, rootfs/);
 });
 
 t("the bpf stage publishes one object per bpf/*.bpf.c, and the rootfs carries them", () => {
@@ -53,15 +53,21 @@ t("the bpf stage publishes one object per bpf/*.bpf.c, and the rootfs carries th
   assert.equal(bpf.artifacts, bpfPrograms().map((p) => `${p}.bpf.o`));
   assert.ok(bpfPrograms().includes("pass") && bpfPrograms().includes("drop") && bpfPrograms().includes("firewall"));
   const rootfs = STAGES.find((s) => s.name === "rootfs")!;
-  assert.equal(rootfs.needs, ["bpf", "kmod"]);
-  const args = rootfs.command({ ...paths, upstream: { bpf: "/u/bpf", kmod: "/u/kmod" } }, DEFAULT_PARAMS, 0).args;
-  assert.ok(args.includes("BPF=/u/bpf") && args.includes("KMOD=/u/kmod"));
+  assert.equal(rootfs.needs, ["bpf", "kmod", "app"]);
+  const args = rootfs.command({ ...paths, upstream: { bpf: "/u/bpf", kmod: "/u/kmod", app: "/u/app" } }, DEFAULT_PARAMS, 0).args;
+  assert.ok(args.includes("BPF=/u/bpf") && args.includes("KMOD=/u/kmod") && args.includes("APP=/u/app"));
 });
 
 t("the module builds against the kernel stage's exported kbuild tree", () => {
   const kmod = STAGES.find((s) => s.name === "kmod")!;
   assert.equal(kmod.needs, ["kernel"]);
   assert.ok(kmod.command({ ...paths, upstream: { kernel: "/u/kernel" } }, DEFAULT_PARAMS, 0).args.includes("KDIR=/u/kernel/kbuild"));
+});
+
+t("the app stage rebuilds when the headers it shares with bpf/ and kmod/ change", () => {
+  const app = STAGES.find((s) => s.name === "app")!;
+  assert.equal(app.inputs, ["app", "bpf/xdp_lab.h", "kmod/xdp_lab_echo.h"]);
+  assert.equal(app.artifacts, ["xdp-lab-app"]);
 });
 
 t("build products in stage folders are not inputs", () => {

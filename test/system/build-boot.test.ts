@@ -37,7 +37,7 @@ t("build again: every stage is a cache hit, no compiler runs, and --verify finds
   assert.is(r.exitCode, 0, r.stderr);
   const ev = events(r.stdout);
   const stages = ev.filter((e) => e.event === "stage");
-  assert.equal(stages.map((e) => `${e.stage}:${e.status}`), ["kernel:cached", "kmod:cached", "bpf:cached", "rootfs:cached"]);
+  assert.equal(stages.map((e) => `${e.stage}:${e.status}`), ["kernel:cached", "kmod:cached", "bpf:cached", "app:cached", "rootfs:cached"]);
   assert.not.ok(ev.some((e) => e.event === "progress"), "no compile output");
   const verify = ev.find((e) => e.event === "verify") as { differences: { status: string }[] };
   assert.ok(verify.differences.length >= 4 && verify.differences.every((d) => d.status === "same"));

@@ -1,0 +1,133 @@
+// xdp-lab-app on the host kernel, between two network namespaces this test creates and removes:
+// attach, real traffic, exact counters, native and generic mode, bad input, SIGTERM detaches.
+// Then in the guest: the echo round trip through the kernel module. Needs root.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { join } from "node:path";
+import { execa, type ResultPromise } from "execa";
+import { REPO } from "../../src/paths.ts";
+import { cleanup, tempDir } from "../helpers.ts";
+import { xdpLab } from "./cli.ts";
+
+const t = suite("xdp-lab-app (host netns, then guest)");
+const A = `xdplab-app-${process.pid}-a`;
+const B = `xdplab-app-${process.pid}-b`;
+let out = "";
+
+const ip = (...args: string[]) => execa("ip", args);
+const inB = (...args: string[]) => execa("ip", ["netns", "exec", B, ...args], { reject: false });
+
+t.before(async () => {
+  out = await tempDir();
+  const r = await xdpLab(["build", "app", "bpf", "--quiet", "--out", out]);
+  assert.is(r.exitCode, 0, r.stderr);
+  await ip("netns", "add", A);
+  await ip("netns", "add", B);
+  await ip("link", "add", "xa", "netns", A, "type", "veth", "peer", "name", "xb", "netns", B);
+  for (const [ns, dev, addr] of [[A, "xa", "10.98.0.1/24"], [B, "xb", "10.98.0.2/24"]] as const) {
+    await execa("ip", ["netns", "exec", ns, "sysctl", "-qw", `net.ipv6.conf.${dev}.disable_ipv6=1`]);
+    await ip("-n", ns, "addr", "add", addr, "dev", dev);
+    await ip("-n", ns, "link", "set", dev, "up");
+  }
+  // Static neighbours: no ARP, so the counters see exactly the pings.
+  const mac = async (ns: string, dev: string) => JSON.parse((await ip("-j", "-n", ns, "link", "show", dev)).stdout)[0].address as string;
+  await ip("-n", A, "neigh", "add", "10.98.0.2", "lladdr", await mac(B, "xb"), "dev", "xa");
+  await ip("-n", B, "neigh", "add", "10.98.0.1", "lladdr", await mac(A, "xa"), "dev", "xb");
+});
+
+t.after(async () => {
+  await execa("ip", ["netns", "del", A], { reject: false });
+  await execa("ip", ["netns", "del", B], { reject: false });
+  await cleanup();
+});
+
+/** The app in namespace A, driven line by line on its console. */
+function startApp(): { proc: ResultPromise; send(cmd: string): Promise<string>; output(): string } {
+  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app")], { stdin: "pipe", reject: false, buffer: true, all: true });
+  let text = "";
+  proc.all!.on("data", (c: Buffer) => (text += c.toString()));
+  return {
+    proc,
+    output: () => text,
+    // Each command answers with at least one line; `stats` with one line per verdict shown.
+    async send(cmd: string) {
+      const before = text.length;
+      proc.stdin!.write(cmd + "\n");
+      for (let i = 0; i < 200 && !text.slice(before).endsWith("\n"); i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      return text.slice(before);
+    },
+  };
+}
+
+const ping = (count: number) => inB("busybox", "ping", "-c", String(count), "-i", "0.2", "-W", "1", "10.98.0.1");
+const counter = (stats: string, verdict: string) => Number(new RegExp(`stats xa ${verdict} packets=(\\d+)`).exec(stats)?.[1]);
+
+t("drop attached natively stops ping and counts exactly the pings; unload restores traffic", async () => {
+  const app = startApp();
+  assert.match(await app.send(`load ${join(out, "drop.bpf.o")} xa`), /loaded xdp_drop on xa mode=native/);
+  assert.match((await execa("ip", ["-n", A, "link", "show", "xa"])).stdout, /prog\/xdp/);
+  assert.match((await ping(4)).stdout, /4 packets transmitted, 0 packets received/);
+  assert.is(counter(await app.send("stats"), "drop"), 4);
+  assert.match(await app.send("unload xa"), /unloaded xa/);
+  assert.match((await ping(2)).stdout, /2 packets transmitted, 2 packets received/);
+  await app.send("quit");
+  assert.is((await app.proc).exitCode, 0);
+});
+
+t("pass in generic mode: traffic flows, the counter moves by the pings, rates are reported", async () => {
+  const app = startApp();
+  assert.match(await app.send(`load ${join(out, "pass.bpf.o")} xa generic`), /mode=generic/);
+  assert.match((await ping(3)).stdout, /3 packets transmitted, 3 packets received/);
+  const stats = await app.send("stats");
+  assert.is(counter(stats, "pass"), 3);
+  assert.match(stats, /stats xa pass packets=3 bytes=\d+ pps=\d+ bps=\d+/);
+  await app.send("quit");
+  await app.proc;
+  const link = (await execa("ip", ["-n", A, "link", "show", "xa"])).stdout;
+  assert.not.match(link, /prog\/xdp/, `quit detaches: ${link}\n${app.output()}`);
+});
+
+t("bad input gets a clear message and the app keeps running", async () => {
+  const obj = join(out, "unbounded.bpf.o");
+  const clang = await execa("make", ["-s", "-C", join(REPO, "bpf"), `OUT=${out}`], { reject: false });
+  assert.is(clang.exitCode, 0, clang.stderr);
+  await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/unbounded.bpf.c"), "-o", obj]);
+  const app = startApp();
+  assert.match(await app.send("load /nonexistent/x.bpf.o xa"), /error: cannot read object \/nonexistent\/x\.bpf\.o: No such file/);
+  assert.match(await app.send(`load ${join(out, "pass.bpf.o")} nosuch0`), /error: unknown interface 'nosuch0'/);
+  assert.match(await app.send(`load ${obj} xa`), /error: Failed to load .*unbounded\.bpf\.o: [\s\S]*invalid access to packet/);
+  assert.match(await app.send("frobnicate"), /error: unknown command 'frobnicate': type help/);
+  assert.match(await app.send("echo hi"), /error: generic netlink family xdp_lab_echo not found: load the module/);
+  assert.match(await app.send("help"), /load OBJ IFACE/, "still running");
+  await app.send("quit");
+});
+
+t("SIGTERM detaches the program and exits cleanly", async () => {
+  const app = startApp();
+  assert.match(await app.send(`load ${join(out, "drop.bpf.o")} xa`), /loaded/);
+  app.proc.kill("SIGTERM");
+  const r = await app.proc;
+  assert.match(app.output(), /bye/);
+  assert.is(r.exitCode, 0);
+  assert.not.match((await execa("ip", ["-n", A, "link", "show", "xa"])).stdout, /prog\/xdp/);
+});
+
+t("in the guest: echo round trips through the module, oversized text is refused with the kernel's reason", async () => {
+  const long = "x".repeat(300);
+  const script = [
+    "printf 'echo before\\nquit\\n' | xdp-lab-app | grep error",
+    "insmod /usr/lib/xdp-lab/kmod/xdp_lab_echo.ko",
+    `printf 'echo hello lab\\necho again\\necho ${long}\\nquit\\n' | xdp-lab-app`,
+    "rmmod xdp_lab_echo",
+    "dmesg | grep -cE 'WARNING|BUG|Oops' || true",
+  ].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /error: generic netlink family xdp_lab_echo not found: load the module/);
+  assert.match(r.stdout, /echo seq=1 hello lab\necho seq=2 again\n/);
+  assert.match(r.stdout, /error: echo rejected: Invalid argument: Attribute failed policy validation/);
+  assert.match(r.stdout, /\n0$/);
+});
+
+t.run();
