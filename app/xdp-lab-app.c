@@ -8,6 +8,7 @@
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,6 +37,8 @@ struct attachment {
 	__u32 flags;			/* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
 	struct bpf_object *obj;
 	int stats_fd;			/* -1 when the program has no `stats` map */
+	int sources_fd;			/* the firewall's `sources` map, else -1 */
+	struct ring_buffer *events;	/* the program's `events` ring buffer, if any */
 	struct xdp_lab_stats last[XDP_LAB_STATS_SLOTS];
 	struct timespec last_at;
 };
@@ -153,6 +156,56 @@ static void print_stats(struct app *a)
 		reply("stats: no program attached\n");
 }
 
+static const char *const reason_names[] = { "allowed", "blocked", "runt", "not-ipv4" };
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct xdp_lab_event *e = data;
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+
+	(void)ctx;
+	if (size < sizeof(*e))
+		return 0;
+	inet_ntop(AF_INET, &e->saddr, src, sizeof(src));
+	inet_ntop(AF_INET, &e->daddr, dst, sizeof(dst));
+	reply("event src=%s dst=%s proto=%u sport=%u dport=%u verdict=%s reason=%s len=%u\n",
+	      src, dst, e->protocol, e->sport, e->dport,
+	      e->verdict < XDP_LAB_STATS_SLOTS ? verdict_names[e->verdict] : "?",
+	      e->reason < 4 ? reason_names[e->reason] : "?", e->len);
+	return 0;
+}
+
+/* Sets or clears `blocked` for an IPv4 source in every attached program that has `sources`. */
+static void cmd_block(struct app *a, const char *ip, bool block)
+{
+	struct xdp_lab_source v = { 0 };
+	struct in_addr addr;
+	int applied = 0;
+
+	if (!ip || inet_pton(AF_INET, ip, &addr) != 1) {
+		reply("error: '%s' is not an IPv4 address: use dotted quad, e.g. %s 10.0.0.2\n",
+		      ip ? ip : "", block ? "block" : "unblock");
+		return;
+	}
+	for (int i = 0; i < MAX_ATTACHED; i++) {
+		struct attachment *at = &a->att[i];
+
+		if (!at->obj || at->sources_fd < 0)
+			continue;
+		if (bpf_map_lookup_elem(at->sources_fd, &addr.s_addr, &v))
+			memset(&v, 0, sizeof(v));
+		v.blocked = block;
+		if (bpf_map_update_elem(at->sources_fd, &addr.s_addr, &v, BPF_ANY))
+			reply("error: Failed to update sources on %s: %s\n", at->ifname, strerror(errno));
+		else
+			applied++;
+	}
+	if (applied)
+		reply("%s %s\n", block ? "blocked" : "unblocked", ip);
+	else
+		reply("error: no attached program has a sources map: load firewall.bpf.o first\n");
+}
+
 static void cmd_load(struct app *a, const char *path, const char *ifname, const char *mode)
 {
 	struct bpf_program *prog;
@@ -224,6 +277,17 @@ static void cmd_load(struct app *a, const char *path, const char *ifname, const 
 	snprintf(at->ifname, sizeof(at->ifname), "%s", ifname);
 	at->ifindex = ifindex;
 	at->stats_fd = bpf_object__find_map_fd_by_name(at->obj, "stats");
+	at->sources_fd = bpf_object__find_map_fd_by_name(at->obj, "sources");
+	at->events = NULL;
+	if (bpf_object__find_map_by_name(at->obj, "events")) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		at->events = ring_buffer__new(bpf_object__find_map_fd_by_name(at->obj, "events"),
+					      on_event, a, NULL);
+		ev.data.fd = at->events ? ring_buffer__epoll_fd(at->events) : -1;
+		if (!at->events || epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			reply("warning: events of %s will not be shown: %s\n", ifname, strerror(errno));
+	}
 	memset(at->last, 0, sizeof(at->last));
 	clock_gettime(CLOCK_MONOTONIC, &at->last_at);
 	reply("loaded %s on %s mode=%s\n", bpf_program__name(prog), ifname,
@@ -238,6 +302,8 @@ err_close_obj:
 static void detach(struct attachment *at)
 {
 	bpf_xdp_detach(at->ifindex, at->flags, NULL);
+	ring_buffer__free(at->events);	/* closing its epoll fd takes it out of our set */
+	at->events = NULL;
 	bpf_object__close(at->obj);
 	at->obj = NULL;
 }
@@ -412,6 +478,7 @@ static void help(void)
 	      "  unload IFACE                     detach it\n"
 	      "  stats                            packets, bytes and rates per verdict\n"
 	      "  watch on|off                     print stats every interval\n"
+	      "  block IP | unblock IP            set or clear a source in the firewall's map\n"
 	      "  echo TEXT                        round trip through the xdp_lab_echo module\n"
 	      "  quit                             detach everything and exit\n");
 }
@@ -446,6 +513,8 @@ static bool run_command(struct app *a, char *line)
 		set_watch(a, !strcmp(arg1, "on"));
 	else if (!strcmp(cmd, "watch"))
 		reply("error: usage: watch on|off\n");
+	else if (!strcmp(cmd, "block") || !strcmp(cmd, "unblock"))
+		cmd_block(a, arg1, !strcmp(cmd, "block"));
 	else if (!strcmp(cmd, "quit"))
 		return false;
 	else
@@ -520,6 +589,11 @@ int main(int argc, char **argv)
 					print_stats(&a);
 			} else if (fd == a.genl_fd) {
 				on_genl(&a);
+			} else if (fd != STDIN_FILENO) {
+				/* One of the attached programs' ring buffers. */
+				for (int k = 0; k < MAX_ATTACHED; k++)
+					if (a.att[k].events && ring_buffer__epoll_fd(a.att[k].events) == fd)
+						ring_buffer__consume(a.att[k].events);
 			} else if (fd == STDIN_FILENO) {
 				ssize_t r = read(STDIN_FILENO, line + used, sizeof(line) - 1 - used);
 				char *nl;

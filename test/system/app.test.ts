@@ -88,6 +88,23 @@ t("pass in generic mode: traffic flows, the counter moves by the pings, rates ar
   assert.not.match(link, /prog\/xdp/, `quit detaches: ${link}\n${app.output()}`);
 });
 
+t("firewall: the first packet of a new source arrives as an event; block drops it, unblock lets it through", async () => {
+  const app = startApp();
+  assert.match(await app.send(`load ${join(out, "firewall.bpf.o")} xa`), /loaded xdp_firewall on xa/);
+  assert.match((await ping(3)).stdout, /3 packets received/);
+  await new Promise((r) => setTimeout(r, 100));
+  const events = app.output().match(/event .*/g) ?? [];
+  assert.equal(events, ["event src=10.98.0.2 dst=10.98.0.1 proto=1 sport=0 dport=0 verdict=pass reason=allowed len=98"], "one event for one new source");
+  assert.match(await app.send("block 10.98.0.2"), /blocked 10\.98\.0\.2/);
+  assert.match((await ping(4)).stdout, /4 packets transmitted, 0 packets received/);
+  assert.is(counter(await app.send("stats"), "drop"), 4);
+  assert.match(await app.send("unblock 10.98.0.2"), /unblocked 10\.98\.0\.2/);
+  assert.match((await ping(2)).stdout, /2 packets received/);
+  assert.match(await app.send("block 10.98.0.300"), /error: '10\.98\.0\.300' is not an IPv4 address/);
+  await app.send("quit");
+  await app.proc;
+});
+
 t("bad input gets a clear message and the app keeps running", async () => {
   const obj = join(out, "unbounded.bpf.o");
   const clang = await execa("make", ["-s", "-C", join(REPO, "bpf"), `OUT=${out}`], { reject: false });
@@ -99,6 +116,7 @@ t("bad input gets a clear message and the app keeps running", async () => {
   assert.match(await app.send(`load ${obj} xa`), /error: Failed to load .*unbounded\.bpf\.o: [\s\S]*invalid access to packet/);
   assert.match(await app.send("frobnicate"), /error: unknown command 'frobnicate': type help/);
   assert.match(await app.send("echo hi"), /error: generic netlink family xdp_lab_echo not found: load the module/);
+  assert.match(await app.send("block 10.0.0.1"), /error: no attached program has a sources map: load firewall\.bpf\.o first/);
   assert.match(await app.send("help"), /load OBJ IFACE/, "still running");
   await app.send("quit");
 });
