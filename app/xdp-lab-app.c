@@ -25,6 +25,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <lua5.4/lauxlib.h>
+#include <lua5.4/lua.h>
+#include <lua5.4/lualib.h>
 
 #include "../bpf/xdp_lab.h"
 #include "../kmod/xdp_lab_echo.h"
@@ -51,9 +54,14 @@ struct app {
 	bool watch;
 	unsigned int interval_ms;
 	struct attachment att[MAX_ATTACHED];
+	lua_State *lua;			/* the loaded script, or NULL */
 	char verifier_log[4096];
 	size_t verifier_len;
 };
+
+static void cmd_block(struct app *a, const char *ip, bool block);
+static void cmd_echo(struct app *a, const char *text);
+static void call_hook(struct app *a, const char *name, int nargs);
 
 static const char *const verdict_names[XDP_LAB_STATS_SLOTS] = {
 	"aborted", "drop", "pass", "tx", "redirect",
@@ -124,13 +132,21 @@ static int read_stats(struct attachment *at, struct xdp_lab_stats *sum)
 	return 0;
 }
 
-static void print_stats(struct app *a)
+/*
+ * Reads every attached program's counters; prints them when asked, and hands them to the script's
+ * on_tick(stats, seconds) as stats[iface][verdict] = { packets, bytes, pps, bps }.
+ */
+static void tick(struct app *a, bool print)
 {
 	struct xdp_lab_stats now[XDP_LAB_STATS_SLOTS];
+	lua_State *L = a->lua;
 	struct timespec t;
+	double dt_max = 0;
 	bool any = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (L)
+		lua_newtable(L);
 	for (int i = 0; i < MAX_ATTACHED; i++) {
 		struct attachment *at = &a->att[i];
 		double dt = elapsed(&at->last_at, &t);
@@ -140,20 +156,49 @@ static void print_stats(struct app *a)
 		any = true;
 		if (read_stats(at, now))
 			continue;
+		if (dt > dt_max)
+			dt_max = dt;
+		if (L)
+			lua_newtable(L);
 		for (int v = 0; v < XDP_LAB_STATS_SLOTS; v++) {
+			double pps = dt > 0 ? (now[v].packets - at->last[v].packets) / dt : 0;
+			double bps = dt > 0 ? (now[v].bytes - at->last[v].bytes) * 8 / dt : 0;
+
 			/* Verdicts the program never gave stay quiet; pass and drop always show. */
 			if (!now[v].packets && v != XDP_PASS && v != XDP_DROP)
 				continue;
-			reply("stats %s %s packets=%llu bytes=%llu pps=%.0f bps=%.0f\n",
-			      at->ifname, verdict_names[v], now[v].packets, now[v].bytes,
-			      dt > 0 ? (now[v].packets - at->last[v].packets) / dt : 0,
-			      dt > 0 ? (now[v].bytes - at->last[v].bytes) * 8 / dt : 0);
+			if (print)
+				reply("stats %s %s packets=%llu bytes=%llu pps=%.0f bps=%.0f\n",
+				      at->ifname, verdict_names[v], now[v].packets, now[v].bytes, pps, bps);
+			if (L) {
+				lua_newtable(L);
+				lua_pushinteger(L, now[v].packets);
+				lua_setfield(L, -2, "packets");
+				lua_pushinteger(L, now[v].bytes);
+				lua_setfield(L, -2, "bytes");
+				lua_pushnumber(L, pps);
+				lua_setfield(L, -2, "pps");
+				lua_pushnumber(L, bps);
+				lua_setfield(L, -2, "bps");
+				lua_setfield(L, -2, verdict_names[v]);
+			}
 		}
+		if (L)
+			lua_setfield(L, -2, at->ifname);
 		memcpy(at->last, now, sizeof(now));
 		at->last_at = t;
 	}
-	if (!any)
+	if (print && !any)
 		reply("stats: no program attached\n");
+	if (L) {
+		lua_pushnumber(L, dt_max > 0 ? dt_max : a->interval_ms / 1000.0);
+		call_hook(a, "on_tick", 2);
+	}
+}
+
+static void print_stats(struct app *a)
+{
+	tick(a, true);
 }
 
 static const char *const reason_names[] = { "allowed", "blocked", "runt", "not-ipv4" };
@@ -162,8 +207,8 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct xdp_lab_event *e = data;
 	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	struct app *a = ctx;
 
-	(void)ctx;
 	if (size < sizeof(*e))
 		return 0;
 	inet_ntop(AF_INET, &e->saddr, src, sizeof(src));
@@ -172,6 +217,28 @@ static int on_event(void *ctx, void *data, size_t size)
 	      src, dst, e->protocol, e->sport, e->dport,
 	      e->verdict < XDP_LAB_STATS_SLOTS ? verdict_names[e->verdict] : "?",
 	      e->reason < 4 ? reason_names[e->reason] : "?", e->len);
+	if (a->lua) {
+		lua_State *L = a->lua;
+
+		lua_newtable(L);
+		lua_pushstring(L, src);
+		lua_setfield(L, -2, "src");
+		lua_pushstring(L, dst);
+		lua_setfield(L, -2, "dst");
+		lua_pushinteger(L, e->protocol);
+		lua_setfield(L, -2, "proto");
+		lua_pushinteger(L, e->sport);
+		lua_setfield(L, -2, "sport");
+		lua_pushinteger(L, e->dport);
+		lua_setfield(L, -2, "dport");
+		lua_pushstring(L, e->verdict < XDP_LAB_STATS_SLOTS ? verdict_names[e->verdict] : "?");
+		lua_setfield(L, -2, "verdict");
+		lua_pushstring(L, e->reason < 4 ? reason_names[e->reason] : "?");
+		lua_setfield(L, -2, "reason");
+		lua_pushinteger(L, e->len);
+		lua_setfield(L, -2, "len");
+		call_hook(a, "on_event", 1);
+	}
 	return 0;
 }
 
@@ -458,17 +525,146 @@ static void on_genl(struct app *a)
 	}
 }
 
-static void set_watch(struct app *a, bool on)
+/* The timer runs while stats are watched or a script is loaded (for its on_tick). */
+static void update_timer(struct app *a)
 {
 	struct itimerspec its = { 0 };
 
-	if (on) {
+	if (a->watch || a->lua) {
 		its.it_interval.tv_sec = a->interval_ms / 1000;
 		its.it_interval.tv_nsec = (a->interval_ms % 1000) * 1000000L;
 		its.it_value = its.it_interval;
 	}
 	timerfd_settime(a->timerfd, 0, &its, NULL);
+}
+
+static void set_watch(struct app *a, bool on)
+{
 	a->watch = on;
+	update_timer(a);
+}
+
+/* Calls the script's global `name` with the nargs values on the stack; errors are reported, not fatal. */
+static void call_hook(struct app *a, const char *name, int nargs)
+{
+	lua_State *L = a->lua;
+
+	lua_getglobal(L, name);
+	if (!lua_isfunction(L, -1)) {
+		lua_pop(L, nargs + 1);
+		return;
+	}
+	lua_insert(L, -(nargs + 1));
+	if (lua_pcall(L, nargs, 0, 0) != LUA_OK) {
+		reply("error: lua %s: %s\n", name, lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+}
+
+static struct app *lua_owner(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+static int lab_block(lua_State *L)
+{
+	cmd_block(lua_owner(L), luaL_checkstring(L, 1), true);
+	return 0;
+}
+
+static int lab_unblock(lua_State *L)
+{
+	cmd_block(lua_owner(L), luaL_checkstring(L, 1), false);
+	return 0;
+}
+
+static int lab_echo(lua_State *L)
+{
+	cmd_echo(lua_owner(L), luaL_checkstring(L, 1));
+	return 0;
+}
+
+static int lab_log(lua_State *L)
+{
+	luaL_Buffer b;
+	int n = lua_gettop(L);
+
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+		if (i < n)
+			luaL_addchar(&b, ' ');
+	}
+	luaL_pushresult(&b);
+	reply("lua: %s\n", lua_tostring(L, -1));
+	return 0;
+}
+
+/* lab.sources(): { ["10.0.0.2"] = { packets = N, blocked = bool }, ... } from the firewall's map. */
+static int lab_sources(lua_State *L)
+{
+	struct app *a = lua_owner(L);
+
+	lua_newtable(L);
+	for (int i = 0; i < MAX_ATTACHED; i++) {
+		struct attachment *at = &a->att[i];
+		__u32 key, *prev = NULL;
+
+		if (!at->obj || at->sources_fd < 0)
+			continue;
+		while (!bpf_map_get_next_key(at->sources_fd, prev, &key)) {
+			struct xdp_lab_source v;
+			char ip[INET_ADDRSTRLEN];
+
+			prev = &key;
+			if (bpf_map_lookup_elem(at->sources_fd, &key, &v))
+				continue;
+			inet_ntop(AF_INET, &key, ip, sizeof(ip));
+			lua_newtable(L);
+			lua_pushinteger(L, v.packets);
+			lua_setfield(L, -2, "packets");
+			lua_pushboolean(L, v.blocked);
+			lua_setfield(L, -2, "blocked");
+			lua_setfield(L, -2, ip);
+		}
+	}
+	return 1;
+}
+
+/* Loads (or reloads) a script; on any error the script that was running stays. */
+static void cmd_lua(struct app *a, const char *path)
+{
+	static const luaL_Reg lab[] = {
+		{ "block", lab_block }, { "unblock", lab_unblock }, { "echo", lab_echo },
+		{ "log", lab_log }, { "sources", lab_sources }, { NULL, NULL },
+	};
+	lua_State *L;
+
+	if (!path) {
+		reply("error: usage: lua FILE\n");
+		return;
+	}
+	L = luaL_newstate();
+	if (!L) {
+		reply("error: Failed to create a Lua state: out of memory\n");
+		return;
+	}
+	luaL_openlibs(L);
+	luaL_newlibtable(L, lab);
+	lua_pushlightuserdata(L, a);
+	luaL_setfuncs(L, lab, 1);
+	lua_setglobal(L, "lab");
+	if (luaL_loadfile(L, path) != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK) {
+		reply("error: lua: %s; the previous script keeps running\n", lua_tostring(L, -1));
+		lua_close(L);
+		return;
+	}
+	if (a->lua)
+		lua_close(a->lua);
+	a->lua = L;
+	update_timer(a);
+	reply("lua loaded %s\n", path);
 }
 
 static void help(void)
@@ -480,6 +676,7 @@ static void help(void)
 	      "  watch on|off                     print stats every interval\n"
 	      "  block IP | unblock IP            set or clear a source in the firewall's map\n"
 	      "  echo TEXT                        round trip through the xdp_lab_echo module\n"
+	      "  lua FILE                         load or reload a script (on_event, on_tick; lab.*)\n"
 	      "  quit                             detach everything and exit\n");
 }
 
@@ -513,6 +710,8 @@ static bool run_command(struct app *a, char *line)
 		set_watch(a, !strcmp(arg1, "on"));
 	else if (!strcmp(cmd, "watch"))
 		reply("error: usage: watch on|off\n");
+	else if (!strcmp(cmd, "lua"))
+		cmd_lua(a, arg1);
 	else if (!strcmp(cmd, "block") || !strcmp(cmd, "unblock"))
 		cmd_block(a, arg1, !strcmp(cmd, "block"));
 	else if (!strcmp(cmd, "quit"))
@@ -586,7 +785,7 @@ int main(int argc, char **argv)
 				__u64 ticks;
 
 				if (read(a.timerfd, &ticks, sizeof(ticks)) == sizeof(ticks))
-					print_stats(&a);
+					tick(&a, a.watch);
 			} else if (fd == a.genl_fd) {
 				on_genl(&a);
 			} else if (fd != STDIN_FILENO) {
@@ -637,6 +836,8 @@ out_close:
 	for (int i = 0; i < MAX_ATTACHED; i++)
 		if (a.att[i].obj)
 			detach(&a.att[i]);
+	if (a.lua)
+		lua_close(a.lua);
 	reply("bye\n");
 	close(a.epfd);
 	close(a.genl_fd);

@@ -49,7 +49,7 @@ try {
     drop: { ...(await measure("drop")), targetNs: 10 },
     firewallNotBlocked: { ...(await measure("firewall")), targetNs: 30 },
     firewallBlocked: {
-      ...(await measure("firewall", (maps) => updateMap(join(maps, "sources"), ipKey("192.168.1.66"), [1, 0]))),
+      ...(await measure("firewall", (maps) => updateMap(join(maps, "sources"), ipKey("192.168.1.66"), [1, 0, ...new Array(14).fill(0)]))),
       targetNs: 30,
     },
   };

@@ -83,12 +83,14 @@ int xdp_firewall(struct xdp_md *ctx)
 
 	src = bpf_map_lookup_elem(&sources, &ip->saddr);
 	if (!src) {
-		struct xdp_lab_source fresh = { .blocked = 0, .reported = 1 };
+		struct xdp_lab_source fresh = { .blocked = 0, .reported = 1, .packets = 1 };
 
 		if (!bpf_map_update_elem(&sources, &ip->saddr, &fresh, BPF_NOEXIST))
 			report(ctx, ip, sport, dport, XDP_PASS, XDP_LAB_REASON_ALLOWED);
 		return count(ctx, XDP_PASS);
 	}
+	/* Not atomic: a rate for scripts to judge, not an account; the stats map is exact. */
+	src->packets++;
 	verdict = src->blocked ? XDP_DROP : XDP_PASS;
 	/* Blocked from userspace before its first packet: not reported yet. */
 	if (!src->reported || report_every_packet) {

@@ -23,6 +23,8 @@ enum xdp_lab_reason {
 struct xdp_lab_source {
 	__u8 blocked;		/* 1: drop its packets; userspace sets and clears it */
 	__u8 reported;		/* 1: an event was sent for it */
+	__u8 pad[6];
+	__u64 packets;		/* frames seen from it, blocked or not (approximate across CPUs) */
 };
 
 /* Ring-buffer event: the first packet of each new IPv4 source, with its verdict. */

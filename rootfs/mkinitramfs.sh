@@ -54,7 +54,11 @@ if [ -n "$kmod" ]; then
 	mkdir -p usr/lib/xdp-lab/kmod
 	cp --remove-destination "$kmod"/*.ko usr/lib/xdp-lab/kmod/
 fi
-[ -z "$app" ] || cp --remove-destination "$app/xdp-lab-app" usr/bin/xdp-lab-app
+if [ -n "$app" ]; then
+	cp --remove-destination "$app/xdp-lab-app" usr/bin/xdp-lab-app
+	mkdir -p usr/lib/xdp-lab/lua
+	cp --remove-destination "$app"/*.lua usr/lib/xdp-lab/lua/
+fi
 [ -z "$extra" ] || cp -a --remove-destination "$extra"/. .
 
 find . -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +

@@ -37,13 +37,14 @@ export const BPF_TOOLCHAIN: Requirement[] = [
   { package: "bpftool", bin: "bpftool" },
 ];
 
-/** The in-VM app, linked statically against libbpf, libelf and zlib. */
+/** The in-VM app, linked statically against libbpf, libelf, zlib and Lua 5.4. */
 export const APP_TOOLCHAIN: Requirement[] = [
   { package: "make", bin: "make" },
   { package: "gcc", bin: "gcc" },
   { package: "libbpf-dev", file: "/usr/lib/x86_64-linux-gnu/libbpf.a" },
   { package: "libelf-dev", file: "/usr/lib/x86_64-linux-gnu/libelf.a" },
   { package: "zlib1g-dev", file: "/usr/lib/x86_64-linux-gnu/libz.a" },
+  { package: "liblua5.4-dev", file: "/usr/lib/x86_64-linux-gnu/liblua5.4.a" },
   { package: "linux-libc-dev", file: "/usr/include/linux/genetlink.h" },
 ];
 

@@ -148,7 +148,7 @@ export const STAGES: readonly Stage[] = [
     inputs: ["app", "bpf/xdp_lab.h", "kmod/xdp_lab_echo.h"],
     requires: APP_TOOLCHAIN,
     toolchain: [["gcc", "--version"]],
-    artifacts: ["xdp-lab-app"],
+    artifacts: ["xdp-lab-app", "flood-guard.lua"],
     incremental: false,
     command: (p, _params, sde) => ({
       file: "make",

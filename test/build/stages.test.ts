@@ -67,7 +67,7 @@ t("the module builds against the kernel stage's exported kbuild tree", () => {
 t("the app stage rebuilds when the headers it shares with bpf/ and kmod/ change", () => {
   const app = STAGES.find((s) => s.name === "app")!;
   assert.equal(app.inputs, ["app", "bpf/xdp_lab.h", "kmod/xdp_lab_echo.h"]);
-  assert.equal(app.artifacts, ["xdp-lab-app"]);
+  assert.equal(app.artifacts, ["xdp-lab-app", "flood-guard.lua"]);
 });
 
 t("build products in stage folders are not inputs", () => {

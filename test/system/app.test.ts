@@ -3,6 +3,7 @@
 // Then in the guest: the echo round trip through the kernel module. Needs root.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { REPO } from "../../src/paths.ts";
@@ -33,17 +34,30 @@ t.before(async () => {
   const mac = async (ns: string, dev: string) => JSON.parse((await ip("-j", "-n", ns, "link", "show", dev)).stdout)[0].address as string;
   await ip("-n", A, "neigh", "add", "10.98.0.2", "lladdr", await mac(B, "xb"), "dev", "xa");
   await ip("-n", B, "neigh", "add", "10.98.0.1", "lladdr", await mac(A, "xa"), "dev", "xb");
+  // A second source on B, for "another source still gets through".
+  await ip("-n", B, "addr", "add", "10.98.0.3/24", "dev", "xb");
+  await ip("-n", A, "neigh", "add", "10.98.0.3", "lladdr", await mac(B, "xb"), "dev", "xa");
 });
 
 t.after(async () => {
+  for (const p of running) p.kill("SIGKILL");
+  await Promise.allSettled(running);
   await execa("ip", ["netns", "del", A], { reject: false });
   await execa("ip", ["netns", "del", B], { reject: false });
   await cleanup();
 });
 
-/** The app in namespace A, driven line by line on its console. */
-function startApp(): { proc: ResultPromise; send(cmd: string): Promise<string>; output(): string } {
-  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app")], { stdin: "pipe", reject: false, buffer: true, all: true });
+const running: ResultPromise[] = [];
+
+/** The app in namespace A, driven line by line on its console; killed after the suite if a test failed early. */
+function startApp(intervalMs = 1000): { proc: ResultPromise; send(cmd: string): Promise<string>; output(): string } {
+  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "--interval-ms", String(intervalMs)], {
+    stdin: "pipe",
+    reject: false,
+    buffer: true,
+    all: true,
+  });
+  running.push(proc);
   let text = "";
   proc.all!.on("data", (c: Buffer) => (text += c.toString()));
   return {
@@ -101,6 +115,45 @@ t("firewall: the first packet of a new source arrives as an event; block drops i
   assert.match(await app.send("unblock 10.98.0.2"), /unblocked 10\.98\.0\.2/);
   assert.match((await ping(2)).stdout, /2 packets received/);
   assert.match(await app.send("block 10.98.0.300"), /error: '10\.98\.0\.300' is not an IPv4 address/);
+  await app.send("quit");
+  await app.proc;
+});
+
+t("Lua: on_event gets the event's fields; the flood-guard example blocks a flooding source while another still gets through", async () => {
+  const app = startApp(200);
+  assert.match(await app.send(`load ${join(out, "firewall.bpf.o")} xa`), /loaded/);
+  assert.match(await app.send(`lua ${join(out, "flood-guard.lua")}`), /lua loaded .*flood-guard\.lua/);
+  const slow = inB("busybox", "ping", "-c", "12", "-i", "0.5", "-W", "1", "-I", "10.98.0.3", "10.98.0.1");
+  // About 100 packets/s for 3 s against a limit of 50/s, checked every 200 ms.
+  const flood = await inB("busybox", "ping", "-c", "300", "-i", "0.01", "-W", "1", "10.98.0.1");
+  const slowResult = await slow;
+  await new Promise((r) => setTimeout(r, 300));
+  const text = app.output();
+  assert.match(text, /lua: new source 10\.98\.0\.2 -> 10\.98\.0\.1 proto 1: pass/);
+  assert.match(text, /lua: 10\.98\.0\.2 sends \d+ packets\/s \(limit 50\): blocking\nblocked 10\.98\.0\.2/);
+  assert.not.match(text, /blocking\nblocked 10\.98\.0\.3/, "the slow source is not blocked");
+  const received = Number(/(\d+) packets received/.exec(flood.stdout)?.[1]);
+  assert.ok(received < 150, `the flood was cut off early (${received} of 300 answered)`);
+  assert.match(slowResult.stdout, /12 packets transmitted, 12 packets received/, "the other source still gets through");
+  assert.ok(counter(await app.send("stats"), "drop") > 0);
+  await app.send("quit");
+  await app.proc;
+});
+
+t("Lua errors are reported and the app keeps running; a reload replaces the script", async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, "bad.lua"), "function on_tick(\n");
+  await writeFile(join(dir, "boom.lua"), "function on_tick() error('boom') end\n");
+  await writeFile(join(dir, "quiet.lua"), "lab.log('quiet loaded')\n");
+  const app = startApp();
+  assert.match(await app.send(`lua ${join(dir, "bad.lua")}`), /error: lua: .*bad\.lua:2: .*near <eof>; the previous script keeps running/);
+  assert.match(await app.send(`lua ${join(dir, "nonexistent.lua")}`), /error: lua: cannot open .*nonexistent\.lua/);
+  assert.match(await app.send(`load ${join(out, "pass.bpf.o")} xa`), /loaded/);
+  await app.send(`lua ${join(dir, "boom.lua")}`);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.match(app.output(), /error: lua on_tick: .*boom/);
+  assert.match(await app.send(`lua ${join(dir, "quiet.lua")}`), /lua: quiet loaded\nlua loaded/);
+  assert.match(await app.send("help"), /lua FILE/, "still running");
   await app.send("quit");
   await app.proc;
 });

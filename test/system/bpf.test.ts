@@ -80,33 +80,29 @@ t("firewall: passes unknown sources, drops blocklisted ones, and passes them aga
   const bad = await frameFile(udpFrame("192.168.1.66", "10.0.2.2", 1234, 80));
   const good = await frameFile(udpFrame("192.168.1.7", "10.0.2.2", 1234, 80));
   assert.is((await runXdp(prog, bad)).verdict, XDP_PASS, "not blocked yet");
-  await updateMap(join(maps, "sources"), ipKey("192.168.1.66"), [1, 1]);
+  await updateMap(join(maps, "sources"), ipKey("192.168.1.66"), [1, 1, ...new Array(14).fill(0)]);
   assert.is((await runXdp(prog, bad, 50)).verdict, XDP_DROP);
   assert.is((await runXdp(prog, good, 20)).verdict, XDP_PASS, "a blocklist miss passes");
   assert.is((await counted(maps, XDP_DROP)).packets, 50);
   assert.is((await counted(maps, XDP_PASS)).packets, 21);
-  await updateMap(join(maps, "sources"), ipKey("192.168.1.66"), [0, 1]);
+  await updateMap(join(maps, "sources"), ipKey("192.168.1.66"), [0, 1, ...new Array(14).fill(0)]);
   assert.is((await runXdp(prog, bad)).verdict, XDP_PASS, "unblocked");
   await deleteMapKey(join(maps, "sources"), ipKey("192.168.1.66"));
   assert.is((await runXdp(prog, bad)).verdict, XDP_PASS, "forgotten: a new source again");
 });
 
-type SourceEntry = { formatted: { key: number; value: { blocked: number; reported: number } } };
+type SourceEntry = { formatted: { key: number; value: { blocked: number; reported: number; packets: number } } };
 
 t("firewall: each new source is recorded once as reported, whatever the packet count; a source blocked before its first packet is reported when it comes", async () => {
   const { prog, maps } = await load("firewall");
-  await updateMap(join(maps, "sources"), ipKey("172.16.0.3"), [1, 0]);
+  await updateMap(join(maps, "sources"), ipKey("172.16.0.3"), [1, 0, ...new Array(14).fill(0)]);
   await runXdp(prog, await frameFile(udpFrame("172.16.0.1", "10.0.2.2", 1, 2)), 100);
   await runXdp(prog, await frameFile(udpFrame("172.16.0.2", "10.0.2.2", 1, 2)), 1);
   assert.is((await runXdp(prog, await frameFile(udpFrame("172.16.0.3", "10.0.2.2", 1, 2)), 5)).verdict, XDP_DROP);
   const sources = await dumpMap<SourceEntry>(join(maps, "sources"));
   // keys are __u32 in host order of network-order bytes: 172.16.0.x -> 0x0x0010ac
-  const byKey = Object.fromEntries(sources.map((e) => [e.formatted.key, e.formatted.value]));
-  assert.equal(byKey, {
-    [0x010010ac]: { blocked: 0, reported: 1 },
-    [0x020010ac]: { blocked: 0, reported: 1 },
-    [0x030010ac]: { blocked: 1, reported: 1 },
-  });
+  const byKey = Object.fromEntries(sources.map(({ formatted: { key, value } }) => [key, [value.blocked, value.reported, value.packets]]));
+  assert.equal(byKey, { [0x010010ac]: [0, 1, 100], [0x020010ac]: [0, 1, 1], [0x030010ac]: [1, 1, 5] }, "blocked, reported, packets");
 });
 
 t("firewall: defined verdicts for non-IPv4 (pass) and runt or truncated frames (drop)", async () => {
