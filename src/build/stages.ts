@@ -71,6 +71,15 @@ export interface Stage {
   command(paths: StagePaths, params: StageParams, sourceDateEpoch: number): StageCommand;
 }
 
+/** `make -C <folder> VAR=value...` with the reproducible timestamp: how every stage runs. */
+function make(folder: StageName, vars: Record<string, string>, sde: number, env: Record<string, string> = {}): StageCommand {
+  return {
+    file: "make",
+    args: ["-C", folder, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)],
+    env: { SOURCE_DATE_EPOCH: String(sde), ...env },
+  };
+}
+
 /** Files in stage folders that are build products, not inputs. */
 export function isBuildProduct(rel: string): boolean {
   return /(^|\/)(out|\.work)(\/|$)/.test(rel);
@@ -97,18 +106,10 @@ export const STAGES: readonly Stage[] = [
       for (const [i, f] of params.kconfig.entries()) id[`kconfig:${i}`] = sha256(await readFile(f));
       return id;
     },
-    command: (p, params, sde) => ({
-      file: "make",
-      args: [
-        "-C",
-        "kernel",
-        `KSRC=${params.kernelSrc}`,
-        `WORK=${p.work}`,
-        `OUT=${p.out}`,
-        `EXTRA_CONFIG=${params.kconfig.join(" ")}`,
-      ],
-      env: { SOURCE_DATE_EPOCH: String(sde), CCACHE_DIR: p.ccache },
-    }),
+    command: (p, params, sde) =>
+      make("kernel", { KSRC: params.kernelSrc, WORK: p.work, OUT: p.out, EXTRA_CONFIG: params.kconfig.join(" ") }, sde, {
+        CCACHE_DIR: p.ccache,
+      }),
   },
   {
     name: "kmod",
@@ -119,11 +120,7 @@ export const STAGES: readonly Stage[] = [
     toolchain: [["gcc", "--version"]],
     artifacts: ["xdp_lab_echo.ko"],
     incremental: false,
-    command: (p, _params, sde) => ({
-      file: "make",
-      args: ["-C", "kmod", `KDIR=${p.upstream.kernel}/kbuild`, `OUT=${p.out}`, `WORK=${p.work}`],
-      env: { SOURCE_DATE_EPOCH: String(sde) },
-    }),
+    command: (p, _params, sde) => make("kmod", { KDIR: `${p.upstream.kernel}/kbuild`, OUT: p.out, WORK: p.work }, sde),
   },
   {
     name: "bpf",
@@ -134,11 +131,7 @@ export const STAGES: readonly Stage[] = [
     toolchain: [["clang", "--version"]],
     artifacts: bpfPrograms().map((p) => `${p}.bpf.o`),
     incremental: false,
-    command: (p, _params, sde) => ({
-      file: "make",
-      args: ["-C", "bpf", `OUT=${p.out}`],
-      env: { SOURCE_DATE_EPOCH: String(sde) },
-    }),
+    command: (p, _params, sde) => make("bpf", { OUT: p.out }, sde),
   },
   {
     name: "app",
@@ -150,11 +143,7 @@ export const STAGES: readonly Stage[] = [
     toolchain: [["gcc", "--version"]],
     artifacts: ["xdp-lab-app", "flood-guard.lua"],
     incremental: false,
-    command: (p, _params, sde) => ({
-      file: "make",
-      args: ["-C", "app", `OUT=${p.out}`],
-      env: { SOURCE_DATE_EPOCH: String(sde) },
-    }),
+    command: (p, _params, sde) => make("app", { OUT: p.out }, sde),
   },
   {
     name: "rootfs",
@@ -165,11 +154,8 @@ export const STAGES: readonly Stage[] = [
     toolchain: [],
     artifacts: ["rootfs.cpio.gz"],
     incremental: false,
-    command: (p, _params, sde) => ({
-      file: "make",
-      args: ["-C", "rootfs", `OUT=${p.out}`, `BPF=${p.upstream.bpf}`, `KMOD=${p.upstream.kmod}`, `APP=${p.upstream.app}`],
-      env: { SOURCE_DATE_EPOCH: String(sde) },
-    }),
+    command: (p, _params, sde) =>
+      make("rootfs", { OUT: p.out, BPF: p.upstream.bpf ?? "", KMOD: p.upstream.kmod ?? "", APP: p.upstream.app ?? "" }, sde),
   },
 ];
 
