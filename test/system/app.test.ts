@@ -193,6 +193,9 @@ t("in the guest: echo round trips through the module, oversized text is refused 
     "rmmod xdp_lab_echo",
     "dmesg | grep -cE 'WARNING|BUG|Oops' || true",
   ].join("; ");
+  // This file may run first on a fresh clone: make sure out/ holds a whole build to boot.
+  const built = await xdpLab(["build", "--quiet"]);
+  assert.is(built.exitCode, 0, built.stderr);
   const r = await xdpLab(["boot", "--quiet", "--", script]);
   assert.is(r.exitCode, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /error: generic netlink family xdp_lab_echo not found: load the module/);
