@@ -20,13 +20,15 @@ const inB = (...args: string[]) => execa("ip", ["netns", "exec", B, ...args], { 
 
 t.before(async () => {
   out = await tempDir();
-  const r = await xdpLab(["build", "app", "bpf", "--quiet", "--out", out]);
+  // Every stage, not only app and bpf: on a fresh machine this installs what the tests use too
+  // (busybox for ping, iproute2).
+  const r = await xdpLab(["build", "--quiet", "--out", out]);
   assert.is(r.exitCode, 0, r.stderr);
   await ip("netns", "add", A);
   await ip("netns", "add", B);
   await ip("link", "add", "xa", "netns", A, "type", "veth", "peer", "name", "xb", "netns", B);
   for (const [ns, dev, addr] of [[A, "xa", "10.98.0.1/24"], [B, "xb", "10.98.0.2/24"]] as const) {
-    await execa("ip", ["netns", "exec", ns, "sysctl", "-qw", `net.ipv6.conf.${dev}.disable_ipv6=1`]);
+    await execa("ip", ["netns", "exec", ns, "sh", "-c", `echo 1 > /proc/sys/net/ipv6/conf/${dev}/disable_ipv6`]);
     await ip("-n", ns, "addr", "add", addr, "dev", dev);
     await ip("-n", ns, "link", "set", dev, "up");
   }
