@@ -403,6 +403,27 @@ static void put_attr(struct nlmsghdr *nlh, __u16 type, const void *data, __u16 l
 	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_ALIGN(nla->nla_len);
 }
 
+/* The payload of the first attribute of `type` in [start, end), or NULL; malformed lengths stop it. */
+static const void *find_attr(const void *start, const void *end, __u16 type)
+{
+	const struct nlattr *nla = start;
+
+	while ((const char *)end - (const char *)nla >= NLA_HDRLEN && nla->nla_len >= NLA_HDRLEN &&
+	       (const char *)nla + nla->nla_len <= (const char *)end) {
+		if ((nla->nla_type & NLA_TYPE_MASK) == type)
+			return (const char *)nla + NLA_HDRLEN;
+		nla = (const void *)((const char *)nla + NLA_ALIGN(nla->nla_len));
+	}
+	return NULL;
+}
+
+/* An attribute of a generic netlink message (after its genlmsghdr), or NULL. */
+static const void *genl_attr(const struct nlmsghdr *nlh, __u16 type)
+{
+	return find_attr((const char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
+			 (const char *)nlh + nlh->nlmsg_len, type);
+}
+
 static int genl_send(struct app *a, __u16 family, __u8 cmd, __u16 attr, const char *text)
 {
 	char buf[1024] = { 0 };
@@ -444,14 +465,10 @@ static int genl_resolve(struct app *a)
 				return a->genl_family ? 0 : -ENOENT;
 			}
 			if (nlh->nlmsg_type == GENL_ID_CTRL) {
-				struct genlmsghdr *g = NLMSG_DATA(nlh);
-				struct nlattr *nla = (void *)((char *)g + GENL_HDRLEN);
-				int len = nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+				const __u16 *id = genl_attr(nlh, CTRL_ATTR_FAMILY_ID);
 
-				for (; len >= NLA_HDRLEN; len -= NLA_ALIGN(nla->nla_len),
-				     nla = (void *)((char *)nla + NLA_ALIGN(nla->nla_len)))
-					if (nla->nla_type == CTRL_ATTR_FAMILY_ID)
-						a->genl_family = *(__u16 *)((char *)nla + NLA_HDRLEN);
+				if (id)
+					a->genl_family = *id;
 			}
 		}
 	}
@@ -496,31 +513,22 @@ static void on_genl(struct app *a)
 				a->genl_pending--;
 			if (!e->error)
 				continue;
+			/* The extended ack follows the echoed request header (capped: no payload). */
 			if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-				struct nlattr *nla = (void *)((char *)e + sizeof(*e) + e->msg.nlmsg_len -
-							      NLMSG_HDRLEN);
-				int len = (char *)nlh + nlh->nlmsg_len - (char *)nla;
+				const char *tlvs = (const char *)e + sizeof(*e) + e->msg.nlmsg_len -
+						   NLMSG_HDRLEN;
+				const char *found = find_attr(tlvs, (const char *)nlh + nlh->nlmsg_len,
+							      NLMSGERR_ATTR_MSG);
 
-				for (; len >= NLA_HDRLEN; len -= NLA_ALIGN(nla->nla_len),
-				     nla = (void *)((char *)nla + NLA_ALIGN(nla->nla_len)))
-					if (nla->nla_type == NLMSGERR_ATTR_MSG)
-						msg = (char *)nla + NLA_HDRLEN;
+				if (found)
+					msg = found;
 			}
 			reply("error: echo rejected: %s%s%s\n", strerror(-e->error), *msg ? ": " : "", msg);
 		} else if (nlh->nlmsg_type == a->genl_family) {
-			struct nlattr *nla = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
-			int len = nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-			const char *text = "";
-			__u32 seq = 0;
+			const char *text = genl_attr(nlh, XDP_LAB_ECHO_A_TEXT);
+			const __u32 *seq = genl_attr(nlh, XDP_LAB_ECHO_A_SEQ);
 
-			for (; len >= NLA_HDRLEN; len -= NLA_ALIGN(nla->nla_len),
-			     nla = (void *)((char *)nla + NLA_ALIGN(nla->nla_len))) {
-				if (nla->nla_type == XDP_LAB_ECHO_A_TEXT)
-					text = (char *)nla + NLA_HDRLEN;
-				if (nla->nla_type == XDP_LAB_ECHO_A_SEQ)
-					seq = *(__u32 *)((char *)nla + NLA_HDRLEN);
-			}
-			reply("echo seq=%u %s\n", seq, text);
+			reply("echo seq=%u %s\n", seq ? *seq : 0, text ? text : "");
 		}
 	}
 }

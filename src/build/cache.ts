@@ -22,7 +22,6 @@ export interface EntryMeta {
 
 export interface Entry extends EntryMeta {
   dir: string;
-  bytes: number;
   lastUsed: Date;
 }
 
@@ -72,12 +71,18 @@ export class Cache {
 
   /** Progress units the most recent build of a stage printed, if any build is cached. */
   async lastProgressUnits(stage: string): Promise<number | undefined> {
-    const entries = (await this.list()).filter((e) => e.stage === stage && e.progressUnits);
+    const entries = (await this.entries()).filter((e) => e.stage === stage && e.progressUnits);
     entries.sort((a, b) => b.created.localeCompare(a.created));
     return entries[0]?.progressUnits;
   }
 
-  async list(): Promise<Entry[]> {
+  /** Complete entries with their sizes on disk, for `cache ls`; walking them costs, so only it asks. */
+  async list(): Promise<(Entry & { bytes: number })[]> {
+    return Promise.all((await this.entries()).map(async (e) => ({ ...e, bytes: await duBytes(e.dir) })));
+  }
+
+  /** Complete entries by stage, most recently used first. */
+  async entries(): Promise<Entry[]> {
     const entries: Entry[] = [];
     const stagesDir = join(this.root, "stages");
     for (const stage of await readdir(stagesDir).catch(() => [] as string[])) {
@@ -86,7 +91,7 @@ export class Cache {
         try {
           const meta = JSON.parse(await readFile(join(dir, META), "utf8")) as EntryMeta;
           const st = await stat(join(dir, META));
-          entries.push({ ...meta, dir, bytes: await duBytes(dir), lastUsed: st.mtime });
+          entries.push({ ...meta, dir, lastUsed: st.mtime });
         } catch {
           // incomplete entry: ignored here, removed by prune
         }
@@ -113,7 +118,7 @@ export class Cache {
       const pid = Number.parseInt(name.split("-")[1] ?? "", 10);
       if (!isAlive(pid)) await drop(join(this.root, "tmp", name));
     }
-    const entries = await this.list();
+    const entries = await this.entries();
     const complete = new Set(entries.map((e) => e.dir));
     const byStage = new Map<string, Entry[]>();
     for (const e of entries) byStage.set(e.stage, [...(byStage.get(e.stage) ?? []), e]);

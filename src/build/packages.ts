@@ -10,10 +10,13 @@ export interface Requirement {
   file?: string;
 }
 
+const MAKE: Requirement = { package: "make", bin: "make" };
+const GCC: Requirement = { package: "gcc", bin: "gcc" };
+
 /** Build toolchain for the kernel (kbuild's documented minimal requirements). */
 export const KERNEL_TOOLCHAIN: Requirement[] = [
-  { package: "make", bin: "make" },
-  { package: "gcc", bin: "gcc" },
+  MAKE,
+  GCC,
   { package: "libc6-dev", file: "/usr/include/stdio.h" },
   { package: "binutils", bin: "ld" },
   { package: "bc", bin: "bc" },
@@ -29,7 +32,7 @@ export const KERNEL_TOOLCHAIN: Requirement[] = [
 
 /** Compiling XDP programs: clang's BPF target, llvm-strip, libbpf's headers, the kernel's UAPI headers. */
 export const BPF_TOOLCHAIN: Requirement[] = [
-  { package: "make", bin: "make" },
+  MAKE,
   { package: "clang", bin: "clang" },
   { package: "llvm", bin: "llvm-strip" },
   { package: "libbpf-dev", file: "/usr/include/bpf/bpf_helpers.h" },
@@ -39,8 +42,8 @@ export const BPF_TOOLCHAIN: Requirement[] = [
 
 /** The in-VM app, linked statically against libbpf, libelf, zlib and Lua 5.4. */
 export const APP_TOOLCHAIN: Requirement[] = [
-  { package: "make", bin: "make" },
-  { package: "gcc", bin: "gcc" },
+  MAKE,
+  GCC,
   { package: "libbpf-dev", file: "/usr/lib/x86_64-linux-gnu/libbpf.a" },
   { package: "libelf-dev", file: "/usr/lib/x86_64-linux-gnu/libelf.a" },
   { package: "zlib1g-dev", file: "/usr/lib/x86_64-linux-gnu/libz.a" },

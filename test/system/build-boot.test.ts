@@ -9,7 +9,7 @@ import { sha256File } from "../../src/build/hash.ts";
 import type { Manifest } from "../../src/build/manifest.ts";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
-import { xdpLab } from "./cli.ts";
+import { latestKernelEntry, xdpLab } from "./cli.ts";
 
 const t = suite("build and boot (system)");
 t.after(cleanup);
@@ -56,12 +56,11 @@ t("--verify against a manifest with another hash names the artifact and fails", 
 });
 
 t("the kernel build exports what an out-of-tree module build needs", async () => {
-  const ls = JSON.parse((await xdpLab(["cache", "ls", "--json"])).stdout) as { stage: string; dir: string; lastUsed: string }[];
-  const kernel = ls.filter((e) => e.stage === "kernel").sort((a, b) => b.lastUsed.localeCompare(a.lastUsed))[0]!;
+  const kernel = await latestKernelEntry();
   const mod = await tempDir();
   await writeFile(join(mod, "hello.c"), '#include <linux/module.h>\nstatic int __init hello_init(void) { return 0; }\nmodule_init(hello_init);\nMODULE_LICENSE("GPL");\n');
   await writeFile(join(mod, "Kbuild"), "obj-m := hello.o\n");
-  const r = await execa("make", ["-C", join(kernel.dir, "kbuild"), `M=${mod}`, "modules"], { reject: false, all: true });
+  const r = await execa("make", ["-C", join(kernel, "kbuild"), `M=${mod}`, "modules"], { reject: false, all: true });
   assert.is(r.exitCode, 0, r.all);
   const info = await execa("modinfo", ["-F", "vermagic", join(mod, "hello.ko")]);
   assert.match(info.stdout, /^6\.1\.\d+ SMP mod_unload/);
@@ -134,10 +133,9 @@ t("the echo module loads in the guest, registers its generic netlink family, and
 });
 
 t("the module source is checkpatch clean", async () => {
-  const ls = JSON.parse((await xdpLab(["cache", "ls", "--json"])).stdout) as { stage: string; dir: string; lastUsed: string }[];
-  const kernel = ls.filter((e) => e.stage === "kernel").sort((a, b) => b.lastUsed.localeCompare(a.lastUsed))[0]!;
+  const kernel = await latestKernelEntry();
   const files = ["kmod/xdp_lab_echo.c", "kmod/xdp_lab_echo.h"];
-  const r = await execa(join(kernel.dir, "kbuild", "scripts", "checkpatch.pl"), ["--no-tree", "-f", ...files], { cwd: REPO, reject: false, all: true });
+  const r = await execa(join(kernel, "kbuild", "scripts", "checkpatch.pl"), ["--no-tree", "-f", ...files], { cwd: REPO, reject: false, all: true });
   assert.is(r.exitCode, 0, r.all);
   assert.match(r.all ?? "", /total: 0 errors, 0 warnings/);
 });

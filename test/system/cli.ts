@@ -15,3 +15,11 @@ export async function xdpLab(args: string[], opts: { env?: Record<string, string
   const r = await execa(XDP_LAB, args, { cwd: REPO, reject: false, stdin: "ignore", env: opts.env, extendEnv: opts.extendEnv ?? true });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
+
+/** The cache entry directory of the most recently used kernel build (it holds kbuild/). */
+export async function latestKernelEntry(): Promise<string> {
+  const ls = JSON.parse((await xdpLab(["cache", "ls", "--json"])).stdout) as { stage: string; dir: string; lastUsed: string }[];
+  const kernel = ls.filter((e) => e.stage === "kernel").sort((a, b) => b.lastUsed.localeCompare(a.lastUsed))[0];
+  if (!kernel) throw new Error("no kernel build in the cache: run ./xdp-lab build first");
+  return kernel.dir;
+}
