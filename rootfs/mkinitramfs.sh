@@ -44,7 +44,7 @@ done
 ln -sfn /usr/bin/bash bin/sh
 ln -sfn /usr/bin/bash bin/bash
 cp --remove-destination "$here/init" init
-cp --remove-destination "$here"/etc/* etc/
+cp -R --remove-destination "$here"/etc/. etc/
 chmod 0755 init
 if [ -n "$bpf" ]; then
 	mkdir -p usr/lib/xdp-lab/bpf

@@ -4,7 +4,15 @@ import { hideBin } from "yargs/helpers";
 import * as boot from "./commands/boot.ts";
 import * as build from "./commands/build.ts";
 import * as cache from "./commands/cache.ts";
+import * as consoleCmd from "./commands/console.ts";
 import * as demo from "./commands/demo.ts";
+import * as down from "./commands/down.ts";
+import * as exec from "./commands/exec.ts";
+import * as load from "./commands/load.ts";
+import * as ssh from "./commands/ssh.ts";
+import * as status from "./commands/status.ts";
+import * as tmux from "./commands/tmux.ts";
+import * as up from "./commands/up.ts";
 
 await yargs(hideBin(process.argv))
   .scriptName("xdp-lab")
@@ -12,6 +20,14 @@ await yargs(hideBin(process.argv))
   .command(build)
   .command(boot)
   .command(cache)
+  .command(up)
+  .command(down)
+  .command(status)
+  .command(exec)
+  .command(load)
+  .command(ssh)
+  .command(consoleCmd)
+  .command(tmux)
   .demandCommand(1, "Say what to do: ./xdp-lab demo, or see ./xdp-lab --help")
   .strict()
   .parserConfiguration({ "populate--": true })

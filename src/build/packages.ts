@@ -69,6 +69,22 @@ export const VM_RUNTIME: Requirement[] = [{ package: "qemu-system-x86", bin: "qe
 
 /** Every package, sorted and unique: what a fresh machine or the Dagger base image installs. */
 export function allPackages(): string[] {
-  const all = [...KERNEL_TOOLCHAIN, ...BPF_TOOLCHAIN, ...APP_TOOLCHAIN, ...ROOTFS_CONTENT, ...VM_RUNTIME].map((r) => r.package);
+  const all = [...KERNEL_TOOLCHAIN, ...BPF_TOOLCHAIN, ...APP_TOOLCHAIN, ...ROOTFS_CONTENT, ...VM_RUNTIME, ...LAB_RUNTIME, ...LAB_TOOLS].map((r) => r.package);
   return [...new Set(all)].sort();
 }
+
+/** The host side of a lab: namespaces and bridges, NAT, ssh keys, the hosts' web servers, tmux. */
+export const LAB_RUNTIME: Requirement[] = [
+  { package: "iproute2", bin: "ip" },
+  { package: "nftables", bin: "nft" },
+  { package: "busybox-static", file: "/bin/busybox" },
+  { package: "dropbear-bin", bin: "dropbearkey" },
+  { package: "curl", bin: "curl" },
+  { package: "qemu-system-x86", bin: "qemu-system-x86_64" },
+];
+
+/** Measuring throughput through the lab (bench:lab) and the tmux layout. */
+export const LAB_TOOLS: Requirement[] = [
+  { package: "iperf3", bin: "iperf3" },
+  { package: "tmux", bin: "tmux" },
+];

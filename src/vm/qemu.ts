@@ -26,6 +26,26 @@ export interface VmConfig {
    * messages on the console never mix into it. Default none: output goes to the console.
    */
   commandSocket?: string;
+  /** NICs on host tap devices. Default none: the guest has no network but loopback. */
+  nics?: Nic[];
+  /**
+   * Serial console on a Unix socket qemu listens on, logged to a file, instead of stdio: for a guest
+   * that runs in the background (`xdp-lab up`). Default: the console is qemu's stdio.
+   */
+  consoleSocket?: { path: string; log: string };
+  /** Run in the background once started, writing qemu's PID here. Default: in the foreground. */
+  pidfile?: string;
+}
+
+/** A virtio-net NIC on an existing tap device. */
+export interface Nic {
+  /** netdev id, unique in the VM. */
+  id: string;
+  /** Host tap device (created with `multi_queue` when queues > 1). */
+  tap: string;
+  mac: string;
+  /** Queue pairs. Native XDP on virtio-net wants one spare TX queue per guest CPU: 2 x cpus. */
+  queues: number;
 }
 
 export const DEFAULT_VM: Omit<VmConfig, "kernel" | "initrd" | "accel"> = {
@@ -96,6 +116,26 @@ export function commandChannelArgs(socket: string | undefined): string[] {
   return ["-chardev", `socket,id=cmd0,path=${socket},server=on,wait=on`, "-serial", "chardev:cmd0"];
 }
 
+/**
+ * One NIC. Native XDP on virtio-net needs the guest's GRO offloads off, which the driver does itself
+ * through the control queue (ctrl_guest_offloads, on by default), and spare TX queues (mq).
+ */
+export function nicArgs(n: Nic): string[] {
+  const netdev = [`tap`, `id=${n.id}`, `ifname=${n.tap}`, "script=no", "downscript=no", ...(n.queues > 1 ? [`queues=${n.queues}`] : [])];
+  const device = ["virtio-net-pci", `netdev=${n.id}`, `mac=${n.mac}`, ...(n.queues > 1 ? ["mq=on", `vectors=${2 * n.queues + 2}`] : [])];
+  return ["-netdev", netdev.join(","), "-device", device.join(",")];
+}
+
+/** The console on a Unix socket (wait=off: the guest runs whether or not anybody is attached), logged. */
+export function socketConsoleArgs(path: string, log: string): string[] {
+  return ["-chardev", `socket,id=con0,path=${path},server=on,wait=off,logfile=${log}`, "-serial", "chardev:con0"];
+}
+
+/** Detach once the guest is started; the PID file is how `down` finds qemu again. */
+export function daemonArgs(pidfile: string | undefined): string[] {
+  return pidfile === undefined ? [] : ["-daemonize", "-pidfile", pidfile];
+}
+
 /** The whole qemu argv for a guest. */
 export function qemuArgs(c: VmConfig): string[] {
   return [
@@ -103,7 +143,9 @@ export function qemuArgs(c: VmConfig): string[] {
     ...machineArgs(c.accel, c.cpus, c.memoryMiB),
     ...kernelArgs(c),
     ...rngArgs(),
-    ...consoleArgs(),
+    ...(c.consoleSocket ? socketConsoleArgs(c.consoleSocket.path, c.consoleSocket.log) : consoleArgs()),
     ...commandChannelArgs(c.commandSocket),
+    ...(c.nics ?? []).flatMap(nicArgs),
+    ...daemonArgs(c.pidfile),
   ];
 }

@@ -1,0 +1,129 @@
+// The lab's plan: names, addresses and files, derived from the lab's name alone, so `down` can find
+// everything `up` made even when the runner was killed before it wrote anything down.
+
+/** Where running labs keep their state (tmpfs: gone after a host reboot, like the namespaces). */
+export const RUN_DIR = "/run/xdp-lab";
+
+/** iproute2 bind-mounts /etc/netns/NS/* over /etc for `ip netns exec NS`: each host's hosts file. */
+export const NETNS_ETC = "/etc/netns";
+
+export const DEFAULT_LAB = "lab";
+
+/** The hosts of a lab, and what `exec` accepts. */
+export const HOSTS = ["vm", "client", "server", "internet"] as const;
+export type HostName = (typeof HOSTS)[number];
+
+/** Namespaces run by the host (every host but the VM), plus the lab's own that holds the bridges. */
+export const NAMESPACE_ROLES = ["lab", "client", "server", "internet"] as const;
+export type Role = (typeof NAMESPACE_ROLES)[number];
+
+/**
+ * Addresses are the same in every lab: each lab lives in namespaces of its own, so two labs never
+ * see each other's. 198.51.100.0/24 is TEST-NET-2 (RFC 5737): it stands for the internet and never
+ * leaves the lab.
+ */
+export const ADDR = {
+  lan: { prefix: "10.10.1.0/24", vm: "10.10.1.1", client: "10.10.1.10", len: 24 },
+  wan: { prefix: "10.10.2.0/24", edge: "10.10.2.1", vm: "10.10.2.2", server: "10.10.2.10", len: 24 },
+  internet: { prefix: "198.51.100.0/24", edge: "198.51.100.1", host: "198.51.100.100", len: 24 },
+  /** Point-to-point link between the lab namespace and the VM's management NIC, for ssh only. */
+  mgmt: { host: "169.254.100.1", vm: "169.254.100.2", len: 30 },
+} as const;
+
+/** Guest NICs: fixed MACs so the guest names them lan0, wan0 and mgmt0 whatever order PCI gives. */
+export const GUEST_NICS = [
+  { name: "lan0", tap: "tap-lan", bridge: "br-lan", mac: "52:54:00:10:01:01", queues: 4 },
+  { name: "wan0", tap: "tap-wan", bridge: "br-wan", mac: "52:54:00:10:02:02", queues: 4 },
+  { name: "mgmt0", tap: "tap-mgmt", bridge: undefined, mac: "52:54:00:10:ff:02", queues: 1 },
+] as const;
+
+/** Where the app's control socket is in the guest. */
+export const GUEST_CONTROL = "/run/xdp-lab-app.sock";
+
+export interface LabPlan {
+  name: string;
+  /** Network namespace of each role. */
+  ns: Record<Role, string>;
+  /** The lab's state directory under RUN_DIR. */
+  dir: string;
+  files: {
+    state: string;
+    pid: string;
+    console: string;
+    consoleLog: string;
+    initrd: string;
+    key: string;
+    hostKey: string;
+    www: string;
+  };
+  /** tmux session of `xdp-lab tmux`. */
+  tmux: string;
+  /** Host-side nft table and veth, only with --uplink IFACE. */
+  uplink: { table: string; hostVeth: string; labVeth: string; host: string; lab: string; len: number };
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,11}$/;
+
+/** Throws unless NAME is a usable lab name. */
+export function validateName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new Error(
+      `Invalid lab name "${name}". Fix: use 1 to 12 characters, lower-case letters, digits and '-', starting with a letter (e.g. --name lab2)`,
+    );
+  }
+  return name;
+}
+
+export function labPlan(name: string, runDir = RUN_DIR): LabPlan {
+  validateName(name);
+  const dir = `${runDir}/${name}`;
+  return {
+    name,
+    ns: { lab: `xl-${name}-lab`, client: `xl-${name}-client`, server: `xl-${name}-server`, internet: `xl-${name}-internet` },
+    dir,
+    files: {
+      state: `${dir}/state.json`,
+      pid: `${dir}/qemu.pid`,
+      console: `${dir}/console.sock`,
+      consoleLog: `${dir}/console.log`,
+      initrd: `${dir}/initrd.img`,
+      key: `${dir}/id_ed25519`,
+      hostKey: `${dir}/vm_host_ed25519`,
+      www: `${dir}/www`,
+    },
+    tmux: `xdp-lab-${name}`,
+    // Only with --uplink: a /30 in 100.64.0.0/10 (shared address space, RFC 6598) per lab.
+    uplink: { table: `xdp_lab_${name.replace(/-/g, "_")}`, hostVeth: `xl-${name}`, labVeth: "uplink0", host: "100.64.200.1", lab: "100.64.200.2", len: 30 },
+  };
+}
+
+/** The hosts file each host sees: every lab host by name. */
+export function hostsFile(self: HostName | "lab"): string {
+  const rows: [string, string][] = [
+    ["127.0.0.1", `localhost ${self === "vm" ? "xdp" : self}`],
+    [ADDR.lan.client, "client"],
+    [ADDR.lan.vm, "xdp vm"],
+    [ADDR.wan.vm, "xdp-wan"],
+    [ADDR.wan.edge, "edge"],
+    [ADDR.wan.server, "server"],
+    [ADDR.internet.host, "internet"],
+  ];
+  return rows.map(([a, n]) => `${a}\t${n}`).join("\n") + "\n";
+}
+
+/** Shell variables the guest's lab script (rootfs/etc/xdp-lab/rc.d/50-lab) reads. */
+export function guestEnv(): string {
+  const [lan, wan, mgmt] = GUEST_NICS;
+  const vars: Record<string, string> = {
+    LAB_LAN_MAC: lan.mac,
+    LAB_WAN_MAC: wan.mac,
+    LAB_MGMT_MAC: mgmt.mac,
+    LAB_LAN_ADDR: `${ADDR.lan.vm}/${ADDR.lan.len}`,
+    LAB_WAN_ADDR: `${ADDR.wan.vm}/${ADDR.wan.len}`,
+    LAB_MGMT_ADDR: `${ADDR.mgmt.vm}/${ADDR.mgmt.len}`,
+    LAB_MGMT_IP: ADDR.mgmt.vm,
+    LAB_GATEWAY: ADDR.wan.edge,
+    LAB_CONTROL: GUEST_CONTROL,
+  };
+  return Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}

@@ -1,0 +1,28 @@
+// `xdp-lab load OBJ`: copies an XDP object into the running VM and attaches it with the app.
+import { resolve } from "node:path";
+import type { ArgumentsCamelCase, Argv } from "yargs";
+import { load, requireRoot } from "../../network/lab.ts";
+import { withName } from "./lab-options.ts";
+
+export const command = "load <object>";
+export const describe = "Attach an XDP object (.bpf.o) in the running VM, replacing what is attached there: no reboot";
+
+export function builder(y: Argv) {
+  return withName(y)
+    .positional("object", { type: "string", demandOption: true, describe: "the .bpf.o (e.g. out/bpf/drop.bpf.o)" })
+    .option("iface", { choices: ["lan", "wan"] as const, default: "lan" as const, describe: "the VM port: lan0 (client side) or wan0" })
+    .option("mode", { choices: ["native", "generic"] as const, default: "native" as const, describe: "native falls back to generic when the driver refuses" })
+    .option("json", { type: "boolean", default: false });
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(argv: Args): Promise<void> {
+  requireRoot("xdp-lab load");
+  const answer = await load(argv.name, resolve(argv.object), { iface: argv.iface, mode: argv.mode });
+  if (argv.json) process.stdout.write(JSON.stringify(answer) + "\n");
+  else {
+    const r = (answer.result ?? {}) as { mode?: string; program?: string; id?: number };
+    process.stdout.write(`${argv.object} attached to ${argv.iface}0 in ${r.mode ?? "?"} mode${r.id ? ` (prog id ${r.id})` : ""}\n`);
+  }
+}

@@ -1,0 +1,24 @@
+// `xdp-lab ssh`: an interactive shell in the lab's VM over ssh (the lab's own key).
+import type { ArgumentsCamelCase, Argv } from "yargs";
+import { connectVm, requireRoot } from "../../network/lab.ts";
+import { shell } from "../../network/ssh.ts";
+import { withName } from "./lab-options.ts";
+
+export const command = "ssh";
+export const describe = "A shell in the lab's VM";
+
+export function builder(y: Argv) {
+  return withName(y);
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(argv: Args): Promise<void> {
+  requireRoot("xdp-lab ssh");
+  const client = await connectVm(argv.name);
+  try {
+    process.exitCode = await shell(client);
+  } finally {
+    client.end();
+  }
+}

@@ -1,0 +1,35 @@
+// `xdp-lab status`: hosts, addresses, the VM process, attached programs and their counters.
+import type { ArgumentsCamelCase, Argv } from "yargs";
+import { requireRoot, status } from "../../network/lab.ts";
+import { withName } from "./lab-options.ts";
+
+export const command = "status";
+export const describe = "Show a lab: hosts, addresses, VM, attached programs and counters";
+
+export function builder(y: Argv) {
+  return withName(y).option("json", { type: "boolean", default: false, describe: "machine-readable" });
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(argv: Args): Promise<void> {
+  requireRoot("xdp-lab status");
+  const s = await status(argv.name);
+  if (s.phase === "absent" && !argv.json) {
+    process.stdout.write(`lab ${s.name}: not up (./xdp-lab up${s.name === "lab" ? "" : ` --name ${s.name}`})\n`);
+  } else if (argv.json) {
+    process.stdout.write(JSON.stringify(s, null, 2) + "\n");
+  } else {
+    const lines = [
+      `lab ${s.name}: ${s.phase}`,
+      `  vm: ${s.vm.running ? `running, pid ${s.vm.pid}, ${s.vm.accel?.toUpperCase()}` : "not running"}${s.vm.upSeconds ? `, up in ${s.vm.upSeconds} s` : ""}`,
+      ...Object.entries(s.hosts).map(([h, a]) => `  ${h}: ${a.join("; ") || "-"}`),
+      `  uplink: ${s.uplink}`,
+      `  namespaces: ${Object.entries(s.namespaces).map(([r, ok]) => `${r} ${ok ? "yes" : "no"}`).join(", ")}`,
+      `  programs: ${s.programs === undefined ? "-" : JSON.stringify(s.programs)}`,
+      ...(s.error ? [`  error: ${s.error}`] : []),
+    ];
+    process.stdout.write(lines.join("\n") + "\n");
+  }
+  if (s.phase === "absent") process.exitCode = 1;
+}

@@ -1,0 +1,55 @@
+// `xdp-lab tmux`: the lab's layout: a shell on the left; the xdp VM, the server and the client on the right.
+import { execa } from "execa";
+import type { ArgumentsCamelCase, Argv } from "yargs";
+import { ensure } from "../build/requirements.ts";
+import { LAB_TOOLS } from "../build/packages.ts";
+import { readState, requireRoot } from "../../network/lab.ts";
+import { labPlan, type LabPlan } from "../../network/plan.ts";
+import { REPO } from "../paths.ts";
+import { shellQuote } from "./boot.ts";
+import { withName } from "./lab-options.ts";
+
+export const command = "tmux";
+export const describe = "Open the lab in tmux: a shell on the left; the VM, the server and the client on the right";
+
+export function builder(y: Argv) {
+  return withName(y)
+    .option("attach", { type: "boolean", default: true, describe: "attach to the session (--no-attach only creates it)" })
+    .option("install", { type: "boolean", default: true });
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+/** The tmux commands of the layout (pure, unit-tested): one session, four panes, titles on borders. */
+export function layout(plan: LabPlan, cli: string): string[][] {
+  const s = plan.tmux;
+  const n = `--name ${plan.name}`;
+  const netns = (role: "server" | "client"): string => `ip netns exec ${plan.ns[role]} bash`;
+  return [
+    ["new-session", "-d", "-s", s, "-n", plan.name, "-x", "200", "-y", "50", "bash"],
+    ["set-option", "-t", s, "pane-border-status", "top"],
+    ["select-pane", "-t", `${s}:0.0`, "-T", "host"],
+    ["split-window", "-h", "-t", `${s}:0.0`, `${cli} ssh ${n}`],
+    ["select-pane", "-t", `${s}:0.1`, "-T", "xdp vm"],
+    ["split-window", "-v", "-t", `${s}:0.1`, netns("server")],
+    ["select-pane", "-t", `${s}:0.2`, "-T", "server"],
+    ["split-window", "-v", "-t", `${s}:0.2`, netns("client")],
+    ["select-pane", "-t", `${s}:0.3`, "-T", "client"],
+    ["select-layout", "-t", `${s}:0`, "main-vertical"],
+    ["select-pane", "-t", `${s}:0.0`],
+  ];
+}
+
+export async function handler(argv: Args): Promise<void> {
+  requireRoot("xdp-lab tmux");
+  await ensure(LAB_TOOLS, { install: argv.install, purpose: "xdp-lab tmux" });
+  const plan = labPlan(argv.name);
+  if ((await readState(plan))?.phase !== "up") throw new Error(`Lab "${argv.name}" is not up. Fix: ./xdp-lab up${argv.name === "lab" ? "" : ` --name ${argv.name}`}`);
+  await execa("tmux", ["kill-session", "-t", plan.tmux], { reject: false });
+  for (const args of layout(plan, shellQuote(`${REPO}/xdp-lab`))) await execa("tmux", args);
+  if (argv.attach && process.stdin.isTTY) {
+    await execa("tmux", ["attach-session", "-t", plan.tmux], { stdio: "inherit", reject: false });
+  } else {
+    process.stdout.write(`tmux session ${plan.tmux} is ready: tmux attach -t ${plan.tmux}\n`);
+  }
+}

@@ -1,0 +1,55 @@
+// `xdp-lab up`: client, br-lan, the xdp VM, br-wan, server and an internet, in namespaces of the lab's own.
+import { resolve } from "node:path";
+import type { ArgumentsCamelCase, Argv } from "yargs";
+import { ensure } from "../build/requirements.ts";
+import { LAB_RUNTIME } from "../build/packages.ts";
+import { up } from "../../network/lab.ts";
+import { ADDR } from "../../network/plan.ts";
+import { detectAccel } from "../vm/qemu.ts";
+import { DEFAULT_OUT } from "../paths.ts";
+import { withName } from "./lab-options.ts";
+
+export const command = "up";
+export const describe = "Bring a lab up: the VM from out/ routing between a client (LAN) and a server (WAN), with an internet behind NAT";
+
+export function builder(y: Argv) {
+  return withName(y)
+    .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
+    .option("uplink", { type: "string", describe: "NAT through this real host interface instead of the simulated internet (changes the host's firewall and ip_forward until down)" })
+    .option("accel", { choices: ["auto", "kvm", "tcg"] as const, default: "auto" as const })
+    .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
+    .option("timeout", { type: "number", default: 60, describe: "seconds to wait for the VM" })
+    .option("install", { type: "boolean", default: true, describe: "install missing host packages (root)" })
+    .option("json", { type: "boolean", default: false, describe: "print the result as JSON" });
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(argv: Args): Promise<void> {
+  await ensure(LAB_RUNTIME, { install: argv.install, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
+  const accel = argv.accel === "auto" ? detectAccel() : argv.accel;
+  const r = await up({
+    name: argv.name,
+    out: resolve(argv.out),
+    accel,
+    uplink: argv.uplink,
+    append: argv.append,
+    readyTimeout: argv.timeout,
+    log: (l) => process.stderr.write(l + "\n"),
+  });
+  if (argv.json) {
+    process.stdout.write(JSON.stringify({ ...r.state, timings: r.timings }, null, 2) + "\n");
+    return;
+  }
+  const n = argv.name === "lab" ? "" : ` --name ${argv.name}`;
+  process.stdout.write(
+    `lab ${argv.name} is up in ${r.state.upSeconds} s (${accel.toUpperCase()}):\n` +
+      `  client ${ADDR.lan.client} --br-lan-- ${ADDR.lan.vm} [xdp VM] ${ADDR.wan.vm} --br-wan-- server ${ADDR.wan.server}\n` +
+      `  internet: ${r.state.uplink ? `NAT through ${r.state.uplink}` : `${ADDR.internet.host} (simulated), NAT at ${ADDR.internet.edge}`}\n` +
+      `next:\n` +
+      `  ./xdp-lab exec client${n} -- ping -c 3 server\n` +
+      `  ./xdp-lab load out/bpf/drop.bpf.o${n} --iface lan\n` +
+      `  ./xdp-lab status${n}    ./xdp-lab ssh${n}    ./xdp-lab tmux${n}\n` +
+      `  ./xdp-lab down${n}\n`,
+  );
+}
