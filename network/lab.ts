@@ -274,6 +274,12 @@ export async function up(o: UpOptions): Promise<UpResult> {
       if (role === "internet" && o.uplink !== undefined) continue;
       await ip(undefined, "netns", "add", plan.ns[role]);
     }
+    // IPv4 only, like the guest: no router solicitations or DAD frames in the programs' counters.
+    await Promise.all(
+      NAMESPACE_ROLES.filter((r) => r !== "internet" || o.uplink === undefined).flatMap((r) =>
+        ["all", "default"].map((scope) => sysctl(plan.ns[r], `net.ipv6.conf.${scope}.disable_ipv6`, "1")),
+      ),
+    );
     if (o.uplink !== undefined) await hostUplink(plan, state, o.uplink);
     const w = wiring(plan, o.uplink !== undefined);
     await ipBatch(plan.ns.lab, w.lab);

@@ -1,0 +1,42 @@
+import { readFileSync } from "node:fs";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { ADDR, GUEST_NICS, guestEnv, hostsFile, labPlan, validateName } from "../../network/plan.ts";
+import { REPO } from "../../src/paths.ts";
+
+const plan = suite("network/plan");
+
+plan("lab names: short, lower-case, starting with a letter; a bad one names the rule", () => {
+  for (const ok of ["lab", "a", "lab-2", "abcdefghijkl"]) assert.is(validateName(ok), ok);
+  for (const bad of ["", "Lab", "2lab", "a_b", "abcdefghijklm", "../x"]) {
+    assert.throws(() => validateName(bad), (e: Error) => e.message.includes(`"${bad}"`) && e.message.includes("Fix:"));
+  }
+});
+
+plan("two labs share no namespace, directory, tmux session or uplink name", () => {
+  const a = labPlan("one");
+  const b = labPlan("two");
+  const names = (p: ReturnType<typeof labPlan>): string[] => [...Object.values(p.ns), p.dir, p.tmux, p.uplink.table, p.uplink.hostVeth];
+  for (const n of names(a)) assert.not.ok(names(b).includes(n), n);
+  assert.is(new Set(Object.values(a.ns)).size, 4);
+  // Host-side link names must fit IFNAMSIZ (15 characters) for the longest lab name.
+  assert.ok(labPlan("abcdefghijkl").uplink.hostVeth.length <= 15);
+});
+
+plan("every host resolves every other by name", () => {
+  const hosts = hostsFile("client");
+  for (const [name, addr] of [["server", ADDR.wan.server], ["client", ADDR.lan.client], ["internet", ADDR.internet.host], ["xdp", ADDR.lan.vm]]) {
+    assert.match(hosts, new RegExp(`^${addr.replace(/\./g, "\\.")}\\t.*\\b${name}\\b`, "m"));
+  }
+  assert.match(hostsFile("vm"), /^127\.0\.0\.1\tlocalhost xdp$/m);
+});
+
+plan("the guest's lab script reads exactly the variables the runner writes", () => {
+  const script = readFileSync(`${REPO}/rootfs/etc/xdp-lab/rc.d/50-lab`, "utf8");
+  const used = new Set([...script.matchAll(/\$\{?(LAB_[A-Z_]+)/g)].map((m) => m[1]));
+  const written = new Set([...guestEnv().matchAll(/^(LAB_[A-Z_]+)=/gm)].map((m) => m[1]));
+  assert.equal([...used].sort(), [...written].sort());
+  for (const nic of GUEST_NICS) assert.match(guestEnv(), new RegExp(nic.mac));
+});
+
+plan.run();
