@@ -2,7 +2,7 @@
 // Everything it creates lives in namespaces named after the lab (see plan.ts), so labs never touch
 // each other or the host; the state directory under /run records what needs more than the name.
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { execa } from "execa";
 import type { Client } from "ssh2";
@@ -310,8 +310,17 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await writeState(plan, state);
     return { plan, state, timings };
   } catch (error) {
+    // Keep the console log (the lab's directory goes with the rest) and point the error at the copy.
+    const kept = `${o.out}/logs/lab-${plan.name}.console.log`;
+    const e = error as Error;
+    if (existsSync(plan.files.consoleLog)) {
+      await mkdir(`${o.out}/logs`, { recursive: true })
+        .then(() => copyFile(plan.files.consoleLog, kept))
+        .then(() => (e.message = e.message.split(plan.files.consoleLog).join(kept)))
+        .catch(() => undefined);
+    }
     await down(plan.name).catch(() => undefined);
-    throw error;
+    throw e;
   }
 }
 
@@ -353,14 +362,14 @@ async function services(plan: LabPlan, uplink: boolean): Promise<void> {
   const blob = Buffer.alloc(4 << 20);
   for (let i = 0; i < blob.length; i += 4) blob.writeUInt32LE((i * 2654435761) >>> 0, i);
   await writeFile(`${server}/blob`, blob);
-  await execa("ip", netnsExecArgs(plan.ns.server, [BUSYBOX, "httpd", "-p", "80", "-h", server]));
+  await execa("ip", netnsExecArgs(plan.ns.server, [BUSYBOX, "httpd", "-p", "0.0.0.0:80", "-h", server]));
   if (uplink) return;
   const internet = `${plan.files.www}/internet`;
   await mkdir(`${internet}/cgi-bin`, { recursive: true });
   await writeFile(`${internet}/index.html`, "the simulated internet\n");
-  await writeFile(`${internet}/cgi-bin/ip`, '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "${REMOTE_ADDR#::ffff:}"\n');
+  await writeFile(`${internet}/cgi-bin/ip`, '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "$REMOTE_ADDR"\n');
   await chmod(`${internet}/cgi-bin/ip`, 0o755);
-  await execa("ip", netnsExecArgs(plan.ns.internet, [BUSYBOX, "httpd", "-p", "80", "-h", internet]));
+  await execa("ip", netnsExecArgs(plan.ns.internet, [BUSYBOX, "httpd", "-p", "0.0.0.0:80", "-h", internet]));
 }
 
 /** --uplink: a veth from the lab namespace to the host, NAT'd out of IFACE by a table of the lab's own. */

@@ -25,7 +25,7 @@ plan("two labs share no namespace, directory, tmux session or uplink name", () =
 
 plan("every host resolves every other by name", () => {
   const hosts = hostsFile("client");
-  for (const [name, addr] of [["server", ADDR.wan.server], ["client", ADDR.lan.client], ["internet", ADDR.internet.host], ["xdp", ADDR.lan.vm]]) {
+  for (const [name, addr] of [["server", ADDR.wan.server], ["client", ADDR.lan.client], ["internet", ADDR.internet.host], ["xdp", ADDR.lan.vm]] as const) {
     assert.match(hosts, new RegExp(`^${addr.replace(/\./g, "\\.")}\\t.*\\b${name}\\b`, "m"));
   }
   assert.match(hostsFile("vm"), /^127\.0\.0\.1\tlocalhost xdp$/m);

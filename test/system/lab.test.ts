@@ -1,0 +1,155 @@
+// The lab with real traffic: client -> VM -> server and the simulated internet, XDP programs loaded
+// into the running VM, two labs at once, teardown (also after kill -9), and bad input. Needs root.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { execa } from "execa";
+import { labPlan } from "../../network/plan.ts";
+import { cleanup, tempDir } from "../helpers.ts";
+import { XDP_LAB, xdpLab } from "./cli.ts";
+import { leftovers } from "./lab-leftovers.ts";
+
+const t = suite("lab (namespaces, VM, real traffic)");
+const A = `a${process.pid}`.slice(0, 12);
+const B = `b${process.pid}`.slice(0, 12);
+let out = "";
+
+const ok = async (args: string[]): Promise<string> => {
+  const r = await xdpLab(args);
+  assert.is(r.exitCode, 0, `xdp-lab ${args.join(" ")}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+};
+const on = (lab: string, host: string, ...cmd: string[]) => xdpLab(["exec", host, "--name", lab, "--", ...cmd]);
+
+t.before(async () => {
+  out = await tempDir();
+  await ok(["build", "--quiet", "--out", out]);
+  await ok(["up", "--name", A, "--out", out]);
+});
+
+t.after(async () => {
+  for (const n of [A, B, `k${process.pid}`.slice(0, 12), `d${process.pid}`.slice(0, 12)]) await xdpLab(["down", "--name", n]);
+  await cleanup();
+});
+
+t("client reaches server through the VM by name: ping and a 4 MiB TCP transfer", async () => {
+  const ping = await on(A, "client", "busybox", "ping", "-c", "3", "-W", "2", "server");
+  assert.is(ping.exitCode, 0, ping.stdout + ping.stderr);
+  assert.match(ping.stdout, /3 packets transmitted, 3 packets received/);
+  // TTL 63: one router (the VM) between them.
+  assert.match(ping.stdout, /ttl=63/);
+  const page = await on(A, "client", "curl", "-sS", "http://server/");
+  assert.is(page.stdout, `xdp-lab ${A}: hello from the server`);
+  const blob = await execa("ip", ["netns", "exec", labPlan(A).ns.client, "curl", "-sS", "--max-time", "60", "http://server/blob"], { encoding: "buffer" });
+  const want = await readFile(`${labPlan(A).files.www}/server/blob`);
+  assert.is(blob.stdout.length, 4 << 20);
+  assert.is(createHash("sha256").update(blob.stdout).digest("hex"), createHash("sha256").update(want).digest("hex"));
+});
+
+t("client reaches the simulated internet through NAT; the far end sees the edge's WAN-side address", async () => {
+  const r = await on(A, "client", "curl", "-sS", "--max-time", "10", "http://internet/cgi-bin/ip");
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.is(r.stdout.trim(), "198.51.100.1");
+  // The internet cannot reach into the lab: no route to the private subnets.
+  const back = await on(A, "internet", "busybox", "ping", "-c", "1", "-W", "1", "10.10.1.10");
+  assert.is.not(back.exitCode, 0);
+});
+
+t("exec returns the command's output and status on every host", async () => {
+  const vm = await on(A, "vm", "sh", "-c", "hostname; ip -br link show lan0; exit 3");
+  assert.is(vm.exitCode, 3);
+  assert.match(vm.stdout, /^xdp\nlan0\s+UP/);
+  for (const [host, addr] of [["client", "10.10.1.10"], ["server", "10.10.2.10"], ["internet", "198.51.100.100"]]) {
+    const r = await on(A, host!, "ip", "-br", "addr", "show", "eth0");
+    assert.is(r.exitCode, 0);
+    assert.match(r.stdout, new RegExp(`${addr!.replace(/\./g, "\\.")}/24`));
+  }
+});
+
+t("the VM's ssh answers on the management link only: not from the client or the server", async () => {
+  for (const host of ["client", "server"]) {
+    const r = await on(A, host, "curl", "-sS", "--max-time", "2", "telnet://169.254.100.2:22");
+    assert.is.not(r.exitCode, 0, `${host} reached the VM's sshd`);
+    const lan = await on(A, host, "curl", "-sS", "--max-time", "2", "telnet://10.10.1.1:22");
+    assert.is.not(lan.exitCode, 0, `${host} reached sshd on a data port`);
+  }
+});
+
+t("status --json names the hosts, the VM process and the uplink", async () => {
+  const s = JSON.parse(await ok(["status", "--name", A, "--json"])) as { phase: string; vm: { running: boolean; pid: number }; namespaces: Record<string, boolean>; uplink: string };
+  assert.is(s.phase, "up");
+  assert.ok(s.vm.running);
+  assert.equal(s.namespaces, { lab: true, client: true, server: true, internet: true });
+  assert.match(s.uplink, /simulated internet/);
+  assert.ok(existsSync(`/proc/${s.vm.pid}`));
+});
+
+t("tmux: one session, four panes: host shell, VM, server, client", async () => {
+  await ok(["tmux", "--name", A, "--no-attach"]);
+  const panes = await execa("tmux", ["list-panes", "-t", labPlan(A).tmux, "-F", "#{pane_title}"]);
+  assert.equal(panes.stdout.split("\n"), ["host", "xdp vm", "server", "client"]);
+  await execa("tmux", ["kill-session", "-t", labPlan(A).tmux]);
+});
+
+t("bad input: a lab already up, missing artifacts, unknown host, missing object, not root", async () => {
+  let r = await xdpLab(["up", "--name", A, "--out", out]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, new RegExp(`Lab "${A}" is already up.*Fix: pick another --name`));
+  const empty = await tempDir();
+  r = await xdpLab(["up", "--name", B, "--out", empty]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, new RegExp(`${empty}/bzImage is missing. Fix: run ./xdp-lab build`));
+  assert.equal(await leftovers(B), []);
+  r = await on(A, "router", "true");
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /Unknown host "router". Fix: use one of vm, client, server, internet/);
+  r = await xdpLab(["load", "/nonexistent/x.bpf.o", "--name", A]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /No such XDP object: \/nonexistent\/x\.bpf\.o\. Fix:/);
+  const asNobody = await execa("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", XDP_LAB, "up", "--name", B, "--out", out], { reject: false });
+  assert.is(asNobody.exitCode, 1);
+  assert.match(asNobody.stderr, /xdp-lab up needs root.*Fix: run it as root/);
+});
+
+t("the VM dying during boot: the console's tail is shown and nothing is left", async () => {
+  const D = `d${process.pid}`.slice(0, 12);
+  const r = await xdpLab(["up", "--name", D, "--out", out, "--append", "rdinit=/nonexistent", "--append", "init=/nonexistent"]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /The VM stopped during boot \(qemu exited\)\. Last console lines:/);
+  assert.match(r.stderr, /Kernel panic - not syncing: Requested init \/nonexistent failed/);
+  const kept = `${out}/logs/lab-${D}.console.log`;
+  assert.match(r.stderr, new RegExp(`Full console log: ${kept}`));
+  assert.match(await readFile(kept, "utf8"), /Kernel panic/);
+  assert.equal(await leftovers(D), []);
+});
+
+t("two labs side by side; down removes one and leaves the other working", async () => {
+  await ok(["up", "--name", B, "--out", out]);
+  for (const lab of [A, B]) {
+    const r = await on(lab, "client", "curl", "-sS", "http://server/");
+    assert.is(r.stdout, `xdp-lab ${lab}: hello from the server`);
+  }
+  await ok(["down", "--name", B]);
+  assert.equal(await leftovers(B), []);
+  const again = await ok(["down", "--name", B]);
+  assert.match(again, /nothing to remove/);
+  const r = await on(A, "client", "curl", "-sS", "http://server/");
+  assert.is(r.exitCode, 0);
+});
+
+t("down after kill -9 of the runner during up leaves nothing", async () => {
+  const K = `k${process.pid}`.slice(0, 12);
+  const plan = labPlan(K);
+  const runner = execa(XDP_LAB, ["up", "--name", K, "--out", out], { reject: false, detached: true });
+  for (let i = 0; i < 600 && !existsSync(plan.files.pid); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(existsSync(plan.files.pid), "up never started qemu");
+  process.kill(-runner.pid!, "SIGKILL");
+  await runner;
+  assert.ok((await leftovers(K)).length > 0, "the kill left nothing to clean: the test proves nothing");
+  await ok(["down", "--name", K]);
+  assert.equal(await leftovers(K), []);
+});
+
+t.run();
