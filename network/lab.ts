@@ -1,7 +1,7 @@
 // The lab: `up` builds it from the plan, `down` removes it, `exec`, `load` and `status` use it.
 // Everything it creates lives in namespaces named after the lab (see plan.ts), so labs never touch
 // each other or the host; the state directory under /run records what needs more than the name.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { chmod, copyFile, mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { execa } from "execa";
@@ -106,11 +106,12 @@ export async function labNames(runDir = RUN_DIR): Promise<string[]> {
   return [...names].sort();
 }
 
+/** True while PID runs; a zombie (dead, waiting for its parent to reap it) counts as gone. */
 function pidAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }
