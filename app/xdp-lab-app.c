@@ -2,8 +2,21 @@
 /*
  * xdp-lab-app: loads the lab's XDP programs and runs one epoll loop over file descriptors only:
  * the console on stdin, a timerfd that reads the counters, a generic netlink socket talking to the
- * xdp_lab_echo module, and a signalfd that detaches everything on SIGINT/SIGTERM.
+ * xdp_lab_echo module, a signalfd that detaches everything on SIGINT/SIGTERM, and (with
+ * --control PATH) a Unix control socket with its clients.
+ *
+ * Control protocol: a client sends one command per line, the same commands as the console; each
+ * command gets exactly one line of JSON back:
+ *   {"ok":true,"command":"stats","result":{...},"output":"<what the console would print>"}
+ *   {"ok":false,"command":"load","error":"Failed to load ...","output":"..."}
+ * Results: load {iface, program, object, mode, id}; unload {iface}; stats {programs:[{iface,
+ * program, object, mode, id, verdicts:{aborted|drop|pass|tx|redirect:{packets, bytes, pps, bps}}}],
+ * events, lua_events}; block/unblock {ip, programs}; echo {text, seq, rtt_us} (sent when the
+ * module's answer arrives); lua {script}; watch {watch}; help {commands}; quit {}.
+ * `xdp-lab-app ctl [--control PATH] COMMAND...` is a client for shells: it prints the answer and
+ * exits 0 when ok, 1 when not, 2 when nothing listens on PATH.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
@@ -20,10 +33,13 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <lua5.4/lauxlib.h>
 #include <lua5.4/lua.h>
@@ -33,12 +49,47 @@
 #include "../kmod/xdp_lab_echo.h"
 
 #define MAX_ATTACHED 8
+#define MAX_CLIENTS 16
+#define MAX_PENDING 64
+#define DEFAULT_CONTROL "/run/xdp-lab-app.sock"
+
+/* A growable string, for JSON answers and captured output. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+/* The command being run for a control client: what it printed, its first error, its result. */
+struct session {
+	bool failed;
+	bool deferred;			/* answered later (echo: when the module replies) */
+	struct sbuf output, error, result;
+};
+
+struct client {
+	int fd;				/* -1: free slot */
+	char buf[1024];
+	size_t used;
+};
+
+/* An echo request on its way through the module: who asked, and when. */
+struct pending_echo {
+	__u32 nl_seq;
+	int client;			/* index into clients, or -1 for the console and Lua */
+	struct timespec sent;
+	bool answered;
+	__u32 seq;
+	char text[260];
+};
 
 struct attachment {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	__u32 flags;			/* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
 	struct bpf_object *obj;
+	char object[256];		/* the path it was loaded from */
+	char program[64];
+	__u32 prog_id;
 	int stats_fd;			/* -1 when the program has no `stats` map */
 	int sources_fd;			/* the firewall's `sources` map, else -1 */
 	struct ring_buffer *events;	/* the program's `events` ring buffer, if any */
@@ -55,12 +106,20 @@ struct app {
 	unsigned int interval_ms;
 	struct attachment att[MAX_ATTACHED];
 	lua_State *lua;			/* the loaded script, or NULL */
+	char script[256];
 	char verifier_log[4096];
 	size_t verifier_len;
+	int listen_fd;			/* control socket, or -1 */
+	const char *control_path;
+	bool console;			/* stdin is read */
+	struct client clients[MAX_CLIENTS];
+	struct pending_echo pending[MAX_PENDING];
+	__u64 events, lua_events;	/* ring-buffer records read; handed to on_event */
 };
 
 static void cmd_block(struct app *a, const char *ip, bool block);
-static void cmd_echo(struct app *a, const char *text);
+static void cmd_echo(struct app *a, const char *text, int client);
+static void answer(struct app *a, int client, const char *command, struct session *sess);
 static void call_hook(struct app *a, const char *name, int nargs);
 
 static const char *const verdict_names[XDP_LAB_STATS_SLOTS] = {
@@ -85,14 +144,113 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return n;
 }
 
+static struct session *cur;	/* the control command being run, or NULL: the console */
+static int cur_client = -1;	/* and its client's index */
+
+static void sb_add(struct sbuf *b, const char *data, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *s = realloc(b->s, cap);
+
+		if (!s)
+			return;
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, data, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* A JSON string literal: quotes, backslashes and control characters escaped. */
+static void sb_json(struct sbuf *b, const char *str)
+{
+	sb_add(b, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)str; p && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			sb_add(b, "\\n", 2);
+		else if (*p < 0x20)
+			sb_printf(b, "\\u%04x", *p);
+		else
+			sb_add(b, (const char *)p, 1);
+	}
+	sb_add(b, "\"", 1);
+}
+
+static void sb_free(struct sbuf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+/*
+ * Everything the app says goes through here: to stdout for the console, into the session for a
+ * control client ("error: " lines make its answer ok:false).
+ */
 static void reply(const char *fmt, ...)
 {
+	char tmp[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	fflush(stdout);
+	if (!cur) {
+		fputs(tmp, stdout);
+		fflush(stdout);
+		return;
+	}
+	sb_add(&cur->output, tmp, strlen(tmp));
+	if (!strncmp(tmp, "error: ", 7) && !cur->failed) {
+		size_t n = strlen(tmp + 7);
+
+		while (n && tmp[7 + n - 1] == '\n')
+			n--;
+		cur->failed = true;
+		sb_add(&cur->error, tmp + 7, n);
+	}
+}
+
+/* Adds "key":<raw JSON> to the current control command's result; nothing for the console. */
+static void result_raw(const char *key, const char *fmt, ...)
+{
+	char tmp[2048];
+	va_list ap;
+
+	if (!cur)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	sb_printf(&cur->result, "%s\"%s\":%s", cur->result.len ? "," : "", key, tmp);
+}
+
+static void result_str(const char *key, const char *value)
+{
+	struct sbuf b = { 0 };
+
+	if (!cur)
+		return;
+	sb_json(&b, value);
+	result_raw(key, "%s", b.s);
+	sb_free(&b);
 }
 
 static struct attachment *find_attachment(struct app *a, const char *ifname)
@@ -133,18 +291,22 @@ static int read_stats(struct attachment *at, struct xdp_lab_stats *sum)
 }
 
 /*
- * Reads every attached program's counters; prints them when asked, and hands them to the script's
- * on_tick(stats, seconds) as stats[iface][verdict] = { packets, bytes, pps, bps }.
+ * Reads every attached program's counters; prints them when asked (as JSON too, for a control
+ * client), and hands them to the script's on_tick(stats, seconds) as
+ * stats[iface][verdict] = { packets, bytes, pps, bps }.
  */
 static void tick(struct app *a, bool print)
 {
 	struct xdp_lab_stats now[XDP_LAB_STATS_SLOTS];
 	lua_State *L = a->lua;
+	struct sbuf *json = print && cur ? &cur->result : NULL;
 	struct timespec t;
 	double dt_max = 0;
 	bool any = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (json)
+		sb_printf(json, "%s\"programs\":[", json->len ? "," : "");
 	if (L)
 		lua_newtable(L);
 	for (int i = 0; i < MAX_ATTACHED; i++) {
@@ -153,9 +315,19 @@ static void tick(struct app *a, bool print)
 
 		if (!at->obj || at->stats_fd < 0)
 			continue;
-		any = true;
 		if (read_stats(at, now))
 			continue;
+		if (json) {
+			sb_printf(json, "%s{\"iface\":", any ? "," : "");
+			sb_json(json, at->ifname);
+			sb_printf(json, ",\"program\":");
+			sb_json(json, at->program);
+			sb_printf(json, ",\"object\":");
+			sb_json(json, at->object);
+			sb_printf(json, ",\"mode\":\"%s\",\"id\":%u,\"verdicts\":{",
+				  at->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic", at->prog_id);
+		}
+		any = true;
 		if (dt > dt_max)
 			dt_max = dt;
 		if (L)
@@ -164,6 +336,9 @@ static void tick(struct app *a, bool print)
 			double pps = dt > 0 ? (now[v].packets - at->last[v].packets) / dt : 0;
 			double bps = dt > 0 ? (now[v].bytes - at->last[v].bytes) * 8 / dt : 0;
 
+			if (json)
+				sb_printf(json, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu,\"pps\":%.0f,\"bps\":%.0f}",
+					  v ? "," : "", verdict_names[v], now[v].packets, now[v].bytes, pps, bps);
 			/* Verdicts the program never gave stay quiet; pass and drop always show. */
 			if (!now[v].packets && v != XDP_PASS && v != XDP_DROP)
 				continue;
@@ -183,16 +358,25 @@ static void tick(struct app *a, bool print)
 				lua_setfield(L, -2, verdict_names[v]);
 			}
 		}
+		if (json)
+			sb_printf(json, "}}");
 		if (L)
 			lua_setfield(L, -2, at->ifname);
 		memcpy(at->last, now, sizeof(now));
 		at->last_at = t;
 	}
+	if (json)
+		sb_printf(json, "],\"events\":%llu,\"lua_events\":%llu", a->events, a->lua_events);
 	if (print && !any)
 		reply("stats: no program attached\n");
 	if (L) {
+		struct session *saved = cur;
+
+		/* The script's output is the console's, not the control client's answer. */
+		cur = NULL;
 		lua_pushnumber(L, dt_max > 0 ? dt_max : a->interval_ms / 1000.0);
 		call_hook(a, "on_tick", 2);
+		cur = saved;
 	}
 }
 
@@ -211,6 +395,7 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
+	a->events++;
 	inet_ntop(AF_INET, &e->saddr, src, sizeof(src));
 	inet_ntop(AF_INET, &e->daddr, dst, sizeof(dst));
 	reply("event src=%s dst=%s proto=%u sport=%u dport=%u verdict=%s reason=%s len=%u\n",
@@ -237,6 +422,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		lua_setfield(L, -2, "reason");
 		lua_pushinteger(L, e->len);
 		lua_setfield(L, -2, "len");
+		a->lua_events++;
 		call_hook(a, "on_event", 1);
 	}
 	return 0;
@@ -267,25 +453,92 @@ static void cmd_block(struct app *a, const char *ip, bool block)
 		else
 			applied++;
 	}
-	if (applied)
+	if (applied) {
 		reply("%s %s\n", block ? "blocked" : "unblocked", ip);
+		result_str("ip", ip);
+		result_raw("programs", "%d", applied);
+	}
 	else
 		reply("error: no attached program has a sources map: load firewall.bpf.o first\n");
 }
 
-static void cmd_load(struct app *a, const char *path, const char *ifname, const char *mode)
+/*
+ * Sets a `const volatile` global of the object (a tunable in .rodata, found through BTF) before
+ * load: NAME=VALUE on the load line, e.g. report_every_packet=1.
+ */
+static int set_tunable(struct bpf_object *obj, const char *assignment)
 {
+	const char *eq = strchr(assignment, '=');
+	char name[64];
+	struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *rodata = NULL, *m;
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	unsigned long long value;
+	const void *initial;
+	char *end, *data;
+	size_t size;
+	int id, err = -ENOENT;
+
+	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(name))
+		return -EINVAL;
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - assignment), assignment);
+	errno = 0;
+	value = strtoull(eq + 1, &end, 0);
+	if (errno || !eq[1] || *end)
+		return -EINVAL;
+	bpf_object__for_each_map(m, obj)
+		if (strstr(bpf_map__name(m), ".rodata"))
+			rodata = m;
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -ENOENT;
+	if (!rodata || id < 0)
+		return -ENOENT;
+	initial = bpf_map__initial_value(rodata, &size);
+	data = initial ? malloc(size) : NULL;
+	if (!data)
+		return -ENOMEM;
+	memcpy(data, initial, size);
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
+			continue;
+		if (vs->offset + vs->size > size || vs->size > sizeof(value)) {
+			err = -ERANGE;
+			break;
+		}
+		memcpy(data + vs->offset, &value, vs->size);	/* little endian */
+		err = bpf_map__set_initial_value(rodata, data, size);
+		break;
+	}
+	free(data);
+	return err;
+}
+
+/* load OBJ IFACE [native|generic] [NAME=VALUE ...] */
+static void cmd_load(struct app *a, const char *path, const char *ifname, char **opts, int nopts)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 info_len = sizeof(info);
 	struct bpf_program *prog;
 	struct attachment *at = NULL;
+	const char *mode = NULL;
 	int ifindex, err;
 
 	if (!path || !ifname) {
-		reply("error: usage: load OBJ IFACE [native|generic]\n");
+		reply("error: usage: load OBJ IFACE [native|generic] [NAME=VALUE ...]\n");
 		return;
 	}
-	if (mode && strcmp(mode, "native") && strcmp(mode, "generic")) {
-		reply("error: unknown mode '%s': use native or generic\n", mode);
-		return;
+	for (int i = 0; i < nopts; i++) {
+		if (!strcmp(opts[i], "native") || !strcmp(opts[i], "generic")) {
+			mode = opts[i];
+		} else if (!strchr(opts[i], '=')) {
+			reply("error: unknown mode '%s': use native or generic (or NAME=VALUE to set a tunable)\n",
+			      opts[i]);
+			return;
+		}
 	}
 	if (access(path, R_OK)) {
 		reply("error: cannot read object %s: %s\n", path, strerror(errno));
@@ -315,6 +568,16 @@ static void cmd_load(struct app *a, const char *path, const char *ifname, const 
 		reply("error: Failed to open %s: %s\n", path, strerror(errno));
 		return;
 	}
+	for (int i = 0; i < nopts; i++) {
+		if (!strchr(opts[i], '='))
+			continue;
+		err = set_tunable(at->obj, opts[i]);
+		if (err) {
+			reply("error: Failed to set %s in %s: %s%s\n", opts[i], path, strerror(-err),
+			      err == -ENOENT ? " - the object has no such const volatile global" : "");
+			goto err_close_obj;
+		}
+	}
 	err = bpf_object__load(at->obj);
 	if (err) {
 		size_t len = a->verifier_len, from = len > 1500 ? len - 1500 : 0;
@@ -342,6 +605,9 @@ static void cmd_load(struct app *a, const char *path, const char *ifname, const 
 		goto err_close_obj;
 	}
 	snprintf(at->ifname, sizeof(at->ifname), "%s", ifname);
+	snprintf(at->object, sizeof(at->object), "%s", path);
+	snprintf(at->program, sizeof(at->program), "%s", bpf_program__name(prog));
+	at->prog_id = bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len) ? 0 : info.id;
 	at->ifindex = ifindex;
 	at->stats_fd = bpf_object__find_map_fd_by_name(at->obj, "stats");
 	at->sources_fd = bpf_object__find_map_fd_by_name(at->obj, "sources");
@@ -357,8 +623,13 @@ static void cmd_load(struct app *a, const char *path, const char *ifname, const 
 	}
 	memset(at->last, 0, sizeof(at->last));
 	clock_gettime(CLOCK_MONOTONIC, &at->last_at);
-	reply("loaded %s on %s mode=%s\n", bpf_program__name(prog), ifname,
-	      at->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic");
+	reply("loaded %s on %s mode=%s id=%u\n", at->program, ifname,
+	      at->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic", at->prog_id);
+	result_str("iface", ifname);
+	result_str("program", at->program);
+	result_str("object", path);
+	result_str("mode", at->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic");
+	result_raw("id", "%u", at->prog_id);
 	return;
 
 err_close_obj:
@@ -390,6 +661,7 @@ static void cmd_unload(struct app *a, const char *ifname)
 	}
 	detach(at);
 	reply("unloaded %s\n", ifname);
+	result_str("iface", ifname);
 }
 
 /* Appends one attribute to a netlink message built in buf. */
@@ -424,7 +696,7 @@ static const void *genl_attr(const struct nlmsghdr *nlh, __u16 type)
 			 (const char *)nlh + nlh->nlmsg_len, type);
 }
 
-static int genl_send(struct app *a, __u16 family, __u8 cmd, __u16 attr, const char *text)
+static int genl_send(struct app *a, __u16 family, __u8 cmd, __u16 attr, const char *text, __u32 *seq)
 {
 	char buf[1024] = { 0 };
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
@@ -438,6 +710,8 @@ static int genl_send(struct app *a, __u16 family, __u8 cmd, __u16 attr, const ch
 	g->version = 1;
 	if (text)
 		put_attr(nlh, attr, text, strlen(text) + 1);
+	if (seq)
+		*seq = nlh->nlmsg_seq;
 	return send(a->genl_fd, buf, nlh->nlmsg_len, 0) < 0 ? -errno : 0;
 }
 
@@ -451,7 +725,7 @@ static int genl_resolve(struct app *a)
 	if (a->genl_family)
 		return 0;
 	err = genl_send(a, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, CTRL_ATTR_FAMILY_NAME,
-			XDP_LAB_ECHO_FAMILY_NAME);
+			XDP_LAB_ECHO_FAMILY_NAME, NULL);
 	if (err)
 		return err;
 	/* The controller answers at once; this is the one synchronous read, done before any echo. */
@@ -475,12 +749,32 @@ static int genl_resolve(struct app *a)
 	return a->genl_family ? 0 : -ENOENT;
 }
 
-static void cmd_echo(struct app *a, const char *text)
+static struct pending_echo *find_pending(struct app *a, __u32 nl_seq)
 {
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (a->pending[i].nl_seq == nl_seq)
+			return &a->pending[i];
+	return NULL;
+}
+
+static unsigned long long rtt_us(const struct pending_echo *p, const struct timespec *now)
+{
+	return (now->tv_sec - p->sent.tv_sec) * 1000000ULL + (now->tv_nsec - p->sent.tv_nsec) / 1000;
+}
+
+/* Sends TEXT to the module; CLIENT (a control client's index, or -1) gets the answer later. */
+static void cmd_echo(struct app *a, const char *text, int client)
+{
+	struct pending_echo *p = find_pending(a, 0);
+	__u32 nl_seq;
 	int err;
 
 	if (!text) {
 		reply("error: usage: echo TEXT\n");
+		return;
+	}
+	if (!p) {
+		reply("error: too many echo requests in flight (%d): wait for their answers\n", MAX_PENDING);
 		return;
 	}
 	err = genl_resolve(a);
@@ -490,20 +784,56 @@ static void cmd_echo(struct app *a, const char *text)
 		return;
 	}
 	if (!err)
-		err = genl_send(a, a->genl_family, XDP_LAB_ECHO_CMD_ECHO, XDP_LAB_ECHO_A_TEXT, text);
-	if (err)
+		err = genl_send(a, a->genl_family, XDP_LAB_ECHO_CMD_ECHO, XDP_LAB_ECHO_A_TEXT, text, &nl_seq);
+	if (err) {
 		reply("error: Failed to send echo: %s\n", strerror(-err));
-	else
-		a->genl_pending++;
+		return;
+	}
+	memset(p, 0, sizeof(*p));
+	p->nl_seq = nl_seq;
+	p->client = client;
+	clock_gettime(CLOCK_MONOTONIC, &p->sent);
+	a->genl_pending++;
+	if (client >= 0 && cur)
+		cur->deferred = true;
 }
 
-/* Replies arrive here, in the event loop: the echo's answer, or an error with its extended ack. */
+/* An echo is complete (answered, or refused with ERR): tell whoever asked. */
+static void echo_done(struct app *a, struct pending_echo *p, int err, const char *msg)
+{
+	struct timespec now;
+	struct session s = { 0 };
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (p->client >= 0)
+		cur = &s;
+	if (err)
+		reply("error: echo rejected: %s%s%s\n", strerror(-err), *msg ? ": " : "", msg);
+	else if (p->answered)
+		reply("echo seq=%u rtt_us=%llu %s\n", p->seq, rtt_us(p, &now), p->text);
+	else
+		reply("error: echo: the module acknowledged without an answer\n");
+	if (p->client >= 0) {
+		if (!err && p->answered) {
+			result_str("text", p->text);
+			result_raw("seq", "%u", p->seq);
+			result_raw("rtt_us", "%llu", rtt_us(p, &now));
+		}
+		cur = NULL;
+		answer(a, p->client, "echo", &s);
+	}
+	p->nl_seq = 0;
+}
+
+/* Replies arrive here, in the event loop: the echo's answer, then its ack or an error with its extended ack. */
 static void on_genl(struct app *a)
 {
 	char buf[8192];
 	ssize_t n = recv(a->genl_fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 	for (struct nlmsghdr *nlh = (void *)buf; n > 0 && NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+		struct pending_echo *p = nlh->nlmsg_seq ? find_pending(a, nlh->nlmsg_seq) : NULL;
+
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			struct nlmsgerr *e = NLMSG_DATA(nlh);
 			const char *msg = "";
@@ -511,10 +841,8 @@ static void on_genl(struct app *a)
 			/* Each request ends with exactly one ack or error. */
 			if (a->genl_pending > 0)
 				a->genl_pending--;
-			if (!e->error)
-				continue;
 			/* The extended ack follows the echoed request header (capped: no payload). */
-			if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+			if (e->error && (nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
 				const char *tlvs = (const char *)e + sizeof(*e) + e->msg.nlmsg_len -
 						   NLMSG_HDRLEN;
 				const char *found = find_attr(tlvs, (const char *)nlh + nlh->nlmsg_len,
@@ -523,12 +851,17 @@ static void on_genl(struct app *a)
 				if (found)
 					msg = found;
 			}
-			reply("error: echo rejected: %s%s%s\n", strerror(-e->error), *msg ? ": " : "", msg);
-		} else if (nlh->nlmsg_type == a->genl_family) {
+			if (p)
+				echo_done(a, p, e->error, msg);
+			else if (e->error)
+				reply("error: echo rejected: %s%s%s\n", strerror(-e->error), *msg ? ": " : "", msg);
+		} else if (nlh->nlmsg_type == a->genl_family && p) {
 			const char *text = genl_attr(nlh, XDP_LAB_ECHO_A_TEXT);
 			const __u32 *seq = genl_attr(nlh, XDP_LAB_ECHO_A_SEQ);
 
-			reply("echo seq=%u %s\n", seq ? *seq : 0, text ? text : "");
+			p->answered = true;
+			p->seq = seq ? *seq : 0;
+			snprintf(p->text, sizeof(p->text), "%s", text ? text : "");
 		}
 	}
 }
@@ -588,7 +921,7 @@ static int lab_unblock(lua_State *L)
 
 static int lab_echo(lua_State *L)
 {
-	cmd_echo(lua_owner(L), luaL_checkstring(L, 1));
+	cmd_echo(lua_owner(L), luaL_checkstring(L, 1), -1);
 	return 0;
 }
 
@@ -671,14 +1004,18 @@ static void cmd_lua(struct app *a, const char *path)
 	if (a->lua)
 		lua_close(a->lua);
 	a->lua = L;
+	snprintf(a->script, sizeof(a->script), "%s", path);
 	update_timer(a);
 	reply("lua loaded %s\n", path);
+	result_str("script", path);
 }
 
 static void help(void)
 {
 	reply("commands:\n"
-	      "  load OBJ IFACE [native|generic]  attach an XDP object (native first, then generic)\n"
+	      "  load OBJ IFACE [native|generic] [NAME=VALUE ...]\n"
+	      "                                   attach an XDP object (native first, then generic),\n"
+	      "                                   setting its const volatile tunables first\n"
 	      "  unload IFACE                     detach it\n"
 	      "  stats                            packets, bytes and rates per verdict\n"
 	      "  watch on|off                     print stats every interval\n"
@@ -686,46 +1023,51 @@ static void help(void)
 	      "  echo TEXT                        round trip through the xdp_lab_echo module\n"
 	      "  lua FILE                         load or reload a script (on_event, on_tick; lab.*)\n"
 	      "  quit                             detach everything and exit\n");
+	result_raw("commands", "[\"load\",\"unload\",\"stats\",\"watch\",\"block\",\"unblock\",\"echo\",\"lua\",\"quit\",\"help\"]");
 }
 
-/* Runs one console line; returns false on quit. */
+/* Runs one command line (console or control client); returns false on quit. */
 static bool run_command(struct app *a, char *line)
 {
 	char *rest = line + strspn(line, " \t");
 	char *cmd = strsep(&rest, " \t");
 	char *text = rest ? rest + strspn(rest, " \t") : NULL;
-	char *arg1, *arg2, *arg3;
+	char *arg[8];
+	int nargs = 0;
 
 	if (!cmd || !*cmd)
 		return true;
 	/* echo takes the rest of the line as is; the others take words. */
 	if (!strcmp(cmd, "echo")) {
-		cmd_echo(a, text && *text ? text : NULL);
+		cmd_echo(a, text && *text ? text : NULL, cur_client);
 		return true;
 	}
-	arg1 = text ? strtok(text, " \t") : NULL;
-	arg2 = arg1 ? strtok(NULL, " \t") : NULL;
-	arg3 = arg2 ? strtok(NULL, " \t") : NULL;
-	if (!strcmp(cmd, "help"))
+	for (char *w = text ? strtok(text, " \t") : NULL; w && nargs < 8; w = strtok(NULL, " \t"))
+		arg[nargs++] = w;
+	for (int i = nargs; i < 8; i++)
+		arg[i] = NULL;
+	if (!strcmp(cmd, "help")) {
 		help();
-	else if (!strcmp(cmd, "load"))
-		cmd_load(a, arg1, arg2, arg3);
-	else if (!strcmp(cmd, "unload"))
-		cmd_unload(a, arg1);
-	else if (!strcmp(cmd, "stats"))
+	} else if (!strcmp(cmd, "load")) {
+		cmd_load(a, arg[0], arg[1], arg + 2, nargs > 2 ? nargs - 2 : 0);
+	} else if (!strcmp(cmd, "unload")) {
+		cmd_unload(a, arg[0]);
+	} else if (!strcmp(cmd, "stats")) {
 		print_stats(a);
-	else if (!strcmp(cmd, "watch") && arg1 && (!strcmp(arg1, "on") || !strcmp(arg1, "off")))
-		set_watch(a, !strcmp(arg1, "on"));
-	else if (!strcmp(cmd, "watch"))
+	} else if (!strcmp(cmd, "watch") && arg[0] && (!strcmp(arg[0], "on") || !strcmp(arg[0], "off"))) {
+		set_watch(a, !strcmp(arg[0], "on"));
+		result_raw("watch", "%s", a->watch ? "true" : "false");
+	} else if (!strcmp(cmd, "watch")) {
 		reply("error: usage: watch on|off\n");
-	else if (!strcmp(cmd, "lua"))
-		cmd_lua(a, arg1);
-	else if (!strcmp(cmd, "block") || !strcmp(cmd, "unblock"))
-		cmd_block(a, arg1, !strcmp(cmd, "block"));
-	else if (!strcmp(cmd, "quit"))
+	} else if (!strcmp(cmd, "lua")) {
+		cmd_lua(a, arg[0]);
+	} else if (!strcmp(cmd, "block") || !strcmp(cmd, "unblock")) {
+		cmd_block(a, arg[0], !strcmp(cmd, "block"));
+	} else if (!strcmp(cmd, "quit")) {
 		return false;
-	else
+	} else {
 		reply("error: unknown command '%s': type help\n", cmd);
+	}
 	return true;
 }
 
@@ -736,17 +1078,282 @@ static int add_fd(struct app *a, int fd)
 	return epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Writes a control command's one-line JSON answer to its client. */
+static void answer(struct app *a, int client, const char *command, struct session *sess)
+{
+	struct client *c = &a->clients[client];
+	struct sbuf b = { 0 };
+	const char *p;
+	ssize_t n;
+
+	sb_printf(&b, "{\"ok\":%s,\"command\":", sess->failed ? "false" : "true");
+	sb_json(&b, command);
+	if (sess->failed) {
+		sb_printf(&b, ",\"error\":");
+		sb_json(&b, sess->error.s ? sess->error.s : "");
+	} else {
+		sb_printf(&b, ",\"result\":{%s}", sess->result.s ? sess->result.s : "");
+	}
+	sb_printf(&b, ",\"output\":");
+	sb_json(&b, sess->output.s ? sess->output.s : "");
+	sb_add(&b, "}\n", 2);
+	/* Answers are small; a client that does not read them is dropped, not waited for. */
+	for (p = b.s; c->fd >= 0 && p < b.s + b.len; p += n) {
+		n = write(c->fd, p, b.s + b.len - p);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0) {
+			fprintf(stderr, "control client dropped: %s\n", strerror(errno));
+			break;
+		}
+	}
+	sb_free(&b);
+	sb_free(&sess->output);
+	sb_free(&sess->error);
+	sb_free(&sess->result);
+}
+
+static void close_client(struct app *a, int i)
+{
+	close(a->clients[i].fd);	/* closing it takes it out of the epoll set */
+	a->clients[i].fd = -1;
+	/* Echo answers still on their way have nobody to go to: they go to the console. */
+	for (int k = 0; k < MAX_PENDING; k++)
+		if (a->pending[k].nl_seq && a->pending[k].client == i)
+			a->pending[k].client = -1;
+}
+
+/* Runs one command from a control client; returns false on quit. */
+static bool run_control(struct app *a, int client, char *line)
+{
+	struct session s = { 0 };
+	char command[32];
+	bool running;
+
+	snprintf(command, sizeof(command), "%.*s", (int)strcspn(line + strspn(line, " \t"), " \t"),
+		 line + strspn(line, " \t"));
+	if (!*command)
+		return true;
+	cur = &s;
+	cur_client = client;
+	running = run_command(a, line);
+	cur = NULL;
+	cur_client = -1;
+	if (s.deferred) {
+		sb_free(&s.output);
+		sb_free(&s.result);
+		return running;
+	}
+	answer(a, client, command, &s);
+	return running;
+}
+
+/* Reads what a client sent and runs each complete line; returns false on quit. */
+static bool on_client(struct app *a, int i)
+{
+	struct client *c = &a->clients[i];
+	ssize_t r = read(c->fd, c->buf + c->used, sizeof(c->buf) - 1 - c->used);
+	bool running = true;
+	char *nl;
+
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (r <= 0) {
+		close_client(a, i);
+		return true;
+	}
+	c->used += r;
+	c->buf[c->used] = '\0';
+	while (running && c->fd >= 0 && (nl = strchr(c->buf, '\n'))) {
+		*nl = '\0';
+		running = run_control(a, i, c->buf);
+		c->used -= nl + 1 - c->buf;
+		memmove(c->buf, nl + 1, c->used + 1);
+	}
+	if (c->fd >= 0 && c->used == sizeof(c->buf) - 1) {
+		struct session s = { 0 };
+
+		cur = &s;
+		reply("error: line too long (max %zu bytes)\n", sizeof(c->buf) - 2);
+		cur = NULL;
+		answer(a, i, "", &s);
+		c->used = 0;
+	}
+	return running;
+}
+
+static void on_accept(struct app *a)
+{
+	int fd = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (a->clients[i].fd >= 0)
+			continue;
+		a->clients[i].fd = fd;
+		a->clients[i].used = 0;
+		if (add_fd(a, fd)) {
+			close_client(a, i);
+			return;
+		}
+		return;
+	}
+	dprintf(fd, "{\"ok\":false,\"command\":\"\",\"error\":\"too many control clients (%d)\"}\n",
+		MAX_CLIENTS);
+	close(fd);
+}
+
+/*
+ * Listens on PATH. A socket file nobody answers on is stale (a crashed app) and is replaced; one
+ * that answers belongs to another app, which is an error.
+ */
+static int control_listen(struct app *a, const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "Failed to listen on %s: path longer than %zu bytes\n", path,
+			sizeof(addr.sun_path) - 1);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto err;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		int probe;
+
+		if (errno != EADDRINUSE)
+			goto err_close;
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && !connect(probe, (struct sockaddr *)&addr, sizeof(addr))) {
+			close(probe);
+			close(fd);
+			fprintf(stderr, "Failed to listen on %s: another xdp-lab-app is running there "
+				"- stop it, or pick another --control PATH\n", path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+		if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)))
+			goto err_close;
+	}
+	if (listen(fd, 8))
+		goto err_close;
+	a->listen_fd = fd;
+	a->control_path = path;
+	return 0;
+
+err_close:
+	close(fd);
+err:
+	fprintf(stderr, "Failed to listen on %s: %s\n", path, strerror(errno));
+	return -1;
+}
+
+/* `xdp-lab-app ctl [--control PATH] COMMAND...`: one command, its JSON answer on stdout. */
+static int ctl_main(int argc, char **argv)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	const char *path = DEFAULT_CONTROL;
+	char buf[65536], line[1024] = "";
+	struct pollfd pfd;
+	size_t used = 0;
+	int i = 2, fd;
+
+	if (argc > 3 && !strcmp(argv[2], "--control")) {
+		path = argv[3];
+		i = 4;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: xdp-lab-app ctl [--control PATH] COMMAND [ARGS...]\n");
+		return 2;
+	}
+	for (; i < argc; i++) {
+		if (strlen(line) + strlen(argv[i]) + 2 >= sizeof(line)) {
+			fprintf(stderr, "command longer than %zu bytes\n", sizeof(line) - 2);
+			return 2;
+		}
+		strcat(line, argv[i]);
+		strcat(line, i + 1 < argc ? " " : "\n");
+	}
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		fprintf(stderr, "Failed to connect to %s: %s - start the app with: xdp-lab-app --control %s\n",
+			path, strerror(errno), path);
+		return 2;
+	}
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+		fprintf(stderr, "Failed to send to %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (used < sizeof(buf) - 1 && !memchr(buf, '\n', used)) {
+		ssize_t n;
+
+		if (poll(&pfd, 1, 10000) <= 0) {
+			fprintf(stderr, "No answer from %s within 10 s\n", path);
+			return 2;
+		}
+		n = read(fd, buf + used, sizeof(buf) - 1 - used);
+		if (n <= 0) {
+			fprintf(stderr, "%s closed the connection without an answer\n", path);
+			return 2;
+		}
+		used += n;
+	}
+	buf[used] = '\0';
+	fputs(buf, stdout);
+	close(fd);
+	return strncmp(buf, "{\"ok\":true", 10) ? 1 : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xdp-lab-app [--interval-ms N] [--control PATH] [--no-console]\n"
+		   "       xdp-lab-app ctl [--control PATH] COMMAND [ARGS...]\n"
+		   "The console reads commands on stdin (type help). With --control, the same commands\n"
+		   "are served on a Unix socket with one JSON answer per line (default path %s);\n"
+		   "the app then keeps running when stdin ends.\n", DEFAULT_CONTROL);
+}
+
 int main(int argc, char **argv)
 {
-	struct app a = { .interval_ms = 1000 };
+	struct app a = { .interval_ms = 1000, .listen_fd = -1, .console = true };
+	const char *control = NULL;
 	char line[1024];
 	size_t used = 0;
 	bool running = true;
 	sigset_t mask;
 	int one = 1, err = 1;
 
-	if (argc > 2 && !strcmp(argv[1], "--interval-ms"))
-		a.interval_ms = atoi(argv[2]) > 0 ? atoi(argv[2]) : 1000;
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc, argv);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--interval-ms") && i + 1 < argc) {
+			a.interval_ms = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1000;
+		} else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
+			control = argv[++i];
+		} else if (!strcmp(argv[i], "--no-console")) {
+			a.console = false;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "unknown argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		a.clients[i].fd = -1;
 	log_sink = &a;
 	libbpf_set_print(libbpf_print);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -758,6 +1365,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Failed to block signals: %s\n", strerror(errno));
 		return 1;
 	}
+	/* A control client that goes away while answered must not kill the app. */
+	signal(SIGPIPE, SIG_IGN);
 	a.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	a.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	a.genl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
@@ -767,16 +1376,30 @@ int main(int argc, char **argv)
 		goto out_close;
 	}
 	setsockopt(a.genl_fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	if (add_fd(&a, STDIN_FILENO) || add_fd(&a, a.sigfd) || add_fd(&a, a.timerfd) ||
-	    add_fd(&a, a.genl_fd)) {
+	if (control && control_listen(&a, control))
+		goto out_close;
+	if (add_fd(&a, a.sigfd) || add_fd(&a, a.timerfd) || add_fd(&a, a.genl_fd) ||
+	    (a.listen_fd >= 0 && add_fd(&a, a.listen_fd))) {
 		fprintf(stderr, "Failed to add to epoll: %s\n", strerror(errno));
 		goto out_close;
 	}
-	reply("xdp-lab-app ready; type help\n");
+	/* A daemon's stdin may be /dev/null or a file, which epoll refuses: the socket is its console. */
+	if (a.console && add_fd(&a, STDIN_FILENO)) {
+		if (a.listen_fd < 0) {
+			fprintf(stderr, "Failed to read commands on stdin: %s - give --control PATH to run without a console\n",
+				strerror(errno));
+			goto out_close;
+		}
+		a.console = false;
+	}
+	if (a.listen_fd >= 0)
+		reply("xdp-lab-app ready; control socket %s\n", a.control_path);
+	else
+		reply("xdp-lab-app ready; type help\n");
 
 	while (running) {
-		struct epoll_event ev[4];
-		int n = epoll_wait(a.epfd, ev, 4, -1);
+		struct epoll_event ev[8];
+		int n = epoll_wait(a.epfd, ev, 8, -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -786,7 +1409,11 @@ int main(int argc, char **argv)
 		}
 		for (int i = 0; i < n && running; i++) {
 			int fd = ev[i].data.fd;
+			int client = -1;
 
+			for (int k = 0; k < MAX_CLIENTS; k++)
+				if (a.clients[k].fd == fd)
+					client = k;
 			if (fd == a.sigfd) {
 				running = false;
 			} else if (fd == a.timerfd) {
@@ -796,18 +1423,23 @@ int main(int argc, char **argv)
 					tick(&a, a.watch);
 			} else if (fd == a.genl_fd) {
 				on_genl(&a);
-			} else if (fd != STDIN_FILENO) {
-				/* One of the attached programs' ring buffers. */
-				for (int k = 0; k < MAX_ATTACHED; k++)
-					if (a.att[k].events && ring_buffer__epoll_fd(a.att[k].events) == fd)
-						ring_buffer__consume(a.att[k].events);
-			} else if (fd == STDIN_FILENO) {
+			} else if (a.listen_fd >= 0 && fd == a.listen_fd) {
+				on_accept(&a);
+			} else if (client >= 0) {
+				running = on_client(&a, client);
+			} else if (fd == STDIN_FILENO && a.console) {
 				ssize_t r = read(STDIN_FILENO, line + used, sizeof(line) - 1 - used);
 				char *nl;
 
+				if (r < 0 && errno == EINTR)
+					continue;
 				if (r <= 0) {
-					running = false;
-					break;
+					/* End of the console: quit, unless clients can still talk to us. */
+					epoll_ctl(a.epfd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+					a.console = false;
+					if (a.listen_fd < 0)
+						running = false;
+					continue;
 				}
 				used += r;
 				line[used] = '\0';
@@ -821,6 +1453,11 @@ int main(int argc, char **argv)
 					reply("error: line too long\n");
 					used = 0;
 				}
+			} else {
+				/* One of the attached programs' ring buffers. */
+				for (int k = 0; k < MAX_ATTACHED; k++)
+					if (a.att[k].events && ring_buffer__epoll_fd(a.att[k].events) == fd)
+						ring_buffer__consume(a.att[k].events);
 			}
 		}
 	}
@@ -833,7 +1470,7 @@ int main(int argc, char **argv)
 			break;
 		if (ev.data.fd == a.genl_fd)
 			on_genl(&a);
-		else if (ev.data.fd == STDIN_FILENO || ev.data.fd == a.timerfd)
+		else if (ev.data.fd != a.sigfd)
 			epoll_ctl(a.epfd, EPOLL_CTL_DEL, ev.data.fd, NULL);
 		if (a.genl_pending == before && ev.data.fd == a.sigfd)
 			break;
@@ -846,6 +1483,13 @@ out_close:
 			detach(&a.att[i]);
 	if (a.lua)
 		lua_close(a.lua);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (a.clients[i].fd >= 0)
+			close(a.clients[i].fd);
+	if (a.listen_fd >= 0) {
+		close(a.listen_fd);
+		unlink(a.control_path);
+	}
 	reply("bye\n");
 	close(a.epfd);
 	close(a.genl_fd);

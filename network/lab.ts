@@ -14,6 +14,7 @@ import {
   ADDR,
   GUEST_CONTROL,
   GUEST_NICS,
+  HOST_MACS,
   NAMESPACE_ROLES,
   NETNS_ETC,
   RUN_DIR,
@@ -153,10 +154,11 @@ function overlay(authorizedKey: string, hostKey: Buffer): CpioEntry[] {
 /** The ip commands that wire a lab, per namespace (pure: unit-tested, and one `ip -batch` each). */
 export function wiring(plan: LabPlan, uplink: boolean): Record<Role, string[][]> {
   const { ns } = plan;
+  const [lan, wan] = GUEST_NICS;
   const lab: string[][] = [
     ["link", "set", "lo", "up"],
     ["link", "add", "br-lan", "type", "bridge"],
-    ["link", "add", "br-wan", "type", "bridge"],
+    ["link", "add", "br-wan", "address", HOST_MACS.edge, "type", "bridge"],
     ["addr", "add", `${ADDR.wan.edge}/${ADDR.wan.len}`, "dev", "br-wan"],
     ["link", "add", "veth-client", "type", "veth", "peer", "name", "eth0", "netns", ns.client],
     ["link", "add", "veth-server", "type", "veth", "peer", "name", "eth0", "netns", ns.server],
@@ -174,6 +176,7 @@ export function wiring(plan: LabPlan, uplink: boolean): Record<Role, string[][]>
     ["link", "set", "veth-server", "up"],
     // Replies for the LAN come back through the VM.
     ["route", "add", ADDR.lan.prefix, "via", ADDR.wan.vm],
+    ["neigh", "replace", ADDR.wan.vm, "lladdr", wan.mac, "dev", "br-wan", "nud", "permanent"],
   ];
   if (uplink) {
     lab.push(["addr", "add", `${plan.uplink.lab}/${plan.uplink.len}`, "dev", plan.uplink.labVeth], ["link", "set", plan.uplink.labVeth, "up"]);
@@ -185,19 +188,27 @@ export function wiring(plan: LabPlan, uplink: boolean): Record<Role, string[][]>
       ["link", "set", "uplink0", "up"],
     );
   }
-  const host = (addr: string, len: number, routes: string[][]): string[][] => [
+  const host = (addr: string, len: number, routes: string[][], mac?: string, neigh?: [string, string]): string[][] => [
     ["link", "set", "lo", "up"],
+    ...(mac ? [["link", "set", "eth0", "address", mac]] : []),
     ["addr", "add", `${addr}/${len}`, "dev", "eth0"],
     ["link", "set", "eth0", "up"],
+    ...(neigh ? [["neigh", "replace", neigh[0], "lladdr", neigh[1], "dev", "eth0", "nud", "permanent"]] : []),
     ...routes.map((r) => ["route", "add", ...r]),
   ];
   return {
     lab,
-    client: host(ADDR.lan.client, ADDR.lan.len, [["default", "via", ADDR.lan.vm]]),
-    server: host(ADDR.wan.server, ADDR.wan.len, [
-      [ADDR.lan.prefix, "via", ADDR.wan.vm],
-      ["default", "via", ADDR.wan.edge],
-    ]),
+    client: host(ADDR.lan.client, ADDR.lan.len, [["default", "via", ADDR.lan.vm]], HOST_MACS.client, [ADDR.lan.vm, lan.mac]),
+    server: host(
+      ADDR.wan.server,
+      ADDR.wan.len,
+      [
+        [ADDR.lan.prefix, "via", ADDR.wan.vm],
+        ["default", "via", ADDR.wan.edge],
+      ],
+      HOST_MACS.server,
+      [ADDR.wan.vm, wan.mac],
+    ),
     // The internet knows nothing of the lab's private subnets: it only ever sees the edge's address.
     internet: uplink ? [] : host(ADDR.internet.host, ADDR.internet.len, []),
   };

@@ -37,6 +37,12 @@ export const GUEST_NICS = [
   { name: "mgmt0", tap: "tap-mgmt", bridge: undefined, mac: "52:54:00:10:ff:02", queues: 1 },
 ] as const;
 
+/**
+ * Fixed MACs for the hosts' ends, so every neighbour entry is static: no ARP crosses the VM's ports
+ * and a program's counters count exactly the traffic a test or a user sends.
+ */
+export const HOST_MACS = { client: "52:54:00:10:01:0a", server: "52:54:00:10:02:0a", edge: "52:54:00:10:02:01" } as const;
+
 /** Where the app's control socket is in the guest. */
 export const GUEST_CONTROL = "/run/xdp-lab-app.sock";
 
@@ -124,6 +130,7 @@ export function guestEnv(): string {
     LAB_MGMT_IP: ADDR.mgmt.vm,
     LAB_GATEWAY: ADDR.wan.edge,
     LAB_CONTROL: GUEST_CONTROL,
+    LAB_NEIGH: `lan0=${ADDR.lan.client}=${HOST_MACS.client} wan0=${ADDR.wan.server}=${HOST_MACS.server} wan0=${ADDR.wan.edge}=${HOST_MACS.edge}`,
   };
-  return Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  return Object.entries(vars).map(([k, v]) => `${k}=${/\s/.test(v) ? `"${v}"` : v}`).join("\n") + "\n";
 }

@@ -26,10 +26,32 @@ export async function handler(argv: Args): Promise<void> {
       ...Object.entries(s.hosts).map(([h, a]) => `  ${h}: ${a.join("; ") || "-"}`),
       `  uplink: ${s.uplink}`,
       `  namespaces: ${Object.entries(s.namespaces).map(([r, ok]) => `${r} ${ok ? "yes" : "no"}`).join(", ")}`,
-      `  programs: ${s.programs === undefined ? "-" : JSON.stringify(s.programs)}`,
+      ...programLines(s.programs),
       ...(s.error ? [`  error: ${s.error}`] : []),
     ];
     process.stdout.write(lines.join("\n") + "\n");
   }
   if (s.phase === "absent") process.exitCode = 1;
+}
+
+interface ProgramStats {
+  iface: string;
+  program: string;
+  mode: string;
+  id: number;
+  verdicts: Record<string, { packets: number; bytes: number; pps: number }>;
+}
+
+/** One line per attached program: its mode and the verdicts it gave. */
+function programLines(programs: unknown): string[] {
+  const list = (programs as { programs?: ProgramStats[] } | undefined)?.programs;
+  if (!list) return programs === undefined ? [] : [`  programs: ${JSON.stringify(programs)}`];
+  if (list.length === 0) return ["  programs: none attached (./xdp-lab load OBJ)"];
+  return list.map((p) => {
+    const counts = Object.entries(p.verdicts)
+      .filter(([v, c]) => c.packets > 0 || v === "pass" || v === "drop")
+      .map(([v, c]) => `${v} ${c.packets} pkts (${c.pps}/s)`)
+      .join(", ");
+    return `  ${p.iface}: ${p.program} (${p.mode}, id ${p.id}): ${counts}`;
+  });
 }

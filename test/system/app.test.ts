@@ -201,7 +201,7 @@ t("in the guest: echo round trips through the module, oversized text is refused 
   const r = await xdpLab(["boot", "--quiet", "--", script]);
   assert.is(r.exitCode, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /error: generic netlink family xdp_lab_echo not found: load the module/);
-  assert.match(r.stdout, /echo seq=1 hello lab\necho seq=2 again\n/);
+  assert.match(r.stdout, /echo seq=1 rtt_us=\d+ hello lab\necho seq=2 rtt_us=\d+ again\n/);
   assert.match(r.stdout, /error: echo rejected: Invalid argument: Attribute failed policy validation/);
   assert.match(r.stdout, /\n0$/);
 });
