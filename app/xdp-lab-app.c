@@ -487,9 +487,14 @@ static int set_tunable(struct bpf_object *obj, const char *assignment)
 	value = strtoull(eq + 1, &end, 0);
 	if (errno || !eq[1] || *end)
 		return -EINVAL;
-	bpf_object__for_each_map(m, obj)
-		if (strstr(bpf_map__name(m), ".rodata"))
+	/* The map of .rodata itself, not of .rodata.str1.1 and the like (its name ends in ".rodata"). */
+	bpf_object__for_each_map(m, obj) {
+		const char *n = bpf_map__name(m);
+		size_t len = strlen(n);
+
+		if (len >= 7 && !strcmp(n + len - 7, ".rodata"))
 			rodata = m;
+	}
 	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -ENOENT;
 	if (!rodata || id < 0)
 		return -ENOENT;

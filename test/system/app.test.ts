@@ -3,7 +3,9 @@
 // Then in the guest: the echo round trip through the kernel module. Needs root.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { REPO } from "../../src/paths.ts";
@@ -78,6 +80,106 @@ function startApp(intervalMs = 1000): { proc: ResultPromise; send(cmd: string): 
 
 const ping = (count: number) => inB("busybox", "ping", "-c", String(count), "-i", "0.2", "-W", "1", "10.98.0.1");
 const counter = (stats: string, verdict: string) => Number(new RegExp(`stats xa ${verdict} packets=(\\d+)`).exec(stats)?.[1]);
+
+/** The app as a daemon: no console (stdin at EOF), commands only through its control socket. */
+async function startDaemon(sock: string): Promise<{ proc: ResultPromise; ctl(...args: string[]): Promise<{ code: number; answer: Record<string, any> }> }> {
+  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "--control", sock], { stdin: "ignore", reject: false, all: true });
+  running.push(proc);
+  for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 10));
+  return {
+    proc,
+    async ctl(...args: string[]) {
+      const r = await execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "ctl", "--control", sock, ...args], { reject: false });
+      return { code: r.exitCode ?? -1, answer: r.stdout ? JSON.parse(r.stdout) : {} };
+    },
+  };
+}
+
+/** One raw client on the socket: sends lines, returns the JSON lines it got. */
+function rawClient(sock: string): Promise<{ ask(line: string): Promise<Record<string, any>>; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const c = connect(sock);
+    let buf = "";
+    const waiters: ((l: string) => void)[] = [];
+    c.on("data", (d) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        waiters.shift()?.(line);
+      }
+    });
+    c.once("error", reject);
+    c.once("connect", () =>
+      resolve({
+        ask: (line) =>
+          new Promise((res) => {
+            waiters.push((l) => res(JSON.parse(l)));
+            c.write(line + "\n");
+          }),
+        close: () => c.end(),
+      }),
+    );
+  });
+}
+
+t("control socket: JSON answers for load, stats, block, errors; two clients; ctl exit codes; tunables", async () => {
+  const sock = join(await tempDir(), "app.sock");
+  const app = await startDaemon(sock);
+  let r = await app.ctl("load", join(out, "drop.bpf.o"), "xa");
+  assert.is(r.code, 0);
+  assert.equal({ ...r.answer.result, id: 0 }, { iface: "xa", program: "xdp_drop", object: join(out, "drop.bpf.o"), mode: "native", id: 0 });
+  assert.ok(r.answer.result.id > 0);
+  assert.match((await ping(3)).stdout, /3 packets transmitted, 0 packets received/);
+  r = await app.ctl("stats");
+  const prog = r.answer.result.programs[0];
+  assert.equal([prog.iface, prog.mode, prog.verdicts.drop.packets, prog.verdicts.pass.packets], ["xa", "native", 3, 0]);
+  assert.is(prog.verdicts.drop.bytes, 3 * 98);
+
+  // Errors: ok:false with the console's message, exit 1, and the app keeps serving.
+  r = await app.ctl("frobnicate");
+  assert.equal([r.code, r.answer.ok, r.answer.error], [1, false, "unknown command 'frobnicate': type help"]);
+  r = await app.ctl("block", "10.98.0.999");
+  assert.equal([r.code, r.answer.ok], [1, false]);
+  assert.match(r.answer.error, /'10\.98\.0\.999' is not an IPv4 address/);
+  r = await app.ctl("load", join(out, "nothere.bpf.o"), "xb");
+  assert.match(r.answer.error, /cannot read object .*nothere\.bpf\.o/);
+
+  // Two clients at once, each gets its own answers in order.
+  const [c1, c2] = await Promise.all([rawClient(sock), rawClient(sock)]);
+  const [a1, a2] = await Promise.all([c1.ask("unload xa"), c2.ask("help")]);
+  assert.equal([a1.command, a1.ok, a1.result.iface], ["unload", true, "xa"]);
+  assert.equal([a2.command, a2.ok], ["help", true]);
+  assert.ok(a2.result.commands.includes("load"));
+  c1.close();
+  c2.close();
+
+  // Tunables: report_every_packet=1 set before load makes every packet an event.
+  r = await app.ctl("load", join(out, "firewall.bpf.o"), "xa", "generic", "report_every_packet=1");
+  assert.equal([r.code, r.answer.result.mode], [0, "generic"]);
+  assert.match((await ping(4)).stdout, /4 packets received/);
+  await new Promise((res) => setTimeout(res, 200));
+  r = await app.ctl("stats");
+  assert.is(r.answer.result.events, 4);
+  r = await app.ctl("block", "10.98.0.2");
+  assert.equal(r.answer.result, { ip: "10.98.0.2", programs: 1 });
+  assert.match((await ping(2)).stdout, /0 packets received/);
+  r = await app.ctl("unload", "xa");
+  r = await app.ctl("load", join(out, "firewall.bpf.o"), "xa", "no_such_knob=1");
+  assert.match(r.answer.error, /Failed to set no_such_knob=1 in .*firewall\.bpf\.o: .* - the object has no such const volatile global/);
+
+  // A second app on the same socket is refused; quit stops the daemon and removes the socket.
+  const second = await execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "--control", sock], { stdin: "ignore", reject: false });
+  assert.is(second.exitCode, 1);
+  assert.match(second.stderr, /another xdp-lab-app is running there/);
+  r = await app.ctl("quit");
+  assert.is(r.code, 0);
+  assert.is((await app.proc).exitCode, 0);
+  assert.not.ok(existsSync(sock));
+  r = await app.ctl("stats");
+  assert.is(r.code, 2);
+});
 
 t("drop attached natively stops ping and counts exactly the pings; unload restores traffic", async () => {
   const app = startApp();
