@@ -506,7 +506,7 @@ export interface LoadOptions {
 /** Copies an XDP object into the VM and attaches it with the app (replacing what was attached there). */
 export async function load(name: string, object: string, o: LoadOptions): Promise<AppAnswer> {
   if (!existsSync(object)) {
-    throw new Error(`No such XDP object: ${object}. Fix: build it (./xdp-lab build bpf, objects land in out/bpf/) or give the path of a .bpf.o`);
+    throw new Error(`No such XDP object: ${object}. Fix: build it (./xdp-lab build bpf, objects land in out/) or give the path of a .bpf.o`);
   }
   const data = await readFile(object);
   const client = await connectVm(name);

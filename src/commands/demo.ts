@@ -1,60 +1,92 @@
-// `xdp-lab demo`: the quick start's main job: build what is stale, boot it, and show the guest working.
+// `xdp-lab demo`: the quick start's main job: build what is stale, bring the lab up, and show XDP
+// passing and dropping real traffic between the client and the server; the lab stays up.
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { build } from "../build/executor.ts";
 import { defaultCacheDir } from "../build/cache.ts";
+import { ensure } from "../build/requirements.ts";
+import { LAB_RUNTIME } from "../build/packages.ts";
 import { DEFAULT_PARAMS } from "../build/stages.ts";
-import { boot } from "../vm/boot.ts";
-import { DEFAULT_VM } from "../vm/qemu.ts";
+import { appCommand, connectVm, execOn, load, readState, up } from "../../network/lab.ts";
+import { labPlan } from "../../network/plan.ts";
+import { detectAccel } from "../vm/qemu.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
 import { reporter } from "../ui/report.ts";
-import { join } from "node:path";
-import { prepareBoot } from "./boot.ts";
-
-/** What the demo runs in the guest: its tools, then an XDP program dropping and passing traffic. */
-const DEMO_SCRIPT = [
-  "uname -sr",
-  "ip -brief link",
-  "bpftool version | head -1",
-  "echo '--- ping on loopback, no XDP program:'",
-  "ping -c 2 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
-  "ip link set dev lo xdpgeneric obj /usr/lib/xdp-lab/bpf/drop.bpf.o sec xdp",
-  "echo '--- drop.bpf.o attached to lo:'",
-  "ip link show dev lo | grep -o 'prog/xdp id [0-9]*'",
-  "ping -c 3 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
-  "ip link set dev lo xdpgeneric off",
-  "echo '--- detached:'",
-  "ping -c 2 -W 1 -i 0.2 127.0.0.1 | grep transmitted",
-].join("; ");
+import { withName } from "./lab-options.ts";
 
 export const command = "demo";
-export const describe = "Build (installing what is missing), boot the guest and show it working";
+export const describe = "Build (installing what is missing), bring the lab up and show pass and drop on real traffic";
 
 export function builder(y: Argv) {
-  return y;
+  return withName(y);
 }
 
-export async function handler(_argv: ArgumentsCamelCase): Promise<void> {
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+const say = (m: string): void => void process.stdout.write(m + "\n");
+
+export async function handler(argv: Args): Promise<void> {
+  const name = argv.name;
+  const n = name === "lab" ? "" : ` --name ${name}`;
   await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });
-  const { kernel, initrd, accel } = await prepareBoot(DEFAULT_OUT, true);
-  process.stderr.write(`\nbooting the guest under ${accel.toUpperCase()}\n`);
-  const r = await boot({
-    vm: {
-      ...DEFAULT_VM,
-      kernel,
-      initrd,
-      accel,
-      command: DEMO_SCRIPT,
-    },
-    log: join(DEFAULT_OUT, "logs", "console.log"),
-    readyTimeout: 60,
-    onOutput: (l) => process.stdout.write(`  guest| ${l}\n`),
-    onReady: (x) => process.stderr.write(`guest ready ${x.seconds.toFixed(2)} s after qemu start\n`),
-  });
-  process.stderr.write(
-    `\nThe guest ran and powered off (status ${r.exitCode}). Next:\n` +
-      `  ./xdp-lab boot            a shell in the guest (poweroff -f to leave)\n` +
-      `  ./xdp-lab boot -- CMD     run CMD in the guest\n` +
-      `  npm test                  the test suite\n`,
+  await ensure(LAB_RUNTIME, { install: true, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
+  if ((await readState(labPlan(name)))?.phase === "up") {
+    say(`\nlab ${name} is already up: using it`);
+  } else {
+    const accel = detectAccel();
+    const r = await up({ name, out: DEFAULT_OUT, accel, log: (l) => process.stderr.write(l + "\n") });
+    say(`\nlab ${name} up in ${r.state.upSeconds} s under ${accel.toUpperCase()}: client -- br-lan -- [xdp VM] -- br-wan -- server, internet behind NAT`);
+  }
+
+  const ping = async (what: string, count: number): Promise<void> => {
+    const r = await execOn(name, "client", ["busybox", "ping", "-c", String(count), "-W", "1", "-i", "0.2", "server"]);
+    const summary = /(\d+) packets transmitted, (\d+) packets received/.exec(r.stdout);
+    say(`  client$ ping -c ${count} server   -> ${summary ? `${summary[2]}/${summary[1]} replies` : r.stdout.trim()}  (${what})`);
+  };
+  const counters = async (): Promise<string> => {
+    const client = await connectVm(name);
+    try {
+      const a = await appCommand(client, ["stats"]);
+      const p = (a.result as { programs: { program: string; mode: string; verdicts: Record<string, { packets: number }> }[] }).programs[0];
+      return p ? `${p.program} (${p.mode}): pass ${p.verdicts.pass?.packets}, drop ${p.verdicts.drop?.packets}` : "no program";
+    } finally {
+      client.end();
+    }
+  };
+  const unload = async (): Promise<void> => {
+    const client = await connectVm(name);
+    await appCommand(client, ["unload", "lan0"]).finally(() => client.end());
+  };
+
+  say("\n1. no XDP program on the VM's LAN port");
+  await ping("routed by the VM", 3);
+  const web = await execOn(name, "client", ["curl", "-sS", "http://server/"]);
+  say(`  client$ curl http://server/  -> ${web.stdout.trim()}`);
+  const nat = await execOn(name, "client", ["curl", "-sS", "http://internet/cgi-bin/ip"]);
+  say(`  client$ curl http://internet/cgi-bin/ip  -> the internet sees ${nat.stdout.trim()} (NAT)`);
+
+  say("\n2. ./xdp-lab load out/pass.bpf.o   (counts and passes)");
+  let a = await load(name, `${DEFAULT_OUT}/pass.bpf.o`, { iface: "lan", mode: "native" });
+  say(`  attached in ${(a.result as { mode: string }).mode} mode`);
+  await ping("passes", 5);
+  say(`  counters: ${await counters()}`);
+
+  say("\n3. ./xdp-lab load out/drop.bpf.o   (replaces pass, no reboot)");
+  a = await load(name, `${DEFAULT_OUT}/drop.bpf.o`, { iface: "lan", mode: "native" });
+  say(`  attached in ${(a.result as { mode: string }).mode} mode`);
+  await ping("dropped at the LAN port", 3);
+  say(`  counters: ${await counters()}`);
+
+  say("\n4. detached again");
+  await unload();
+  await ping("flows again", 2);
+
+  say(
+    `\nThe lab stays up. Next:\n` +
+      `  ./xdp-lab tmux${n}                         a shell here; the VM, the server and the client beside it\n` +
+      `  ./xdp-lab ssh${n}                          a shell in the VM (xdp-lab-app ctl help, bpftool, nft)\n` +
+      `  ./xdp-lab exec client${n} -- ping server   run anything on vm, client, server or internet\n` +
+      `  ./xdp-lab load out/firewall.bpf.o${n}      attach your own program; ./xdp-lab status${n} shows its counters\n` +
+      `  ./xdp-lab down${n}                         remove the lab\n` +
+      `  npm test                                  the test suite`,
   );
-  process.exitCode = r.exitCode;
 }

@@ -9,7 +9,7 @@ export const describe = "Attach an XDP object (.bpf.o) in the running VM, replac
 
 export function builder(y: Argv) {
   return withName(y)
-    .positional("object", { type: "string", demandOption: true, describe: "the .bpf.o (e.g. out/bpf/drop.bpf.o)" })
+    .positional("object", { type: "string", demandOption: true, describe: "the .bpf.o (e.g. out/drop.bpf.o)" })
     .option("iface", { choices: ["lan", "wan"] as const, default: "lan" as const, describe: "the VM port: lan0 (client side) or wan0" })
     .option("mode", { choices: ["native", "generic"] as const, default: "native" as const, describe: "native falls back to generic when the driver refuses" })
     .option("json", { type: "boolean", default: false });

@@ -48,7 +48,7 @@ export async function handler(argv: Args): Promise<void> {
       `  internet: ${r.state.uplink ? `NAT through ${r.state.uplink}` : `${ADDR.internet.host} (simulated), NAT at ${ADDR.internet.edge}`}\n` +
       `next:\n` +
       `  ./xdp-lab exec client${n} -- ping -c 3 server\n` +
-      `  ./xdp-lab load out/bpf/drop.bpf.o${n} --iface lan\n` +
+      `  ./xdp-lab load out/drop.bpf.o${n} --iface lan\n` +
       `  ./xdp-lab status${n}    ./xdp-lab ssh${n}    ./xdp-lab tmux${n}\n` +
       `  ./xdp-lab down${n}\n`,
   );
