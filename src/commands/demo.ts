@@ -87,6 +87,6 @@ export async function handler(argv: Args): Promise<void> {
       `  ./xdp-lab exec client${n} -- ping server   run anything on vm, client, server or internet\n` +
       `  ./xdp-lab load out/firewall.bpf.o${n}      attach your own program; ./xdp-lab status${n} shows its counters\n` +
       `  ./xdp-lab down${n}                         remove the lab\n` +
-      `  npm test                                  the test suite`,
+      `  npm test                               the test suite`,
   );
 }

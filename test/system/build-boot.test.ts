@@ -140,14 +140,24 @@ t("the module source is checkpatch clean", async () => {
   assert.match(r.all ?? "", /total: 0 errors, 0 warnings/);
 });
 
-t("demo (the README's main command): builds what is stale, boots and shows the guest's tools", async () => {
-  const r = await xdpLab(["demo"]);
-  assert.is(r.exitCode, 0, r.stderr);
-  assert.match(r.stdout, /guest\| Linux 6\.1\.\d+/);
-  assert.match(r.stdout, /guest\| lo\s+UNKNOWN/, "iproute2's brief link listing");
-  assert.match(r.stdout, /guest\| bpftool v/);
-  assert.match(r.stderr, /guest ready \d+\.\d+ s after qemu start/);
-  assert.match(r.stderr, /\.\/xdp-lab boot/, "says what to do next");
+t("demo (the README's main command): builds, brings a lab up, shows pass and drop on real traffic, leaves it up", async () => {
+  const name = `demo${process.pid}`.slice(0, 12);
+  try {
+    const r = await xdpLab(["demo", "--name", name]);
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /lab \S+ up in \d+\.\d+ s/);
+    assert.match(r.stdout, /ping -c 3 server\s+-> 3\/3 replies\s+\(routed by the VM\)/);
+    assert.match(r.stdout, /the internet sees 198\.51\.100\.1 \(NAT\)/);
+    assert.match(r.stdout, /counters: xdp_pass \(native\): pass 5, drop 0/);
+    assert.match(r.stdout, /ping -c 3 server\s+-> 0\/3 replies/);
+    assert.match(r.stdout, /counters: xdp_drop \(native\): pass 0, drop 3/);
+    assert.match(r.stdout, /-> 2\/2 replies\s+\(flows again\)/);
+    assert.match(r.stdout, new RegExp(`\\./xdp-lab down --name ${name}`), "says how to take it down");
+    const status = await xdpLab(["status", "--name", name, "--json"]);
+    assert.is(JSON.parse(status.stdout).phase, "up", "the lab stays up");
+  } finally {
+    await xdpLab(["down", "--name", name]);
+  }
 });
 
 t("boot: a guest that panics ends with an error quoting the console and keeps the log", async () => {
