@@ -26,6 +26,7 @@ import {
   type Role,
 } from "./plan.ts";
 import { connect, exec as sshExec, type ExecResult, type VmLink } from "./ssh.ts";
+import { shellCommand, shellQuote } from "../src/tools/shell.ts";
 import { DEFAULT_VM, qemuArgs, type Accel, type VmConfig } from "../src/vm/qemu.ts";
 
 export interface LabState {
@@ -455,7 +456,7 @@ export async function execOn(
   if (ns === undefined) {
     const client = await connectVm(name);
     try {
-      return await sshExec(client, argv.length === 1 ? argv[0]! : argv.map(shellQuote).join(" "), o);
+      return await sshExec(client, shellCommand(argv), o);
     } finally {
       client.end();
     }
@@ -472,11 +473,6 @@ export async function execOn(
   child.stderr?.on("data", (b: Buffer) => o.onStderr?.(b));
   const r = await child;
   return { code: r.exitCode ?? 128, stdout: String(r.stdout), stderr: String(r.stderr) };
-}
-
-/** Quotes one argument for a remote shell. */
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What the app's control socket answers: one JSON object per command. */

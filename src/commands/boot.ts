@@ -7,6 +7,7 @@ import { VM_RUNTIME } from "../build/packages.ts";
 import { boot } from "../vm/boot.ts";
 import { DEFAULT_VM, detectAccel, type Accel } from "../vm/qemu.ts";
 import { DEFAULT_OUT } from "../paths.ts";
+import { shellCommand, shellQuote } from "../tools/shell.ts";
 
 export const command = "boot [cmd..]";
 export const describe = "Boot out/bzImage + out/rootfs.cpio.gz in qemu; run CMD in the guest (after --) or open its shell";
@@ -77,11 +78,7 @@ export async function handler(argv: Args): Promise<void> {
  * several as an argv whose words are quoted (`-- echo "a b"`).
  */
 export function guestCommand(cmd: string[]): string | undefined {
-  if (cmd.length === 0) return undefined;
-  return cmd.length === 1 ? cmd[0] : cmd.map(shellQuote).join(" ");
+  return cmd.length === 0 ? undefined : shellCommand(cmd);
 }
 
-/** Quotes one argument for the guest's sh -c, so `boot -- echo "a b"` keeps "a b" one word. */
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };

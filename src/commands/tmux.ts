@@ -6,7 +6,7 @@ import { LAB_TOOLS } from "../build/packages.ts";
 import { readState, requireRoot } from "../../network/lab.ts";
 import { labPlan, type LabPlan } from "../../network/plan.ts";
 import { REPO } from "../paths.ts";
-import { shellQuote } from "./boot.ts";
+import { shellQuote } from "../tools/shell.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "tmux";
