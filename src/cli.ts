@@ -7,6 +7,7 @@ import * as cache from "./commands/cache.ts";
 import * as consoleCmd from "./commands/console.ts";
 import * as demo from "./commands/demo.ts";
 import * as down from "./commands/down.ts";
+import * as epochs from "./commands/epochs.ts";
 import * as exec from "./commands/exec.ts";
 import * as load from "./commands/load.ts";
 import * as ssh from "./commands/ssh.ts";
@@ -20,6 +21,7 @@ await yargs(hideBin(process.argv))
   .command(build)
   .command(boot)
   .command(cache)
+  .command(epochs)
   .command(up)
   .command(down)
   .command(status)

@@ -3,7 +3,6 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat, lstat, readlink, writeFile, mkdir, rename } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
-import { git } from "../tools/git.ts";
 
 export function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
@@ -106,6 +105,9 @@ export class HashMemo {
 export async function kernelSourceIdentity(src: string, memo: HashMemo): Promise<string> {
   const st = await stat(src);
   if (st.isFile()) return `tarball:${await memo.fileSha(src)}`;
+  // Loaded here, not at the top: the stage table (which imports this file) must load with node's
+  // own modules only, because the Dagger module imports it where no npm package is installed.
+  const { git } = await import("../tools/git.ts");
   const head = await git(src, ["rev-parse", "HEAD"]).catch(() => undefined);
   if (head !== undefined) {
     const diff = await git(src, ["diff", "HEAD", "--no-ext-diff", "--binary"]);

@@ -67,6 +67,11 @@ export const ROOTFS_CONTENT: Requirement[] = [
 /** Running the guest. */
 export const VM_RUNTIME: Requirement[] = [{ package: "qemu-system-x86", bin: "qemu-system-x86_64" }];
 
+/** What the build stages need, sorted and unique: the Dagger build container installs exactly these. */
+export function buildPackages(): string[] {
+  return [...new Set([...KERNEL_TOOLCHAIN, ...BPF_TOOLCHAIN, ...APP_TOOLCHAIN, ...ROOTFS_CONTENT].map((r) => r.package))].sort();
+}
+
 /** Every package, sorted and unique: what a fresh machine or the Dagger base image installs. */
 export function allPackages(): string[] {
   const all = [...KERNEL_TOOLCHAIN, ...BPF_TOOLCHAIN, ...APP_TOOLCHAIN, ...ROOTFS_CONTENT, ...VM_RUNTIME, ...LAB_RUNTIME, ...LAB_TOOLS].map((r) => r.package);

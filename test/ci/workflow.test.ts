@@ -1,0 +1,70 @@
+// The CI workflow, parsed: the Dagger build and the host path, identical builds checked with
+// --verify, every action pinned by commit and the Dagger CLI by the version dagger.json pins.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { parse } from "yaml";
+import { REPO } from "../../src/paths.ts";
+
+const t = suite("ci/workflow");
+const text = readFileSync(join(REPO, "ci", "github", "workflows", "build.yml"), "utf8");
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
+interface Workflow {
+  env: Record<string, string>;
+  jobs: Record<string, { needs?: string | string[]; steps: Step[]; container?: { image: string } }>;
+}
+const wf = parse(text) as Workflow;
+const steps = (job: string): Step[] => wf.jobs[job]!.steps;
+
+t("every action is pinned by a full commit, with its release in a comment", () => {
+  const uses = [...text.matchAll(/uses:\s*(\S+)(.*)$/gm)];
+  assert.ok(uses.length >= 6);
+  for (const [, ref, rest] of uses) {
+    assert.match(ref!, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, `${ref} is not pinned by commit`);
+    assert.match(rest!, /# v\d+\.\d+\.\d+/, `${ref}: say which release the commit is`);
+  }
+});
+
+t("the Dagger job runs `dagger call ... build export --path=out` with the Dagger version dagger.json pins, and uploads out/", () => {
+  const engine = (JSON.parse(readFileSync(join(REPO, "dagger.json"), "utf8")) as { engineVersion: string }).engineVersion;
+  assert.is(`v${wf.env.DAGGER_VERSION}`, engine);
+  const dagger = steps("dagger").find((s) => s.uses?.startsWith("dagger/dagger-for-github@"));
+  assert.ok(dagger);
+  assert.is(dagger!.with!.version, "${{ env.DAGGER_VERSION }}");
+  assert.is(dagger!.with!.verb, "call");
+  assert.match(String(dagger!.with!.args), /--epochs='\$\{\{ steps\.epochs\.outputs\.json \}\}' build export --path=out$/);
+  assert.ok(steps("dagger").some((s) => s.run?.includes("./xdp-lab epochs")));
+  const up = steps("dagger").find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+  assert.is(up!.with!.path, "out/");
+});
+
+t("the host job runs the README's test command in CI mode, then compares with --verify", () => {
+  const host = steps("host");
+  const test = host.findIndex((s) => s.run?.includes("CI=true .ci/run"));
+  const verify = host.findIndex((s) => s.run === "./xdp-lab build --verify out-dagger/manifest.json");
+  const download = host.findIndex((s) => s.uses?.startsWith("actions/download-artifact@"));
+  assert.ok(test >= 0 && download > test && verify > download, "test, then download the Dagger build, then verify");
+  assert.is(wf.jobs.host!.needs, "dagger");
+  assert.match(wf.jobs.host!.container!.image, /^debian:bookworm@sha256:[0-9a-f]{64}$/);
+  assert.match(readFileSync(join(REPO, ".ci", "run"), "utf8"), /exec npm test/);
+  assert.match(readFileSync(join(REPO, "README.md"), "utf8"), /^npm test\s/m);
+});
+
+t("the base image is the same pinned bookworm in the workflow and in the Dagger module", () => {
+  const pipeline = readFileSync(join(REPO, "dagger", "src", "pipeline.ts"), "utf8");
+  const image = /BASE_IMAGE = "([^"]+)"/.exec(pipeline)![1]!;
+  assert.is(wf.jobs.host!.container!.image, image);
+});
+
+t(".github/workflows/build.yml is the copy GitHub runs: identical to ci/", () => {
+  assert.is(readFileSync(join(REPO, ".github", "workflows", "build.yml"), "utf8"), text);
+});
+
+t.run();
