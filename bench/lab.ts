@@ -6,6 +6,9 @@
 // - the rate at which `drop` discards at the LAN port (native, generic) against an nftables drop
 //   rule in the same VM, in the same run, under the same UDP flood from the client.
 // Needs root; it creates labs of its own (bench-*) and removes them.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { execa } from "execa";
 import type { Client } from "ssh2";
 import { ensure } from "../src/build/requirements.ts";
@@ -23,6 +26,8 @@ const accel = detectAccel();
 const log = (m: string): void => void process.stderr.write(`bench:lab: ${m}\n`);
 
 await ensure([...LAB_RUNTIME, ...LAB_TOOLS], { install: true, purpose: "bench:lab", log });
+const FLOOD = join(await mkdtemp(join(tmpdir(), "xdp-lab-bench-lab-")), "udp-flood");
+await execa("gcc", ["-O2", "-Wall", "-o", FLOOD, `${REPO}/bench/udp-flood.c`]);
 const built = await execa(`${REPO}/xdp-lab`, ["build", "--quiet"], { reject: false });
 if (built.exitCode !== 0) throw new Error(`build failed:\n${built.stderr}`);
 
@@ -69,11 +74,11 @@ async function throughput(): Promise<{ tcpMbps: number; udpPps: number; udpLossP
 
 /**
  * Packets the VM discarded per second while the client floods UDP at the server for SECONDS. The
- * flood (bench/udp-flood.mjs) needs no answer, so it runs while everything is dropped.
+ * flood (bench/udp-flood.c, sendmmsg) needs no answer, so it runs while everything is dropped.
  */
 async function dropRate(counter: () => Promise<number>): Promise<{ dropsPerSecond: number; sentPerSecond: number }> {
   const before = await counter();
-  const flood = await inNs("client", [process.execPath, `${REPO}/bench/udp-flood.mjs`, "10.10.2.10", "9", String(SECONDS)]);
+  const flood = await inNs("client", [FLOOD, "10.10.2.10", "9", String(SECONDS)]);
   const after = await counter();
   const sent = JSON.parse(flood.stdout) as { sent: number; seconds: number };
   return { dropsPerSecond: Math.round((after - before) / sent.seconds), sentPerSecond: Math.round(sent.sent / sent.seconds) };
@@ -140,7 +145,7 @@ try {
   client.end();
 
   results = {
-    method: `${accel.toUpperCase()} guest, 2 vCPUs; iperf3 ${SECONDS} s per figure client -> server through the VM (UDP: 18-byte payloads, unlimited rate)`,
+    method: `${accel.toUpperCase()} guest, 2 vCPUs; iperf3 ${SECONDS} s per figure client -> server through the VM (UDP: 18-byte payloads, unlimited rate); drop rates under a sendmmsg UDP flood from the client (bench/udp-flood.c)`,
     up: { medianSeconds: Number(median(ups).toFixed(3)), runs: ups, steps, targetSeconds: 5 },
     down: { medianSeconds: Number(median(downs).toFixed(3)), runs: downs.map((d) => Number(d.toFixed(3))), targetSeconds: 1 },
     throughput: { none, passNative: { mode: passNativeMode, ...passNative }, passGeneric: { mode: passGenericMode, ...passGeneric } },
@@ -153,5 +158,6 @@ try {
   };
 } finally {
   await down(NAME);
+  await rm(dirname(FLOOD), { recursive: true, force: true });
 }
 console.log(JSON.stringify(results, null, 2));
