@@ -22,7 +22,10 @@ export interface BuildOptions {
   cacheDir: string;
   stages?: StageName[];
   params: StageParams;
-  /** Rebuild every stage even when its key is cached (the result is still stored). */
+  /**
+   * Rebuild the requested stages (all when `stages` is unset) even when their key is cached; the
+   * stages they need but were not asked for still come from the cache. The results are stored.
+   */
   noCache?: boolean;
   /** Install missing Debian packages (as root). */
   install?: boolean;
@@ -176,7 +179,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const report = o.report ?? (() => undefined);
   const started = Date.now();
   const table = o.table ?? STAGES;
-  const stages = plan(o.stages ?? table.map((s) => s.name), table);
+  const requested = o.stages ?? table.map((s) => s.name);
+  const stages = plan(requested, table);
   report({ event: "plan", stages: stages.map((s) => s.name) });
   await checkWritable(o.out);
   await ensure(
@@ -195,7 +199,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     const rec = await stageKey(s, { repo: o.repo, params: o.params, upstreamKeys: keys, memo });
     records[s.name] = rec;
     keys[s.name] = rec.key;
-    const hit = o.noCache ? undefined : await cache.lookup(s.name, rec.key);
+    const hit = o.noCache && requested.includes(s.name) ? undefined : await cache.lookup(s.name, rec.key);
     if (hit) {
       report({ event: "stage", stage: s.name, status: "cached", key: rec.key });
       results.push({ stage: s.name, key: rec.key, cached: true, seconds: 0, dir: hit });

@@ -16,7 +16,7 @@ export function builder(y: Argv) {
     .positional("stages", { choices: STAGE_NAMES, array: true, describe: "stages to build (with what they need); default all" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "output directory", defaultDescription: "out/ in the checkout" })
     .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache (stage outputs, kernel work trees, ccache)" })
-    .option("cache", { type: "boolean", default: true, describe: "use cached stage outputs; --no-cache rebuilds every stage (and caches the result)" })
+    .option("cache", { type: "boolean", default: true, describe: "use cached stage outputs; --no-cache rebuilds the named stages (all by default) and caches the result; stages they need come from the cache" })
     .option("kernel-src", { type: "string", default: DEFAULT_KERNEL_SRC, describe: "kernel source: a tree or a tarball" })
     .option("kconfig", { type: "string", array: true, default: [] as string[], describe: "extra Kconfig fragment merged after kernel/lab.config (repeatable)" })
     .option("install", { type: "boolean", default: true, describe: "install missing Debian packages (root); --no-install only reports them" })

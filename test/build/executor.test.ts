@@ -83,6 +83,14 @@ t("--no-cache reruns every stage", async () => {
   assert.equal(r.stages.map((s) => s.cached), [false, false]);
 });
 
+t("--no-cache with named stages reruns those; a stage they need but were not named comes from the cache", async () => {
+  const f = await fixture();
+  await build({ ...f, params, table: f.table, install: false });
+  const r = await build({ ...f, params, table: f.table, install: false, noCache: true, stages: ["rootfs"] });
+  assert.equal(r.stages.map((s) => [s.stage, s.cached]), [["kernel", true], ["rootfs", false]]);
+  assert.equal((await readFile(f.runs, "utf8")).trim().split("\n"), ["kernel", "rootfs", "rootfs"], "kernel ran once");
+});
+
 t("a failing stage leaves out/ as it was and shows its log tail and path", async () => {
   const f = await fixture();
   await build({ ...f, params, table: f.table, install: false });
