@@ -392,17 +392,25 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct xdp_lab_event *e = data;
 	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
 	struct app *a = ctx;
+	bool handled = false;
 
 	if (size < sizeof(*e))
 		return 0;
 	a->events++;
 	inet_ntop(AF_INET, &e->saddr, src, sizeof(src));
 	inet_ntop(AF_INET, &e->daddr, dst, sizeof(dst));
-	reply("event src=%s dst=%s proto=%u sport=%u dport=%u verdict=%s reason=%s len=%u\n",
-	      src, dst, e->protocol, e->sport, e->dport,
-	      e->verdict < XDP_LAB_STATS_SLOTS ? verdict_names[e->verdict] : "?",
-	      e->reason < 4 ? reason_names[e->reason] : "?", e->len);
+	/* A script with on_event takes the events over: it decides what the console shows. */
 	if (a->lua) {
+		lua_getglobal(a->lua, "on_event");
+		handled = lua_isfunction(a->lua, -1);
+		lua_pop(a->lua, 1);
+	}
+	if (!handled)
+		reply("event src=%s dst=%s proto=%u sport=%u dport=%u verdict=%s reason=%s len=%u\n",
+		      src, dst, e->protocol, e->sport, e->dport,
+		      e->verdict < XDP_LAB_STATS_SLOTS ? verdict_names[e->verdict] : "?",
+		      e->reason < 4 ? reason_names[e->reason] : "?", e->len);
+	if (handled) {
 		lua_State *L = a->lua;
 
 		lua_newtable(L);
