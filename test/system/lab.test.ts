@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execa } from "execa";
@@ -149,6 +150,23 @@ t("the echo module answers through the app's control socket in the VM", async ()
   assert.is(answer.result.text, "hello lab");
   assert.ok(answer.result.seq >= 1);
   assert.ok(answer.result.rtt_us > 0);
+});
+
+t("ssh: a shell in the VM (commands on stdin, its exit status back); console: the serial console until Ctrl-]", async () => {
+  const ssh = await execa(XDP_LAB, ["ssh", "--name", A], { input: "hostname\nexit 4\n", reject: false, timeout: 30_000 });
+  assert.is(ssh.exitCode, 4);
+  assert.is(ssh.stdout.trim(), "xdp");
+  const steps = async function* () {
+    yield "\n";
+    await new Promise((r) => setTimeout(r, 1000));
+    yield "echo console-$((40+2))\n";
+    await new Promise((r) => setTimeout(r, 2000));
+    yield "\x1d";
+  };
+  const con = await execa(XDP_LAB, ["console", "--name", A], { input: Readable.from(steps()), reject: false, timeout: 30_000 });
+  assert.is(con.exitCode, 0, con.stderr);
+  assert.match(con.stdout, /^console-42\r?$/m);
+  assert.match(con.stderr, /Ctrl-\] leaves/);
 });
 
 t("status --json names the hosts, the VM process and the uplink", async () => {
