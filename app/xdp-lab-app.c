@@ -242,15 +242,13 @@ static void result_raw(const char *key, const char *fmt, ...)
 	sb_printf(&cur->result, "%s\"%s\":%s", cur->result.len ? "," : "", key, tmp);
 }
 
+/* Adds "key":"<value, escaped>" to the current control command's result. */
 static void result_str(const char *key, const char *value)
 {
-	struct sbuf b = { 0 };
-
 	if (!cur)
 		return;
-	sb_json(&b, value);
-	result_raw(key, "%s", b.s);
-	sb_free(&b);
+	sb_printf(&cur->result, "%s\"%s\":", cur->result.len ? "," : "", key);
+	sb_json(&cur->result, value);
 }
 
 static struct attachment *find_attachment(struct app *a, const char *ifname)
@@ -762,6 +760,7 @@ static int genl_resolve(struct app *a)
 	return a->genl_family ? 0 : -ENOENT;
 }
 
+/* The request with netlink sequence NL_SEQ; 0 finds a free slot (no request has sequence 0). */
 static struct pending_echo *find_pending(struct app *a, __u32 nl_seq)
 {
 	for (int i = 0; i < MAX_PENDING; i++)

@@ -13,7 +13,7 @@ import { execa } from "execa";
 import type { Client } from "ssh2";
 import { ensure } from "../src/build/requirements.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
-import { appCommand, connectVm, down, load, up } from "../network/lab.ts";
+import { appCommand, appStats, connectVm, down, load, up } from "../network/lab.ts";
 import { labPlan } from "../network/plan.ts";
 import { exec as sshExec } from "../network/ssh.ts";
 import { detectAccel } from "../src/vm/qemu.ts";
@@ -85,16 +85,8 @@ async function dropRate(counter: () => Promise<number>): Promise<{ dropsPerSecon
 }
 
 async function xdpDropCounter(client: Client): Promise<number> {
-  const a = await appCommand(client, ["stats"]);
-  if (!a.ok) throw new Error(`stats: ${a.error}`);
-  return dropPackets(a.result);
-}
-
-/** The drop verdict's packet count of the program on lan0 in the app's stats answer. */
-function dropPackets(result: unknown): number {
-  const programs = (result as { programs: { iface: string; verdicts: Record<string, { packets: number }> }[] }).programs;
-  const lan = programs.find((p) => p.iface === "lan0");
-  if (!lan) throw new Error(`no program on lan0 in ${JSON.stringify(result)}`);
+  const lan = (await appStats(client)).programs.find((p) => p.iface === "lan0");
+  if (!lan) throw new Error("no program on lan0");
   return lan.verdicts.drop?.packets ?? 0;
 }
 

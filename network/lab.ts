@@ -20,6 +20,7 @@ import {
   RUN_DIR,
   guestEnv,
   hostsFile,
+  labOfNamespace,
   labPlan,
   type HostName,
   type LabPlan,
@@ -102,8 +103,8 @@ export async function labNames(runDir = RUN_DIR): Promise<string[]> {
   const names = new Set<string>();
   if (existsSync(runDir)) for (const d of await readdir(runDir)) names.add(d);
   for (const ns of await namespaces().catch(() => [] as string[])) {
-    const m = /^xl-([a-z][a-z0-9-]*)-(lab|client|server|internet)$/.exec(ns);
-    if (m) names.add(m[1]!);
+    const lab = labOfNamespace(ns);
+    if (lab) names.add(lab);
   }
   return [...names].sort();
 }
@@ -247,6 +248,16 @@ async function linkOf(plan: LabPlan): Promise<VmLink> {
 /** Opens an ssh session to a running lab's VM. */
 export async function connectVm(name: string): Promise<Client> {
   return connect(await linkOf(labPlan(name)));
+}
+
+/** Runs FN with an ssh session to the lab's VM, closed afterwards whatever happens. */
+export async function withVm<T>(name: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectVm(name);
+  try {
+    return await fn(client);
+  } finally {
+    client.end();
+  }
 }
 
 /** Brings a lab up; on failure everything it created is removed again and the error says why. */
@@ -453,14 +464,7 @@ export async function execOn(
 ): Promise<ExecResult> {
   const plan = labPlan(name);
   const ns = namespaceOf(plan, host);
-  if (ns === undefined) {
-    const client = await connectVm(name);
-    try {
-      return await sshExec(client, shellCommand(argv), o);
-    } finally {
-      client.end();
-    }
-  }
+  if (ns === undefined) return withVm(name, (client) => sshExec(client, shellCommand(argv), o));
   if (!(await namespaces()).includes(ns)) {
     throw new Error(`Lab "${name}" is not up (no namespace ${ns}). Fix: ./xdp-lab up${name === "lab" ? "" : ` --name ${name}`}`);
   }
@@ -494,6 +498,31 @@ export async function appCommand(client: Client, command: string[]): Promise<App
   }
 }
 
+/** One attached program in the app's `stats` answer. */
+export interface ProgramStats {
+  iface: string;
+  program: string;
+  object: string;
+  mode: "native" | "generic";
+  id: number;
+  /** aborted, drop, pass, tx and redirect, always all five. */
+  verdicts: Record<string, { packets: number; bytes: number; pps: number; bps: number }>;
+}
+
+/** The app's `stats` result: every attached program, and the events read from ring buffers. */
+export interface AppStats {
+  programs: ProgramStats[];
+  events: number;
+  lua_events: number;
+}
+
+/** The app's counters, through an open session to the VM. */
+export async function appStats(client: Client): Promise<AppStats> {
+  const a = await appCommand(client, ["stats"]);
+  if (!a.ok) throw new Error(`The app in the VM refused stats: ${a.error}`);
+  return a.result as AppStats;
+}
+
 export interface LoadOptions {
   iface: "lan" | "wan";
   mode: "native" | "generic";
@@ -505,8 +534,7 @@ export async function load(name: string, object: string, o: LoadOptions): Promis
     throw new Error(`No such XDP object: ${object}. Fix: build it (./xdp-lab build bpf, objects land in out/) or give the path of a .bpf.o`);
   }
   const data = await readFile(object);
-  const client = await connectVm(name);
-  try {
+  return withVm(name, async (client) => {
     const remote = `/run/xdp-lab/obj/${basename(object)}`;
     const copy = await sshExec(client, `mkdir -p /run/xdp-lab/obj && cat > ${shellQuote(remote)}`, { stdin: data });
     if (copy.code !== 0) throw new Error(`Failed to copy ${object} into the VM: ${copy.stderr.trim()}`);
@@ -515,9 +543,12 @@ export async function load(name: string, object: string, o: LoadOptions): Promis
     const answer = await appCommand(client, ["load", remote, iface, o.mode]);
     if (!answer.ok) throw new Error(`Failed to load ${object} on ${iface} (${o.mode}): ${answer.error}`);
     return answer;
-  } finally {
-    client.end();
-  }
+  });
+}
+
+/** Detaches what the app attached to a VM port. */
+export function unload(name: string, iface: LoadOptions["iface"]): Promise<AppAnswer> {
+  return withVm(name, (client) => appCommand(client, ["unload", `${iface}0`]));
 }
 
 export interface LabStatus {
@@ -527,8 +558,8 @@ export interface LabStatus {
   vm: { pid?: number; running: boolean; accel?: Accel; upSeconds?: number };
   hosts: Record<HostName, string[]>;
   uplink: string;
-  /** The app's `stats` answer: attached programs, their mode and counters. */
-  programs?: unknown;
+  /** The app's `stats` answer: attached programs, their mode and counters (or why it refused). */
+  programs?: AppStats | { error: string };
   error?: string;
 }
 
@@ -552,13 +583,8 @@ export async function status(name: string): Promise<LabStatus> {
   };
   if (state?.phase === "up" && s.vm.running) {
     try {
-      const client = await connectVm(name);
-      try {
-        const answer = await appCommand(client, ["stats"]);
-        s.programs = answer.ok ? answer.result : { error: answer.error };
-      } finally {
-        client.end();
-      }
+      const answer = await withVm(name, (client) => appCommand(client, ["stats"]));
+      s.programs = answer.ok ? (answer.result as AppStats) : { error: answer.error ?? "" };
     } catch (e) {
       s.error = (e as Error).message;
     }

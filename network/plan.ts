@@ -80,6 +80,12 @@ export function validateName(name: string): string {
   return name;
 }
 
+/** The lab a namespace belongs to, from the names labPlan gives them; undefined for others. */
+export function labOfNamespace(ns: string): string | undefined {
+  const m = /^xl-(.+)-(lab|client|server|internet)$/.exec(ns);
+  return m && NAME.test(m[1]!) ? m[1] : undefined;
+}
+
 export function labPlan(name: string, runDir = RUN_DIR): LabPlan {
   validateName(name);
   const dir = `${runDir}/${name}`;

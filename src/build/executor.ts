@@ -11,7 +11,7 @@ import { makeManifest, type Manifest, type StageRecord } from "./manifest.ts";
 import { ensure } from "./requirements.ts";
 import type { Reporter } from "./progress.ts";
 import { isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
-import { lastCommitTime } from "../tools/git.ts";
+import { stageEpoch } from "./epochs.ts";
 import { packageVersions } from "../tools/dpkg.ts";
 
 export interface BuildOptions {
@@ -68,7 +68,7 @@ export async function stageKey(
   s: Stage,
   opts: { repo: string; params: StageParams; upstreamKeys: Partial<Record<StageName, string>>; memo: HashMemo },
 ): Promise<StageRecord> {
-  const sde = await lastCommitTime(opts.repo, s.inputs);
+  const sde = await stageEpoch(opts.repo, s);
   const inputs = await hashInputs(opts.repo, s.inputs, isBuildProduct);
   const identity: Record<string, string> = {};
   for (const argv of s.toolchain) {

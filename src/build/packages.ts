@@ -12,6 +12,10 @@ export interface Requirement {
 
 const MAKE: Requirement = { package: "make", bin: "make" };
 const GCC: Requirement = { package: "gcc", bin: "gcc" };
+const BUSYBOX: Requirement = { package: "busybox-static", file: "/bin/busybox" };
+const IPROUTE2: Requirement = { package: "iproute2", bin: "ip" };
+const NFTABLES: Requirement = { package: "nftables", bin: "nft" };
+const QEMU: Requirement = { package: "qemu-system-x86", bin: "qemu-system-x86_64" };
 
 /** Build toolchain for the kernel (kbuild's documented minimal requirements). */
 export const KERNEL_TOOLCHAIN: Requirement[] = [
@@ -53,11 +57,11 @@ export const APP_TOOLCHAIN: Requirement[] = [
 
 /** What the initramfs is assembled from and with. */
 export const ROOTFS_CONTENT: Requirement[] = [
-  { package: "busybox-static", file: "/bin/busybox" },
+  BUSYBOX,
   { package: "bash", file: "/usr/bin/bash" },
-  { package: "iproute2", bin: "ip" },
+  IPROUTE2,
   { package: "bpftool", bin: "bpftool" },
-  { package: "nftables", bin: "nft" },
+  NFTABLES,
   { package: "dropbear-bin", bin: "dropbear" },
   { package: "cpio", bin: "cpio" },
   { package: "gzip", bin: "gzip" },
@@ -65,27 +69,16 @@ export const ROOTFS_CONTENT: Requirement[] = [
 ];
 
 /** Running the guest. */
-export const VM_RUNTIME: Requirement[] = [{ package: "qemu-system-x86", bin: "qemu-system-x86_64" }];
+export const VM_RUNTIME: Requirement[] = [QEMU];
 
-/** What the build stages need, sorted and unique: the Dagger build container installs exactly these. */
-export function buildPackages(): string[] {
-  return [...new Set([...KERNEL_TOOLCHAIN, ...BPF_TOOLCHAIN, ...APP_TOOLCHAIN, ...ROOTFS_CONTENT].map((r) => r.package))].sort();
-}
-
-/** Every package, sorted and unique: what a fresh machine or the Dagger base image installs. */
-export function allPackages(): string[] {
-  const all = [...KERNEL_TOOLCHAIN, ...BPF_TOOLCHAIN, ...APP_TOOLCHAIN, ...ROOTFS_CONTENT, ...VM_RUNTIME, ...LAB_RUNTIME, ...LAB_TOOLS].map((r) => r.package);
-  return [...new Set(all)].sort();
-}
-
-/** The host side of a lab: namespaces and bridges, NAT, ssh keys, the hosts' web servers, tmux. */
+/** The host side of a lab: namespaces and bridges, NAT, ssh keys, the hosts' web servers. */
 export const LAB_RUNTIME: Requirement[] = [
-  { package: "iproute2", bin: "ip" },
-  { package: "nftables", bin: "nft" },
-  { package: "busybox-static", file: "/bin/busybox" },
+  IPROUTE2,
+  NFTABLES,
+  BUSYBOX,
   { package: "dropbear-bin", bin: "dropbearkey" },
   { package: "curl", bin: "curl" },
-  { package: "qemu-system-x86", bin: "qemu-system-x86_64" },
+  QEMU,
 ];
 
 /** Measuring throughput through the lab (bench:lab) and the tmux layout. */
@@ -93,3 +86,18 @@ export const LAB_TOOLS: Requirement[] = [
   { package: "iperf3", bin: "iperf3" },
   { package: "tmux", bin: "tmux" },
 ];
+
+/** The Debian packages of some requirement lists, sorted and unique. */
+function packagesOf(...lists: Requirement[][]): string[] {
+  return [...new Set(lists.flat().map((r) => r.package))].sort();
+}
+
+/** What the build stages need: the Dagger build container installs exactly these. */
+export function buildPackages(): string[] {
+  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT);
+}
+
+/** Every package: what a fresh machine installs to build, boot and run labs. */
+export function allPackages(): string[] {
+  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS);
+}

@@ -6,7 +6,7 @@ import { defaultCacheDir } from "../build/cache.ts";
 import { ensure } from "../build/requirements.ts";
 import { LAB_RUNTIME } from "../build/packages.ts";
 import { DEFAULT_PARAMS } from "../build/stages.ts";
-import { appCommand, connectVm, execOn, load, readState, up } from "../../network/lab.ts";
+import { appStats, execOn, load, readState, unload, up, withVm } from "../../network/lab.ts";
 import { labPlan } from "../../network/plan.ts";
 import { detectAccel } from "../vm/qemu.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
@@ -43,18 +43,8 @@ export async function handler(argv: Args): Promise<void> {
     say(`  client$ ping -c ${count} server   -> ${summary ? `${summary[2]}/${summary[1]} replies` : r.stdout.trim()}  (${what})`);
   };
   const counters = async (): Promise<string> => {
-    const client = await connectVm(name);
-    try {
-      const a = await appCommand(client, ["stats"]);
-      const p = (a.result as { programs: { program: string; mode: string; verdicts: Record<string, { packets: number }> }[] }).programs[0];
-      return p ? `${p.program} (${p.mode}): pass ${p.verdicts.pass?.packets}, drop ${p.verdicts.drop?.packets}` : "no program";
-    } finally {
-      client.end();
-    }
-  };
-  const unload = async (): Promise<void> => {
-    const client = await connectVm(name);
-    await appCommand(client, ["unload", "lan0"]).finally(() => client.end());
+    const p = (await withVm(name, appStats)).programs[0];
+    return p ? `${p.program} (${p.mode}): pass ${p.verdicts.pass?.packets}, drop ${p.verdicts.drop?.packets}` : "no program";
   };
 
   say("\n1. no XDP program on the VM's LAN port");
@@ -77,7 +67,7 @@ export async function handler(argv: Args): Promise<void> {
   say(`  counters: ${await counters()}`);
 
   say("\n4. detached again");
-  await unload();
+  await unload(name, "lan");
   await ping("flows again", 2);
 
   say(

@@ -1,6 +1,6 @@
 // `xdp-lab ssh`: an interactive shell in the lab's VM over ssh (the lab's own key).
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { connectVm, requireRoot } from "../../network/lab.ts";
+import { requireRoot, withVm } from "../../network/lab.ts";
 import { shell } from "../../network/ssh.ts";
 import { withName } from "./lab-options.ts";
 
@@ -15,10 +15,5 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 
 export async function handler(argv: Args): Promise<void> {
   requireRoot("xdp-lab ssh");
-  const client = await connectVm(argv.name);
-  try {
-    process.exitCode = await shell(client);
-  } finally {
-    client.end();
-  }
+  process.exitCode = await withVm(argv.name, shell);
 }

@@ -1,6 +1,6 @@
 // `xdp-lab status`: hosts, addresses, the VM process, attached programs and their counters.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { requireRoot, status } from "../../network/lab.ts";
+import { requireRoot, status, type LabStatus } from "../../network/lab.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "status";
@@ -34,18 +34,11 @@ export async function handler(argv: Args): Promise<void> {
   if (s.phase === "absent") process.exitCode = 1;
 }
 
-interface ProgramStats {
-  iface: string;
-  program: string;
-  mode: string;
-  id: number;
-  verdicts: Record<string, { packets: number; bytes: number; pps: number }>;
-}
-
 /** One line per attached program: its mode and the verdicts it gave. */
-function programLines(programs: unknown): string[] {
-  const list = (programs as { programs?: ProgramStats[] } | undefined)?.programs;
-  if (!list) return programs === undefined ? [] : [`  programs: ${JSON.stringify(programs)}`];
+function programLines(programs: LabStatus["programs"]): string[] {
+  if (programs === undefined) return [];
+  if (!("programs" in programs)) return [`  programs: ${JSON.stringify(programs)}`];
+  const list = programs.programs;
   if (list.length === 0) return ["  programs: none attached (./xdp-lab load OBJ)"];
   return list.map((p) => {
     const counts = Object.entries(p.verdicts)
