@@ -4,8 +4,8 @@
 // socket and sends COUNT echo requests through it; the app measures each round trip (CLOCK_MONOTONIC
 // from send to the module's reply) and reports rtt_us in its JSON answer.
 import { execa } from "execa";
-import { detectAccel } from "../src/vm/qemu.ts";
-import { REPO } from "../src/paths.ts";
+import { accelFor } from "../src/commands/lab-options.ts";
+import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 
 const COUNT = 500;
 const script = [
@@ -33,7 +33,7 @@ const at = (q: number): number => rtts[Math.min(rtts.length - 1, Math.floor(q * 
 console.log(
   JSON.stringify(
     {
-      method: `${COUNT} echo requests through xdp-lab-app's control socket in the guest (${detectAccel().toUpperCase()}, 2 vCPUs); round trip measured by the app from send to the module's reply`,
+      method: `${COUNT} echo requests through xdp-lab-app's control socket in the guest (${(await accelFor(undefined, DEFAULT_OUT)).accel.toUpperCase()}, 2 vCPUs); round trip measured by the app from send to the module's reply`,
       count: rtts.length,
       medianUs: at(0.5),
       p90Us: at(0.9),

@@ -16,13 +16,12 @@ import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
 import { appCommand, appStats, connectVm, down, load, up } from "../network/lab.ts";
 import { labPlan } from "../network/plan.ts";
 import { exec as sshExec } from "../network/ssh.ts";
-import { detectAccel } from "../src/vm/qemu.ts";
+import { accelFor } from "../src/commands/lab-options.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 
 const RUNS = 3;
 const SECONDS = 5;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const accel = detectAccel();
 const log = (m: string): void => void process.stderr.write(`bench:lab: ${m}\n`);
 
 await ensure([...LAB_RUNTIME, ...LAB_TOOLS], { install: true, purpose: "bench:lab", log });
@@ -30,6 +29,7 @@ const FLOOD = join(await mkdtemp(join(tmpdir(), "xdp-lab-bench-lab-")), "udp-flo
 await execa("gcc", ["-O2", "-Wall", "-o", FLOOD, `${REPO}/bench/udp-flood.c`]);
 const built = await execa(`${REPO}/xdp-lab`, ["build", "--quiet"], { reject: false });
 if (built.exitCode !== 0) throw new Error(`build failed:\n${built.stderr}`);
+const accel = (await accelFor(undefined, DEFAULT_OUT)).accel;
 
 // --- up and down -------------------------------------------------------------------------------
 const ups: number[] = [];

@@ -28,7 +28,9 @@ import {
 } from "./plan.ts";
 import { connect, exec as sshExec, type ExecResult, type VmLink } from "./ssh.ts";
 import { shellCommand, shellQuote } from "../src/tools/shell.ts";
-import { DEFAULT_VM, qemuArgs, type Accel, type VmConfig } from "../src/vm/qemu.ts";
+import { DEFAULT_VM, qemuArgs, qemuBinary, type Accel, type VmConfig } from "../src/vm/qemu.ts";
+import { MARKERS } from "../src/vm/boot.ts";
+import { qemuEnding, supervisedArgv } from "./qemu-process.ts";
 
 export interface LabState {
   name: string;
@@ -237,12 +239,40 @@ export function vmLink(plan: LabPlan, privateKey: Buffer, hostPublic: string): V
   return { ns: plan.ns.lab, address: ADDR.mgmt.vm, privateKey, hostPublic };
 }
 
-async function linkOf(plan: LabPlan): Promise<VmLink> {
+/** `--name NAME` for a fix line, empty for the default lab. */
+function nameFlag(name: string): string {
+  return name === "lab" ? "" : ` --name ${name}`;
+}
+
+/** How the lab's VM ended, or undefined while qemu runs. */
+async function vmEnding(plan: LabPlan, state: LabState | undefined): Promise<string | undefined> {
+  if (pidAlive(state?.qemuPid ?? (await readPid(plan)))) return undefined;
+  return qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu is gone; how it ended was not recorded";
+}
+
+/**
+ * Throws unless the lab is up with its VM running: a dead VM is named as such at once, with how qemu
+ * ended, the console log and the fix, instead of an ssh timeout.
+ */
+export async function requireVm(name: string): Promise<LabState> {
+  const plan = labPlan(name);
   const state = await readState(plan);
   if (!state?.hostPublic || !existsSync(plan.files.key)) {
-    throw new Error(`Lab "${plan.name}" is not up. Fix: ./xdp-lab up${plan.name === "lab" ? "" : ` --name ${plan.name}`}`);
+    throw new Error(`Lab "${name}" is not up. Fix: ./xdp-lab up${nameFlag(name)}`);
   }
-  return vmLink(plan, await readFile(plan.files.key), state.hostPublic);
+  const ended = await vmEnding(plan, state);
+  if (ended) {
+    throw new Error(
+      `The VM of lab ${name} is not running (${ended}). Console log: ${plan.files.consoleLog}\n` +
+        `Fix: ./xdp-lab down${nameFlag(name)} && ./xdp-lab up${nameFlag(name)}`,
+    );
+  }
+  return state;
+}
+
+async function linkOf(plan: LabPlan): Promise<VmLink> {
+  const state = await requireVm(plan.name);
+  return vmLink(plan, await readFile(plan.files.key), state.hostPublic!);
 }
 
 /** Opens an ssh session to a running lab's VM. */
@@ -316,12 +346,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await services(plan, o.uplink !== undefined);
     step("namespaces");
 
-    await execa("ip", netnsExecArgs(plan.ns.lab, ["qemu-system-x86_64", ...qemuArgs(vmConfig(plan, o))]), { reject: false }).then(async (r) => {
-      if (r.exitCode !== 0) {
-        throw new Error(`qemu failed to start: ${(r.stderr || r.stdout).trim()}\nConsole:\n${await consoleTail(plan)}\nFix: check ${o.out} holds a good build (./xdp-lab build)`);
-      }
-    });
-    state.qemuPid = await readPid(plan);
+    state.qemuPid = await startQemu(plan, vmConfig(plan, o), o.out);
     await writeState(plan, state);
     step("qemu started");
     log(`lab ${plan.name}: VM booting under ${o.accel.toUpperCase()} (pid ${state.qemuPid}), waiting for ssh`);
@@ -348,16 +373,40 @@ export async function up(o: UpOptions): Promise<UpResult> {
   }
 }
 
-/** Retries ssh until the VM answers; fails with the console's tail when qemu exits or time runs out. */
+/**
+ * Starts qemu in the lab namespace under its supervisor, detached from this process (a runner killed
+ * during `up` leaves it to `down`), and waits for its PID file; fails with qemu's words if it exits first.
+ */
+async function startQemu(plan: LabPlan, vm: VmConfig, out: string): Promise<number> {
+  const qemu = qemuBinary();
+  const argv = supervisedArgv([qemu, ...qemuArgs(vm)], { stderr: plan.files.qemuStderr, exit: plan.files.qemuExit });
+  const child = execa("ip", netnsExecArgs(plan.ns.lab, argv), { detached: true, stdio: "ignore", reject: false });
+  child.unref();
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    const ended = qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit });
+    if (ended) throw new Error(`The VM failed to start (${ended}).\nConsole:\n${await consoleTail(plan)}\nFix: check ${out} holds a good build (./xdp-lab build)${vm.accel === "kvm" ? ", or try --accel tcg" : ""}`);
+    const pid = await readPid(plan);
+    if (pid) return pid;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`qemu wrote no PID file (${plan.files.pid}) within 30 s. Fix: check that ${qemu} runs (${qemu} --version)`);
+}
+
+/** Retries ssh until the VM answers; fails with the console's tail when qemu exits, the guest panics or time runs out. */
 async function waitForSsh(plan: LabPlan, link: VmLink, pid: number | undefined, timeoutS: number): Promise<Client> {
   const deadline = performance.now() + timeoutS * 1000;
   let last = "";
   while (performance.now() < deadline) {
     if (!pidAlive(pid)) {
-      throw new Error(`The VM stopped during boot (qemu exited). Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
+      const how = qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu exited";
+      throw new Error(`The VM stopped during boot (${how}). Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
     }
     const log = await readFile(plan.files.consoleLog, "utf8").catch(() => "");
-    if (/XDP-LAB-READY/.test(log)) {
+    if (MARKERS.panic.test(log)) {
+      throw new Error(`The VM's kernel panicked during boot. Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
+    }
+    if (MARKERS.ready.test(log)) {
       try {
         return await connect(link, 5_000);
       } catch (e) {
@@ -555,7 +604,9 @@ export interface LabStatus {
   name: string;
   phase: LabState["phase"] | "absent";
   namespaces: Record<Role, boolean>;
-  vm: { pid?: number; running: boolean; accel?: Accel; upSeconds?: number };
+  vm: { pid?: number; running: boolean; accel?: Accel; upSeconds?: number; ended?: string; consoleLog?: string };
+  /** Set when the lab is up but not whole: what is wrong and the fix. */
+  degraded?: string;
   hosts: Record<HostName, string[]>;
   uplink: string;
   /** The app's `stats` answer: attached programs, their mode and counters (or why it refused). */
@@ -581,6 +632,11 @@ export async function status(name: string): Promise<LabStatus> {
     },
     uplink: state?.uplink ? `NAT through host interface ${state.uplink}` : `simulated internet ${ADDR.internet.prefix}, NAT at ${ADDR.internet.edge}`,
   };
+  if (state?.phase === "up" && !s.vm.running) {
+    s.vm.ended = await vmEnding(plan, state);
+    s.vm.consoleLog = plan.files.consoleLog;
+    s.degraded = `the VM is not running (${s.vm.ended}). Fix: ./xdp-lab down${nameFlag(name)} && ./xdp-lab up${nameFlag(name)}`;
+  }
   if (state?.phase === "up" && s.vm.running) {
     try {
       const answer = await withVm(name, (client) => appCommand(client, ["stats"]));

@@ -55,6 +55,9 @@ export interface LabPlan {
   files: {
     state: string;
     pid: string;
+    /** qemu's stderr and, once it ended, its status (written by the supervisor, qemu-process.ts). */
+    qemuStderr: string;
+    qemuExit: string;
     console: string;
     consoleLog: string;
     initrd: string;
@@ -96,6 +99,8 @@ export function labPlan(name: string, runDir = RUN_DIR): LabPlan {
     files: {
       state: `${dir}/state.json`,
       pid: `${dir}/qemu.pid`,
+      qemuStderr: `${dir}/qemu.stderr`,
+      qemuExit: `${dir}/qemu.exit`,
       console: `${dir}/console.sock`,
       consoleLog: `${dir}/console.log`,
       initrd: `${dir}/initrd.img`,

@@ -78,6 +78,8 @@ export const LAB_RUNTIME: Requirement[] = [
   BUSYBOX,
   { package: "dropbear-bin", bin: "dropbearkey" },
   { package: "curl", bin: "curl" },
+  // What `up`, `demo` and the README tell users to run on the hosts.
+  { package: "iputils-ping", bin: "ping" },
   QEMU,
 ];
 
@@ -100,4 +102,44 @@ export function buildPackages(): string[] {
 /** Every package: what a fresh machine installs to build, boot and run labs. */
 export function allPackages(): string[] {
   return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS);
+}
+
+/**
+ * Debian packages of programs users commonly run on the lab's hosts, for the hint when one is missing
+ * (the client, server and internet run the machine's own programs).
+ */
+export const PROGRAM_PACKAGES: Readonly<Record<string, string>> = {
+  ping: "iputils-ping",
+  ping6: "iputils-ping",
+  tracepath: "iputils-tracepath",
+  traceroute: "traceroute",
+  curl: "curl",
+  wget: "wget",
+  iperf3: "iperf3",
+  tcpdump: "tcpdump",
+  tshark: "tshark",
+  nc: "netcat-openbsd",
+  socat: "socat",
+  hping3: "hping3",
+  nmap: "nmap",
+  ethtool: "ethtool",
+  dig: "dnsutils",
+  nft: "nftables",
+  iptables: "iptables",
+  tc: "iproute2",
+  ss: "iproute2",
+  bpftool: "bpftool",
+  "xdp-loader": "xdp-tools",
+  "xdp-filter": "xdp-tools",
+  "xdp-bench": "xdp-tools",
+  xdpdump: "xdp-tools",
+  python3: "python3",
+  scapy: "python3-scapy",
+  tmux: "tmux",
+};
+
+/** "apt-get install PKG" for a program, or how to find its package. */
+export function installHint(program: string): string {
+  const pkg = PROGRAM_PACKAGES[program];
+  return pkg ? `apt-get install ${pkg}` : `install the Debian package that provides it (apt-file search bin/${program} finds it)`;
 }

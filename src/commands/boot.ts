@@ -5,7 +5,9 @@ import type { ArgumentsCamelCase, Argv } from "yargs";
 import { ensure } from "../build/requirements.ts";
 import { VM_RUNTIME } from "../build/packages.ts";
 import { boot } from "../vm/boot.ts";
-import { DEFAULT_VM, detectAccel, type Accel } from "../vm/qemu.ts";
+import { DEFAULT_VM } from "../vm/qemu.ts";
+import type { AccelDecision } from "../vm/accel.ts";
+import { accelFor, withAccel } from "./lab-options.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { shellCommand, shellQuote } from "../tools/shell.ts";
 
@@ -13,10 +15,9 @@ export const command = "boot [cmd..]";
 export const describe = "Boot out/bzImage + out/rootfs.cpio.gz in qemu; run CMD in the guest (after --) or open its shell";
 
 export function builder(y: Argv) {
-  return y
+  return withAccel(y)
     .positional("cmd", { type: "string", array: true, describe: "command to run in the guest, after --" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
-    .option("accel", { choices: ["auto", "kvm", "tcg"] as const, default: "auto" as const, describe: "kvm, tcg, or kvm when /dev/kvm is usable" })
     .option("memory", { type: "number", default: DEFAULT_VM.memoryMiB, describe: "guest memory in MiB" })
     .option("cpus", { type: "number", default: DEFAULT_VM.cpus, describe: "virtual CPUs" })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
@@ -40,18 +41,19 @@ export function artifacts(out: string): { kernel: string; initrd: string } {
 }
 
 /** What booting a build needs, checked in order: its artifacts, then qemu; and the accelerator to use. */
-export async function prepareBoot(out: string, install: boolean, accel: Accel | "auto" = "auto") {
+export async function prepareBoot(out: string, install: boolean, accel: string | undefined): Promise<{ kernel: string; initrd: string; accel: AccelDecision }> {
   const files = artifacts(out);
   await ensure(VM_RUNTIME, { install, purpose: "booting the guest" });
-  return { ...files, accel: accel === "auto" ? detectAccel() : accel };
+  return { ...files, accel: await accelFor(accel, out) };
 }
 
 export async function handler(argv: Args): Promise<void> {
   const out = resolve(argv.out);
-  const { kernel, initrd, accel } = await prepareBoot(out, argv.install, argv.accel);
+  const { kernel, initrd, accel: decision } = await prepareBoot(out, argv.install, argv.accel);
+  const accel = decision.accel;
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   const say = (m: string): void => void (argv.quiet ? undefined : process.stderr.write(m + "\n"));
-  say(`booting ${kernel} under ${accel.toUpperCase()}${accel === "tcg" ? " (no usable /dev/kvm: software emulation)" : ""}`);
+  say(`booting ${kernel} under ${accel.toUpperCase()} (${decision.why})`);
   const result = await boot({
     vm: {
       ...DEFAULT_VM,

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { requireRoot } from "../../network/lab.ts";
+import { requireRoot, requireVm } from "../../network/lab.ts";
 import { labPlan } from "../../network/plan.ts";
 import { withName } from "./lab-options.ts";
 
@@ -18,6 +18,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(argv: Args): Promise<void> {
   requireRoot("xdp-lab console");
   const plan = labPlan(argv.name);
+  await requireVm(argv.name);
   if (!existsSync(plan.files.console)) throw new Error(`Lab "${argv.name}" is not up (no ${plan.files.console}). Fix: ./xdp-lab up`);
   const sock = connect(plan.files.console);
   await new Promise<void>((resolve, reject) => {

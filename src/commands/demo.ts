@@ -8,16 +8,15 @@ import { LAB_RUNTIME } from "../build/packages.ts";
 import { DEFAULT_PARAMS } from "../build/stages.ts";
 import { appStats, execOn, load, readState, unload, up, withVm } from "../../network/lab.ts";
 import { labPlan } from "../../network/plan.ts";
-import { detectAccel } from "../vm/qemu.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
 import { reporter } from "../ui/report.ts";
-import { withName } from "./lab-options.ts";
+import { accelFor, withAccel, withName } from "./lab-options.ts";
 
 export const command = "demo";
 export const describe = "Build (installing what is missing), bring the lab up and show pass and drop on real traffic";
 
 export function builder(y: Argv) {
-  return withName(y);
+  return withAccel(withName(y));
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
@@ -32,7 +31,9 @@ export async function handler(argv: Args): Promise<void> {
   if ((await readState(labPlan(name)))?.phase === "up") {
     say(`\nlab ${name} is already up: using it`);
   } else {
-    const accel = detectAccel();
+    const decision = await accelFor(argv.accel, DEFAULT_OUT);
+    say(`accelerator: ${decision.why}`);
+    const accel = decision.accel;
     const r = await up({ name, out: DEFAULT_OUT, accel, log: (l) => process.stderr.write(l + "\n") });
     say(`\nlab ${name} up in ${r.state.upSeconds} s under ${accel.toUpperCase()}: client -- br-lan -- [xdp VM] -- br-wan -- server, internet behind NAT`);
   }

@@ -2,6 +2,8 @@
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { execOn, requireRoot } from "../../network/lab.ts";
 import { HOSTS, type HostName } from "../../network/plan.ts";
+import { installHint } from "../build/packages.ts";
+import { which } from "../build/requirements.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "exec <host> [cmd..]";
@@ -27,9 +29,31 @@ export async function handler(argv: Args): Promise<void> {
   requireRoot("xdp-lab exec");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   if (cmd.length === 0) throw new Error(`Nothing to run on ${host}. Fix: xdp-lab exec ${host} -- COMMAND`);
+  if (host !== "vm" && cmd.length > 1) requireProgram(cmd[0]!);
   const r = await execOn(argv.name, host, cmd, {
     onStdout: (b) => process.stdout.write(b),
     onStderr: (b) => process.stderr.write(b),
   });
+  const absent = r.code === 127 ? notFound(r.stderr) : undefined;
+  if (absent) process.stderr.write(`xdp-lab: ${missingProgram(absent, host)}\n`);
   process.exitCode = r.code;
+}
+
+/** Fails before running when a host command's program is not on this machine. */
+function requireProgram(program: string): void {
+  if (program.includes("/") || which(program)) return;
+  throw new Error(missingProgram(program, "client"));
+}
+
+/** What to say about a program that is not there. */
+export function missingProgram(program: string, host: HostName): string {
+  if (host === "vm") {
+    return `"${program}" is not in the VM: the guest has only what rootfs/ puts into the initramfs (see ./xdp-lab exec vm -- ls /bin /usr/bin)`;
+  }
+  return `"${program}" is not installed on this machine (the lab's client, server and internet run the machine's own programs). Fix: ${installHint(program)}`;
+}
+
+/** The program a shell said it could not find (dash: "sh: 1: X: not found", bash: "X: command not found"). */
+export function notFound(stderr: string): string | undefined {
+  return /(?:^|\n)(?:[^\s:]+: (?:line \d+: |\d+: )?)?([^\s:]+): (?:command )?not found/.exec(stderr)?.[1];
 }

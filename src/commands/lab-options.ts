@@ -1,6 +1,9 @@
-// Options every lab command shares.
+// Options the lab and boot commands share.
+import { join } from "node:path";
 import type { Argv } from "yargs";
 import { DEFAULT_LAB, validateName } from "../../network/plan.ts";
+import { defaultCacheDir } from "../build/cache.ts";
+import { ACCEL_CHOICES, accelChoice, chooseAccel, type AccelDecision } from "../vm/accel.ts";
 
 export function withName<T>(y: Argv<T>) {
   return y.option("name", {
@@ -9,5 +12,25 @@ export function withName<T>(y: Argv<T>) {
     default: DEFAULT_LAB,
     describe: "which lab (several can run side by side)",
     coerce: (n: string) => validateName(n),
+  });
+}
+
+/** --accel auto|kvm|tcg; its default comes from XDP_LAB_ACCEL (see accelFor). */
+export function withAccel<T>(y: Argv<T>) {
+  return y.option("accel", {
+    type: "string",
+    choices: ACCEL_CHOICES as string[],
+    describe: "auto: KVM only if a test boot under it works (remembered per machine), else TCG",
+    defaultDescription: "$XDP_LAB_ACCEL or auto",
+  });
+}
+
+/** The accelerator for booting OUT's build; the probe's console log goes to OUT/logs/kvm-probe.log. */
+export function accelFor(flag: string | undefined, out: string): Promise<AccelDecision> {
+  return chooseAccel(accelChoice(flag), {
+    kernel: join(out, "bzImage"),
+    initrd: join(out, "rootfs.cpio.gz"),
+    cacheDir: defaultCacheDir(),
+    log: join(out, "logs", "kvm-probe.log"),
   });
 }

@@ -21,8 +21,9 @@ export async function handler(argv: Args): Promise<void> {
     process.stdout.write(JSON.stringify(s, null, 2) + "\n");
   } else {
     const lines = [
-      `lab ${s.name}: ${s.phase}`,
-      `  vm: ${s.vm.running ? `running, pid ${s.vm.pid}, ${s.vm.accel?.toUpperCase()}` : "not running"}${s.vm.upSeconds ? `, up in ${s.vm.upSeconds} s` : ""}`,
+      `lab ${s.name}: ${s.degraded ? `degraded: ${s.degraded}` : s.phase}`,
+      `  vm: ${s.vm.running ? `running, pid ${s.vm.pid}, ${s.vm.accel?.toUpperCase()}` : `not running${s.vm.ended ? ` (${s.vm.ended})` : ""}`}${s.vm.upSeconds ? `, up in ${s.vm.upSeconds} s` : ""}`,
+      ...(s.vm.consoleLog ? [`  console log: ${s.vm.consoleLog}`] : []),
       ...Object.entries(s.hosts).map(([h, a]) => `  ${h}: ${a.join("; ") || "-"}`),
       `  uplink: ${s.uplink}`,
       `  namespaces: ${Object.entries(s.namespaces).map(([r, ok]) => `${r} ${ok ? "yes" : "no"}`).join(", ")}`,
@@ -31,7 +32,7 @@ export async function handler(argv: Args): Promise<void> {
     ];
     process.stdout.write(lines.join("\n") + "\n");
   }
-  if (s.phase === "absent") process.exitCode = 1;
+  if (s.phase === "absent" || s.degraded) process.exitCode = 1;
 }
 
 /** One line per attached program: its mode and the verdicts it gave. */

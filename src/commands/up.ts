@@ -5,18 +5,16 @@ import { ensure } from "../build/requirements.ts";
 import { LAB_RUNTIME } from "../build/packages.ts";
 import { up } from "../../network/lab.ts";
 import { ADDR } from "../../network/plan.ts";
-import { detectAccel } from "../vm/qemu.ts";
 import { DEFAULT_OUT } from "../paths.ts";
-import { withName } from "./lab-options.ts";
+import { accelFor, withAccel, withName } from "./lab-options.ts";
 
 export const command = "up";
 export const describe = "Bring a lab up: the VM from out/ routing between a client (LAN) and a server (WAN), with an internet behind NAT";
 
 export function builder(y: Argv) {
-  return withName(y)
+  return withAccel(withName(y))
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("uplink", { type: "string", describe: "NAT through this real host interface instead of the simulated internet (changes the host's firewall and ip_forward until down)" })
-    .option("accel", { choices: ["auto", "kvm", "tcg"] as const, default: "auto" as const })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
     .option("timeout", { type: "number", default: 60, describe: "seconds to wait for the VM" })
     .option("install", { type: "boolean", default: true, describe: "install missing host packages (root)" })
@@ -27,10 +25,13 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 
 export async function handler(argv: Args): Promise<void> {
   await ensure(LAB_RUNTIME, { install: argv.install, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
-  const accel = argv.accel === "auto" ? detectAccel() : argv.accel;
+  const out = resolve(argv.out);
+  const decision = await accelFor(argv.accel, out);
+  process.stderr.write(`accelerator: ${decision.why}\n`);
+  const accel = decision.accel;
   const r = await up({
     name: argv.name,
-    out: resolve(argv.out),
+    out,
     accel,
     uplink: argv.uplink,
     append: argv.append,

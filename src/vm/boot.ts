@@ -5,7 +5,7 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
-import { qemuArgs, type VmConfig } from "./qemu.ts";
+import { qemuArgs, qemuBinary, type VmConfig } from "./qemu.ts";
 
 /** Lines rootfs/init prints; kept in one place so the guest and the host agree. */
 export const MARKERS = {
@@ -21,7 +21,7 @@ export interface BootOptions {
   log: string;
   /** Seconds to wait for the ready marker. */
   readyTimeout: number;
-  /** qemu binary. Default qemu-system-x86_64 from PATH. */
+  /** qemu binary. Default: qemuBinary(), XDP_LAB_QEMU or qemu-system-x86_64 from PATH. */
   qemu?: string;
   /** Each line the guest command prints (command mode). */
   onOutput?: (line: string) => void;
@@ -41,6 +41,25 @@ export interface BootResult {
 }
 
 const TAIL = 25;
+
+/** Why a boot failed, for callers that decide what to do next (the KVM probe). */
+export type BootFailure = "start" | "panic" | "timeout" | "exit" | "command";
+
+/** A failed boot: the message quotes the console tail and names the log; the fields say what happened. */
+export class BootError extends Error {
+  constructor(
+    message: string,
+    readonly failure: BootFailure,
+    /** What qemu wrote on stderr. */
+    readonly stderr: string,
+    /** The console's last lines. */
+    readonly tail: string[],
+  ) {
+    super(message);
+    this.name = "BootError";
+  }
+}
+
 
 /** Splits a byte stream into lines (serial lines end in \r\n), calling onLine for each. */
 function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): void; flush(): void } {
@@ -82,9 +101,10 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   const vm: VmConfig = sockDir ? { ...o.vm, commandSocket: join(sockDir, "cmd.sock") } : o.vm;
   const log = createWriteStream(o.log);
   const args = qemuArgs(vm);
-  log.write(`# ${o.qemu ?? "qemu-system-x86_64"} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`);
+  const qemu = o.qemu ?? qemuBinary();
+  log.write(`# ${qemu} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`);
   const started = performance.now();
-  const child = execa(o.qemu ?? "qemu-system-x86_64", args, {
+  const child = execa(qemu, args, {
     stdin: o.interactive ? "inherit" : "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -180,19 +200,19 @@ export async function boot(o: BootOptions): Promise<BootResult> {
     if (sockDir) await rm(sockDir, { recursive: true, force: true });
   }
 
-  const fail = (what: string): Error =>
-    new Error(`Guest ${what}. Last console lines:\n${tail.map((l) => `  | ${l}`).join("\n")}\nFull console log: ${o.log}`);
+  const fail = (what: string, failure: BootFailure): BootError =>
+    new BootError(`Guest ${what}. Last console lines:\n${tail.map((l) => `  | ${l}`).join("\n")}\nFull console log: ${o.log}`, failure, stderr, tail);
   if (result.failed && result.exitCode === undefined && !result.isTerminated) {
-    throw new Error(`Failed to start qemu: ${result.message}. Fix: install qemu-system-x86 (apt-get install qemu-system-x86)`);
+    throw new BootError(`Failed to start qemu: ${result.message}. Fix: install qemu-system-x86 (apt-get install qemu-system-x86)`, "start", stderr, tail);
   }
-  if (panicked) throw fail("kernel panicked");
-  if (timedOut) throw fail(`did not print its ready marker within ${o.readyTimeout} s`);
+  if (panicked) throw fail("kernel panicked", "panic");
+  if (timedOut) throw fail(`did not print its ready marker within ${o.readyTimeout} s`, "timeout");
   if (readyAt === undefined) {
     const why = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-3).join(" / ")}` : "";
-    throw fail(`stopped before it was ready (qemu exit ${result.exitCode ?? result.signal}${why})`);
+    throw fail(`stopped before it was ready (qemu exit ${result.exitCode ?? result.signal}${why})`, "exit");
   }
   if (commandMode && rc === undefined) {
-    throw fail(`stopped before its command finished (qemu exit ${result.exitCode ?? result.signal})`);
+    throw fail(`stopped before its command finished (qemu exit ${result.exitCode ?? result.signal})`, "command");
   }
   return { readySeconds: (readyAt - started) / 1000, guestUptime: uptime, exitCode: rc ?? 0, log: o.log };
 }

@@ -33,7 +33,7 @@ export interface VmConfig {
    * that runs in the background (`xdp-lab up`). Default: the console is qemu's stdio.
    */
   consoleSocket?: { path: string; log: string };
-  /** Run in the background once started, writing qemu's PID here. Default: in the foreground. */
+  /** qemu writes its PID here (the lab runs it in the background under a supervisor). Default none. */
   pidfile?: string;
 }
 
@@ -54,6 +54,11 @@ export const DEFAULT_VM: Omit<VmConfig, "kernel" | "initrd" | "accel"> = {
   append: [],
   hostname: "xdp",
 };
+
+/** The qemu binary: XDP_LAB_QEMU when set (a stand-in for tests, or another build), else from PATH. */
+export function qemuBinary(env: NodeJS.ProcessEnv = process.env): string {
+  return env.XDP_LAB_QEMU || "qemu-system-x86_64";
+}
 
 /** kvm if this process can open /dev/kvm for reading and writing, else tcg. */
 export function detectAccel(dev = "/dev/kvm"): Accel {
@@ -131,9 +136,9 @@ export function socketConsoleArgs(path: string, log: string): string[] {
   return ["-chardev", `socket,id=con0,path=${path},server=on,wait=off,logfile=${log}`, "-serial", "chardev:con0"];
 }
 
-/** Detach once the guest is started; the PID file is how `down` finds qemu again. */
-export function daemonArgs(pidfile: string | undefined): string[] {
-  return pidfile === undefined ? [] : ["-daemonize", "-pidfile", pidfile];
+/** The PID file is how `down` and `status` find qemu again. */
+export function pidfileArgs(pidfile: string | undefined): string[] {
+  return pidfile === undefined ? [] : ["-pidfile", pidfile];
 }
 
 /** The whole qemu argv for a guest. */
@@ -146,6 +151,6 @@ export function qemuArgs(c: VmConfig): string[] {
     ...(c.consoleSocket ? socketConsoleArgs(c.consoleSocket.path, c.consoleSocket.log) : consoleArgs()),
     ...commandChannelArgs(c.commandSocket),
     ...(c.nics ?? []).flatMap(nicArgs),
-    ...daemonArgs(c.pidfile),
+    ...pidfileArgs(c.pidfile),
   ];
 }

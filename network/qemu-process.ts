@@ -1,0 +1,49 @@
+// The lab's qemu as a supervised background process: a shell in the lab namespace runs qemu and
+// records how it ended, so `status` can say "killed by signal 9" instead of just "not running".
+import { readFileSync } from "node:fs";
+import { constants } from "node:os";
+
+/** Where the supervisor writes qemu's stderr and, when qemu ends, its status. */
+export interface QemuFiles {
+  stderr: string;
+  exit: string;
+}
+
+/**
+ * ARGV (qemu's) wrapped in a shell that keeps qemu's stderr and writes its status when it ends:
+ * the exit status, or 128+N for signal N (how POSIX shells report a signalled child).
+ */
+export function supervisedArgv(argv: string[], f: QemuFiles): string[] {
+  return ["sh", "-c", 'err=$1 st=$2; shift 2; "$@" </dev/null >/dev/null 2>"$err"; echo $? >"$st"', "xdp-lab-qemu", f.stderr, f.exit, ...argv];
+}
+
+/** A shell status in words: "exited with status 1", "was killed by signal 9 (SIGKILL)". */
+export function describeStatus(status: number): string {
+  if (status > 128) {
+    const sig = status - 128;
+    const name = Object.entries(constants.signals).find(([, n]) => n === sig)?.[0];
+    return `was killed by signal ${sig}${name ? ` (${name})` : ""}`;
+  }
+  return `exited with status ${status}`;
+}
+
+/** How qemu ended, from the supervisor's files; undefined while it runs or when nobody recorded it. */
+export function qemuEnding(f: QemuFiles): string | undefined {
+  let status: number;
+  try {
+    status = Number(readFileSync(f.exit, "utf8").trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(status)) return undefined;
+  const said = firstLine(f.stderr);
+  return `qemu ${describeStatus(status)}${said ? `: ${said}` : ""}`;
+}
+
+function firstLine(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8").split("\n").map((l) => l.trim()).find(Boolean);
+  } catch {
+    return undefined;
+  }
+}
