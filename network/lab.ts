@@ -398,13 +398,12 @@ async function waitForSsh(plan: LabPlan, link: VmLink, pid: number | undefined, 
   const deadline = performance.now() + timeoutS * 1000;
   let last = "";
   while (performance.now() < deadline) {
-    if (!pidAlive(pid)) {
-      const how = qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu exited";
-      throw new Error(`The VM stopped during boot (${how}). Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
-    }
     const log = await readFile(plan.files.consoleLog, "utf8").catch(() => "");
-    if (MARKERS.panic.test(log)) {
-      throw new Error(`The VM's kernel panicked during boot. Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
+    const panicked = MARKERS.panic.test(log);
+    if (panicked || !pidAlive(pid)) {
+      const how = pidAlive(pid) ? "" : ` (${qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu exited"})`;
+      const what = panicked ? "The VM's kernel panicked during boot" : "The VM stopped during boot";
+      throw new Error(`${what}${how}. Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
     }
     if (MARKERS.ready.test(log)) {
       try {

@@ -25,9 +25,13 @@ export function withAccel<T>(y: Argv<T>) {
   });
 }
 
-/** The accelerator for booting OUT's build; the probe's console log goes to OUT/logs/kvm-probe.log. */
-export function accelFor(flag: string | undefined, out: string): Promise<AccelDecision> {
-  return chooseAccel(accelChoice(flag), {
+/**
+ * The accelerator for booting OUT's build; the probe's console log goes to OUT/logs/kvm-probe.log.
+ * XDP_LAB_KVM_DEVICE stands in for /dev/kvm (tests force a machine with or without one).
+ */
+export function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env): Promise<AccelDecision> {
+  return chooseAccel(accelChoice(flag, env), {
+    device: env.XDP_LAB_KVM_DEVICE || undefined,
     kernel: join(out, "bzImage"),
     initrd: join(out, "rootfs.cpio.gz"),
     cacheDir: defaultCacheDir(),

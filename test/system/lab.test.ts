@@ -31,7 +31,7 @@ t.before(async () => {
 });
 
 t.after(async () => {
-  for (const n of [A, B, `k${process.pid}`.slice(0, 12), `d${process.pid}`.slice(0, 12)]) await xdpLab(["down", "--name", n]);
+  for (const n of [A, B, `k${process.pid}`.slice(0, 12), `d${process.pid}`.slice(0, 12), `v${process.pid}`.slice(0, 12)]) await xdpLab(["down", "--name", n]);
   await cleanup();
 });
 
@@ -205,11 +205,49 @@ t("bad input: a lab already up, missing artifacts, unknown host, missing object,
   assert.match(asNobody.stderr, /xdp-lab up needs root.*Fix: run it as root/);
 });
 
+t("exec: the README's ping works as typed; a missing program is named with its package, on the host and in the VM", async () => {
+  const ping = await on(A, "client", "ping", "-c", "1", "-W", "2", "server");
+  assert.is(ping.exitCode, 0, ping.stdout + ping.stderr);
+  let r = await on(A, "client", "no-such-program-xl", "--flag");
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /"no-such-program-xl" is not installed on this machine \(the lab's client, server and internet run the machine's own programs\)\. Fix: install the Debian package/);
+  r = await on(A, "server", "no-such-program-xl --flag");
+  assert.is(r.exitCode, 127);
+  assert.match(r.stderr, /xdp-lab: "no-such-program-xl" is not installed on this machine/);
+  r = await on(A, "vm", "no-such-program-xl");
+  assert.is(r.exitCode, 127);
+  assert.match(r.stderr, /xdp-lab: "no-such-program-xl" is not in the VM/);
+});
+
+t("a dead VM is reported as dead: status says how qemu ended; exec, load, ssh and console refuse with the fix", async () => {
+  const V = `v${process.pid}`.slice(0, 12);
+  const plan = labPlan(V);
+  await ok(["up", "--name", V, "--out", out]);
+  process.kill(Number((await readFile(plan.files.pid, "utf8")).trim()), "SIGKILL");
+  for (let i = 0; i < 100 && !existsSync(plan.files.qemuExit); i++) await new Promise((r) => setTimeout(r, 50));
+  const killed = "qemu was killed by signal 9 \\(SIGKILL\\)";
+  const st = await xdpLab(["status", "--name", V]);
+  assert.is(st.exitCode, 1, "a degraded lab is not a healthy status");
+  assert.match(st.stdout, new RegExp(`lab ${V}: degraded: the VM is not running \\(${killed}\\)\\. Fix: ./xdp-lab down --name ${V} && ./xdp-lab up --name ${V}`));
+  assert.match(st.stdout, new RegExp(`console log: ${plan.files.consoleLog}`));
+  const json = JSON.parse((await xdpLab(["status", "--name", V, "--json"])).stdout) as { degraded: string; vm: { running: boolean; ended: string } };
+  assert.is(json.vm.running, false);
+  assert.is(json.vm.ended, "qemu was killed by signal 9 (SIGKILL)");
+  const refusal = new RegExp(`The VM of lab ${V} is not running \\(${killed}\\)\\. Console log: ${plan.files.consoleLog}\nFix: ./xdp-lab down --name ${V} && ./xdp-lab up --name ${V}`);
+  for (const args of [["exec", "vm", "--name", V, "--", "true"], ["load", `${out}/pass.bpf.o`, "--name", V], ["ssh", "--name", V], ["console", "--name", V]]) {
+    const r = await xdpLab(args);
+    assert.is(r.exitCode, 1, args.join(" "));
+    assert.match(r.stderr, refusal, args.join(" "));
+  }
+  await ok(["down", "--name", V]);
+  assert.equal(await leftovers(V), []);
+});
+
 t("the VM dying during boot: the console's tail is shown and nothing is left", async () => {
   const D = `d${process.pid}`.slice(0, 12);
   const r = await xdpLab(["up", "--name", D, "--out", out, "--append", "rdinit=/nonexistent", "--append", "init=/nonexistent"]);
   assert.is(r.exitCode, 1);
-  assert.match(r.stderr, /The VM stopped during boot \(qemu exited\)\. Last console lines:/);
+  assert.match(r.stderr, /The VM's kernel panicked during boot( \(qemu exited with status \d+\))?\. Last console lines:/);
   assert.match(r.stderr, /Kernel panic - not syncing: Requested init \/nonexistent failed/);
   const kept = `${out}/logs/lab-${D}.console.log`;
   assert.match(r.stderr, new RegExp(`Full console log: ${kept}`));
