@@ -2,6 +2,7 @@
 // records how it ended, so `status` can say "killed by signal 9" instead of just "not running".
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
+import { firstErrorLine } from "../src/vm/qemu.ts";
 
 /** Where the supervisor writes qemu's stderr and, when qemu ends, its status. */
 export interface QemuFiles {
@@ -36,14 +37,14 @@ export function qemuEnding(f: QemuFiles): string | undefined {
     return undefined;
   }
   if (!Number.isInteger(status)) return undefined;
-  const said = firstLine(f.stderr);
+  const said = firstErrorLine(readOr(f.stderr, ""));
   return `qemu ${describeStatus(status)}${said ? `: ${said}` : ""}`;
 }
 
-function firstLine(path: string): string | undefined {
+function readOr(path: string, fallback: string): string {
   try {
-    return readFileSync(path, "utf8").split("\n").map((l) => l.trim()).find(Boolean);
+    return readFileSync(path, "utf8");
   } catch {
-    return undefined;
+    return fallback;
   }
 }

@@ -8,7 +8,7 @@ import { release } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { boot, BootError } from "./boot.ts";
-import { DEFAULT_VM, detectAccel, qemuBinary, type Accel } from "./qemu.ts";
+import { DEFAULT_VM, detectAccel, firstErrorLine, qemuBinary, type Accel } from "./qemu.ts";
 
 export type AccelChoice = Accel | "auto";
 export const ACCEL_CHOICES: readonly AccelChoice[] = ["auto", "kvm", "tcg"];
@@ -84,12 +84,6 @@ async function remember(cacheDir: string, key: string, v: KvmVerdict): Promise<v
   const tmp = join(cacheDir, `${VERDICTS}.${process.pid}.tmp`);
   await writeFile(tmp, JSON.stringify(all, null, 2) + "\n");
   await rename(tmp, join(cacheDir, VERDICTS));
-}
-
-/** The first line of qemu's stderr that reads as an error, else its first line. */
-function firstErrorLine(stderr: string): string | undefined {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => /error|fail|assert/i.test(l)) ?? lines[0];
 }
 
 /** Boots the build once under KVM, running `true`: usable only if it got ready and finished. */

@@ -60,6 +60,17 @@ export function qemuBinary(env: NodeJS.ProcessEnv = process.env): string {
   return env.XDP_LAB_QEMU || "qemu-system-x86_64";
 }
 
+/**
+ * The first line of qemu's stderr that reads as an error ("failed to set MSR", an assertion), past
+ * warnings such as TCG's unsupported CPU features and the shell's "Killed"; undefined if none does.
+ */
+export function firstErrorLine(stderr: string): string | undefined {
+  return stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => /error|fail|assert|could not|cannot|invalid/i.test(l) && !/warning/i.test(l));
+}
+
 /** kvm if this process can open /dev/kvm for reading and writing, else tcg. */
 export function detectAccel(dev = "/dev/kvm"): Accel {
   try {

@@ -21,9 +21,11 @@ t("the supervisor records a killed child's signal and its stderr", async () => {
   const dir = await tempDir();
   const f = { stderr: join(dir, "err"), exit: join(dir, "exit") };
   assert.is(qemuEnding(f), undefined, "nothing recorded yet");
-  const [sh, ...rest] = supervisedArgv(["sh", "-c", "echo 'qemu: boom' >&2; kill -9 $$"], f);
+  const [sh, ...rest] = supervisedArgv(["sh", "-c", "echo 'qemu: warning: TCG does not support x' >&2; echo 'qemu: error: boom' >&2; kill -9 $$"], f);
   await execa(sh!, rest);
-  assert.is(qemuEnding(f), "qemu was killed by signal 9 (SIGKILL): qemu: boom");
+  assert.is(qemuEnding(f), "qemu was killed by signal 9 (SIGKILL): qemu: error: boom");
+  await writeFile(f.stderr, "Killed\n");
+  assert.is(qemuEnding(f), "qemu was killed by signal 9 (SIGKILL)", "the shell's own word is no error of qemu's");
 });
 
 t("an exit status is reported as such", async () => {

@@ -247,7 +247,7 @@ t("the VM dying during boot: the console's tail is shown and nothing is left", a
   const D = `d${process.pid}`.slice(0, 12);
   const r = await xdpLab(["up", "--name", D, "--out", out, "--append", "rdinit=/nonexistent", "--append", "init=/nonexistent"]);
   assert.is(r.exitCode, 1);
-  assert.match(r.stderr, /The VM's kernel panicked during boot( \(qemu exited with status \d+\))?\. Last console lines:/);
+  assert.match(r.stderr, /The VM's kernel panicked during boot( \(qemu exited with status \d+[^\n]*\))?\. Last console lines:/);
   assert.match(r.stderr, /Kernel panic - not syncing: Requested init \/nonexistent failed/);
   const kept = `${out}/logs/lab-${D}.console.log`;
   assert.match(r.stderr, new RegExp(`Full console log: ${kept}`));
