@@ -9,10 +9,11 @@
  * command gets exactly one line of JSON back:
  *   {"ok":true,"command":"stats","result":{...},"output":"<what the console would print>"}
  *   {"ok":false,"command":"load","error":"Failed to load ...","output":"..."}
- * Results: load {iface, program, object, mode, id}; unload {iface}; stats {programs:[{iface,
- * program, object, mode, id, verdicts:{aborted|drop|pass|tx|redirect:{packets, bytes, pps, bps}}}],
- * events, lua_events}; block/unblock {ip, programs}; echo {text, seq, rtt_us} (sent when the
- * module's answer arrives); lua {script}; watch {watch}; help {commands}; quit {}.
+ * Results: load {iface, program, object, mode, id, replaced (the id of the program it replaced,
+ * if one ran there)}; unload {iface}; stats {programs:[{iface, program, object, mode, id,
+ * verdicts:{aborted|drop|pass|tx|redirect:{packets, bytes, pps, bps}}}], events, lua_events};
+ * block/unblock {ip, programs}; echo {text, seq, rtt_us} (sent when the module's answer arrives);
+ * lua {script}; watch {watch}; help {commands}; quit {}.
  * `xdp-lab-app ctl [--control PATH] COMMAND...` is a client for shells: it prints the answer and
  * exits 0 when ok, 1 when not, 2 when nothing listens on PATH.
  */
@@ -90,6 +91,7 @@ struct attachment {
 	char object[256];		/* the path it was loaded from */
 	char program[64];
 	__u32 prog_id;
+	int prog_fd;			/* owned by obj */
 	int stats_fd;			/* -1 when the program has no `stats` map */
 	int sources_fd;			/* the firewall's `sources` map, else -1 */
 	struct ring_buffer *events;	/* the program's `events` ring buffer, if any */
@@ -528,56 +530,46 @@ static int set_tunable(struct bpf_object *obj, const char *assignment)
 	return err;
 }
 
-/* load OBJ IFACE [native|generic] [NAME=VALUE ...] */
-static void cmd_load(struct app *a, const char *path, const char *ifname, char **opts, int nopts)
+static const char *mode_name(__u32 flags)
+{
+	return flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
+}
+
+/* Frees what the app holds for an attachment; the kernel's attachment is the caller's business. */
+static void release(struct attachment *at)
+{
+	ring_buffer__free(at->events);	/* closing its epoll fd takes it out of our set */
+	at->events = NULL;
+	bpf_object__close(at->obj);
+	at->obj = NULL;
+}
+
+/*
+ * Opens OBJ, sets its tunables and loads it into the kernel, filling everything of AT but where it
+ * is attached. Nothing is attached yet: a failure here leaves the interface as it was.
+ */
+static int prepare(struct app *a, struct attachment *at, const char *path, char **opts, int nopts)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 info_len = sizeof(info);
 	struct bpf_program *prog;
-	struct attachment *at = NULL;
-	const char *mode = NULL;
-	int ifindex, err;
-
-	if (!path || !ifname) {
-		reply("error: usage: load OBJ IFACE [native|generic] [NAME=VALUE ...]\n");
-		return;
-	}
-	for (int i = 0; i < nopts; i++) {
-		if (!strcmp(opts[i], "native") || !strcmp(opts[i], "generic")) {
-			mode = opts[i];
-		} else if (!strchr(opts[i], '=')) {
-			reply("error: unknown mode '%s': use native or generic (or NAME=VALUE to set a tunable)\n",
-			      opts[i]);
-			return;
-		}
-	}
-	if (access(path, R_OK)) {
-		reply("error: cannot read object %s: %s\n", path, strerror(errno));
-		return;
-	}
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex) {
-		reply("error: unknown interface '%s': see 'ip link' for the names here\n", ifname);
-		return;
-	}
-	if (find_attachment(a, ifname)) {
-		reply("error: %s already has a program: 'unload %s' first\n", ifname, ifname);
-		return;
-	}
-	for (int i = 0; i < MAX_ATTACHED && !at; i++)
-		if (!a->att[i].obj)
-			at = &a->att[i];
-	if (!at) {
-		reply("error: too many programs attached (%d)\n", MAX_ATTACHED);
-		return;
-	}
+	int err;
 
 	a->verifier_len = 0;
 	a->verifier_log[0] = '\0';
 	at->obj = bpf_object__open_file(path, NULL);
 	if (!at->obj) {
-		reply("error: Failed to open %s: %s\n", path, strerror(errno));
-		return;
+		char msg[128];
+
+		err = -errno;
+		libbpf_strerror(err, msg, sizeof(msg));
+		/* libelf and format errors have libbpf's own codes, which strerror() cannot name. */
+		if (err == -LIBBPF_ERRNO__FORMAT || err == -LIBBPF_ERRNO__LIBELF)
+			reply("error: Failed to open %s: not a BPF ELF object (%s) - build it with clang -target bpf\n",
+			      path, msg);
+		else
+			reply("error: Failed to open %s: %s\n", path, msg);
+		return err;
 	}
 	for (int i = 0; i < nopts; i++) {
 		if (!strchr(opts[i], '='))
@@ -599,62 +591,184 @@ static void cmd_load(struct app *a, const char *path, const char *ifname, char *
 	prog = bpf_object__next_program(at->obj, NULL);
 	if (!prog) {
 		reply("error: %s has no program\n", path);
+		err = -ENOENT;
 		goto err_close_obj;
 	}
-
-	/* Native first; a driver that cannot run XDP itself still gets the generic hook. */
-	at->flags = (mode && !strcmp(mode, "generic")) ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), at->flags, NULL);
-	if (err && !mode) {
-		at->flags = XDP_FLAGS_SKB_MODE;
-		err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), at->flags, NULL);
-	}
-	if (err) {
-		reply("error: Failed to attach %s to %s: %s%s\n", path, ifname, strerror(-err),
-		      at->flags == XDP_FLAGS_DRV_MODE ?
-		      " - not supported by this driver, try generic mode" : "");
-		goto err_close_obj;
-	}
-	snprintf(at->ifname, sizeof(at->ifname), "%s", ifname);
+	at->prog_fd = bpf_program__fd(prog);
 	snprintf(at->object, sizeof(at->object), "%s", path);
 	snprintf(at->program, sizeof(at->program), "%s", bpf_program__name(prog));
-	at->prog_id = bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len) ? 0 : info.id;
-	at->ifindex = ifindex;
+	at->prog_id = bpf_obj_get_info_by_fd(at->prog_fd, &info, &info_len) ? 0 : info.id;
 	at->stats_fd = bpf_object__find_map_fd_by_name(at->obj, "stats");
 	at->sources_fd = bpf_object__find_map_fd_by_name(at->obj, "sources");
 	at->events = NULL;
-	if (bpf_object__find_map_by_name(at->obj, "events")) {
-		struct epoll_event ev = { .events = EPOLLIN };
-
-		at->events = ring_buffer__new(bpf_object__find_map_fd_by_name(at->obj, "events"),
-					      on_event, a, NULL);
-		ev.data.fd = at->events ? ring_buffer__epoll_fd(at->events) : -1;
-		if (!at->events || epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
-			reply("warning: events of %s will not be shown: %s\n", ifname, strerror(errno));
-	}
 	memset(at->last, 0, sizeof(at->last));
 	clock_gettime(CLOCK_MONOTONIC, &at->last_at);
-	reply("loaded %s on %s mode=%s id=%u\n", at->program, ifname,
-	      at->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic", at->prog_id);
-	result_str("iface", ifname);
-	result_str("program", at->program);
-	result_str("object", path);
-	result_str("mode", at->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic");
-	result_raw("id", "%u", at->prog_id);
-	return;
+	return 0;
 
 err_close_obj:
 	bpf_object__close(at->obj);
 	at->obj = NULL;
+	return err;
+}
+
+/* Opens the program's `events` ring buffer, if it has one, in the epoll set. */
+static void watch_events(struct app *a, struct attachment *at)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (!bpf_object__find_map_by_name(at->obj, "events"))
+		return;
+	at->events = ring_buffer__new(bpf_object__find_map_fd_by_name(at->obj, "events"), on_event, a, NULL);
+	ev.data.fd = at->events ? ring_buffer__epoll_fd(at->events) : -1;
+	if (!at->events || epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		reply("warning: events of %s will not be shown: %s\n", at->ifname, strerror(errno));
+}
+
+static const char *driver_hint(__u32 flags)
+{
+	return flags == XDP_FLAGS_DRV_MODE ? " - not supported by this driver, try generic mode" : "";
+}
+
+/*
+ * Puts NEW live on an interface that runs OLD. In the same mode the kernel swaps them in one step
+ * (XDP_FLAGS_REPLACE: it refuses when OLD is no longer the one attached). The kernel refuses
+ * native and generic on one device at once, so a mode change detaches OLD first and attaches it
+ * again when NEW is refused.
+ */
+static int replace(struct attachment *old, struct attachment *new, const char *path)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old->prog_fd);
+	int err, err2;
+
+	if (new->flags == old->flags) {
+		err = bpf_xdp_attach(old->ifindex, new->prog_fd, new->flags | XDP_FLAGS_REPLACE, &opts);
+		if (err)
+			reply("error: Failed to attach %s to %s: %s%s; %s (id %u) stays attached\n", path,
+			      old->ifname, strerror(-err), driver_hint(new->flags), old->program,
+			      old->prog_id);
+		return err;
+	}
+	err = bpf_xdp_detach(old->ifindex, old->flags | XDP_FLAGS_REPLACE, &opts);
+	if (err) {
+		reply("error: Failed to detach %s from %s for the mode change: %s; it stays attached\n",
+		      old->program, old->ifname, strerror(-err));
+		return err;
+	}
+	err = bpf_xdp_attach(old->ifindex, new->prog_fd, new->flags, NULL);
+	if (!err)
+		return 0;
+	err2 = bpf_xdp_attach(old->ifindex, old->prog_fd, old->flags, NULL);
+	if (!err2) {
+		reply("error: Failed to attach %s to %s in %s mode: %s%s; %s (id %u) is attached again in %s mode\n",
+		      path, old->ifname, mode_name(new->flags), strerror(-err), driver_hint(new->flags),
+		      old->program, old->prog_id, mode_name(old->flags));
+	} else {
+		reply("error: Failed to attach %s to %s in %s mode: %s%s; %s could not be attached again "
+		      "(%s): %s has no program now\n", path, old->ifname, mode_name(new->flags),
+		      strerror(-err), driver_hint(new->flags), old->program, strerror(-err2), old->ifname);
+		release(old);
+	}
+	return err;
+}
+
+/*
+ * load OBJ IFACE [native|generic] [NAME=VALUE ...]: the new program is opened, tuned and loaded
+ * before anything changes on the interface, then goes live in one step: when any of it fails, the
+ * program that ran before keeps running.
+ */
+static void cmd_load(struct app *a, const char *path, const char *ifname, char **opts, int nopts)
+{
+	struct attachment new = { 0 }, *old, *at = NULL;
+	const char *mode = NULL;
+	__u32 replaced = 0;
+	int ifindex, err;
+
+	if (!path || !ifname) {
+		reply("error: usage: load OBJ IFACE [native|generic] [NAME=VALUE ...]\n");
+		return;
+	}
+	for (int i = 0; i < nopts; i++) {
+		if (!strcmp(opts[i], "native") || !strcmp(opts[i], "generic")) {
+			mode = opts[i];
+		} else if (!strchr(opts[i], '=')) {
+			reply("error: unknown mode '%s': use native or generic (or NAME=VALUE to set a tunable)\n",
+			      opts[i]);
+			return;
+		}
+	}
+	if (access(path, R_OK)) {
+		reply("error: cannot read object %s: %s%s\n", path, strerror(errno),
+		      errno == ENOENT ? " - the file does not exist" : "");
+		return;
+	}
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		reply("error: unknown interface '%s': see 'ip link' for the names here\n", ifname);
+		return;
+	}
+	old = find_attachment(a, ifname);
+	for (int i = 0; i < MAX_ATTACHED && !old && !at; i++)
+		if (!a->att[i].obj)
+			at = &a->att[i];
+	if (!old && !at) {
+		reply("error: too many programs attached (%d)\n", MAX_ATTACHED);
+		return;
+	}
+	if (prepare(a, &new, path, opts, nopts))
+		return;
+	snprintf(new.ifname, sizeof(new.ifname), "%s", ifname);
+	new.ifindex = ifindex;
+
+	/* Native first; a driver that cannot run XDP itself still gets the generic hook. A replace keeps the mode. */
+	if (mode)
+		new.flags = !strcmp(mode, "generic") ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	else
+		new.flags = old ? old->flags : XDP_FLAGS_DRV_MODE;
+	if (old) {
+		err = replace(old, &new, path);
+		if (err)
+			goto err_release;
+		/* Live: only now does the old program's state go. */
+		replaced = old->prog_id;
+		release(old);
+		at = old;
+	} else {
+		err = bpf_xdp_attach(ifindex, new.prog_fd, new.flags, NULL);
+		if (err && !mode) {
+			new.flags = XDP_FLAGS_SKB_MODE;
+			err = bpf_xdp_attach(ifindex, new.prog_fd, new.flags, NULL);
+		}
+		if (err) {
+			reply("error: Failed to attach %s to %s: %s%s\n", path, ifname, strerror(-err),
+			      driver_hint(new.flags));
+			goto err_release;
+		}
+	}
+	*at = new;
+	watch_events(a, at);
+	if (replaced)
+		reply("loaded %s on %s mode=%s id=%u replaced=%u\n", at->program, ifname,
+		      mode_name(at->flags), at->prog_id, replaced);
+	else
+		reply("loaded %s on %s mode=%s id=%u\n", at->program, ifname, mode_name(at->flags),
+		      at->prog_id);
+	result_str("iface", ifname);
+	result_str("program", at->program);
+	result_str("object", path);
+	result_str("mode", mode_name(at->flags));
+	result_raw("id", "%u", at->prog_id);
+	if (replaced)
+		result_raw("replaced", "%u", replaced);
+	return;
+
+err_release:
+	release(&new);
 }
 
 static void detach(struct attachment *at)
 {
 	bpf_xdp_detach(at->ifindex, at->flags, NULL);
-	ring_buffer__free(at->events);	/* closing its epoll fd takes it out of our set */
-	at->events = NULL;
-	bpf_object__close(at->obj);
-	at->obj = NULL;
+	release(at);
 }
 
 static void cmd_unload(struct app *a, const char *ifname)

@@ -3,6 +3,7 @@
 // Then in the guest: the echo round trip through the kernel module. Needs root.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { connect } from "node:net";
@@ -276,6 +277,75 @@ t("bad input gets a clear message and the app keeps running", async () => {
   assert.match(await app.send("block 10.0.0.1"), /error: no attached program has a sources map: load firewall\.bpf\.o first/);
   assert.match(await app.send("help"), /load OBJ IFACE/, "still running");
   await app.send("quit");
+});
+
+t("load onto a running program replaces it in one step: anything wrong with the new one leaves the old attached and dropping", async () => {
+  const dir = await tempDir();
+  const unbounded = join(dir, "unbounded.bpf.o");
+  const random = join(dir, "random.bpf.o");
+  await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/unbounded.bpf.c"), "-o", unbounded]);
+  await writeFile(random, randomBytes(5000));
+  const sock = join(dir, "app.sock");
+  const app = await startDaemon(sock);
+  let r = await app.ctl("load", join(out, "drop.bpf.o"), "xa");
+  assert.is(r.code, 0);
+  const id = r.answer.result.id as number;
+  const dropped = async () => (await app.ctl("stats")).answer.result.programs[0];
+  let sent = 0;
+
+  const bad: [string[], RegExp][] = [
+    [[unbounded, "xa"], /^Failed to load .*unbounded\.bpf\.o: [\s\S]*invalid access to packet/],
+    [[random, "xa"], /^Failed to open .*random\.bpf\.o: not a BPF ELF object \(/],
+    [[join(out, "firewall.bpf.o"), "xa", "no_such_knob=1"], /^Failed to set no_such_knob=1 in .*firewall\.bpf\.o: .* - the object has no such const volatile global/],
+    [[join(dir, "missing.bpf.o"), "xa"], /^cannot read object .*missing\.bpf\.o: No such file or directory - the file does not exist/],
+  ];
+  for (const [args, error] of bad) {
+    r = await app.ctl("load", ...args);
+    assert.equal([r.code, r.answer.ok], [1, false], JSON.stringify(r.answer));
+    assert.match(r.answer.error, error);
+    assert.not.match(r.answer.error, /Unknown error/);
+    assert.match((await ping(2)).stdout, /2 packets transmitted, 0 packets received/, `still dropping after ${args[0]}`);
+    sent += 2;
+    const prog = await dropped();
+    assert.equal([prog.program, prog.id, prog.mode, prog.verdicts.drop.packets], ["xdp_drop", id, "native", sent]);
+  }
+
+  // A good replace: the answer names the program it replaced, and traffic flows at once.
+  r = await app.ctl("load", join(out, "pass.bpf.o"), "xa");
+  assert.is(r.code, 0, JSON.stringify(r.answer));
+  assert.equal([r.answer.result.program, r.answer.result.mode, r.answer.result.replaced], ["xdp_pass", "native", id]);
+  assert.match((await execa("ip", ["-n", A, "link", "show", "xa"])).stdout, new RegExp(`prog/xdp id ${r.answer.result.id} `));
+  assert.match((await ping(3)).stdout, /3 packets transmitted, 3 packets received/);
+  const stats = (await app.ctl("stats")).answer.result.programs;
+  assert.equal([stats.length, stats[0].program, stats[0].verdicts.pass.packets], [1, "xdp_pass", 3]);
+  await app.ctl("quit");
+  await app.proc;
+});
+
+t("a mode change the driver refuses puts the old program back in its old mode", async () => {
+  // lo has no native XDP: drop in generic mode on the namespace's own lo, then ask for native.
+  await ip("-n", A, "link", "set", "lo", "up");
+  const lo = () => execa("ip", ["netns", "exec", A, "busybox", "ping", "-c", "2", "-i", "0.2", "-W", "1", "127.0.0.1"], { reject: false });
+  const sock = join(await tempDir(), "app.sock");
+  const app = await startDaemon(sock);
+  let r = await app.ctl("load", join(out, "drop.bpf.o"), "lo", "generic");
+  assert.is(r.code, 0, JSON.stringify(r.answer));
+  const id = r.answer.result.id as number;
+  r = await app.ctl("load", join(out, "pass.bpf.o"), "lo", "native");
+  assert.equal([r.code, r.answer.ok], [1, false]);
+  assert.match(r.answer.error, new RegExp(`^Failed to attach .*pass\\.bpf\\.o to lo in native mode: .* - not supported by this driver, try generic mode; xdp_drop \\(id ${id}\\) is attached again in generic mode`));
+  assert.match((await lo()).stdout, /2 packets transmitted, 0 packets received/);
+  const prog = (await app.ctl("stats")).answer.result.programs[0];
+  assert.equal([prog.iface, prog.id, prog.mode, prog.verdicts.drop.packets], ["lo", id, "generic", 2]);
+  // And a mode change the driver takes: generic -> native on the veth.
+  r = await app.ctl("load", join(out, "drop.bpf.o"), "xa", "generic");
+  const old = r.answer.result.id;
+  r = await app.ctl("load", join(out, "pass.bpf.o"), "xa", "native");
+  assert.equal([r.code, r.answer.result.mode, r.answer.result.replaced], [0, "native", old]);
+  assert.match((await ping(2)).stdout, /2 packets received/);
+  await app.ctl("quit");
+  await app.proc;
+  assert.not.match((await execa("ip", ["-n", A, "link", "show", "lo"])).stdout, /xdp/);
 });
 
 t("SIGTERM detaches the program and exits cleanly", async () => {
