@@ -107,8 +107,9 @@ struct app {
 	bool watch;
 	unsigned int interval_ms;
 	struct attachment att[MAX_ATTACHED];
-	lua_State *lua;			/* the loaded script, or NULL */
-	char script[256];
+	lua_State *lua;			/* the loaded script (its struct script in the extra space), or NULL */
+	unsigned int lua_budget_ms;	/* per call into the script */
+	unsigned int lua_memory_mb;	/* for the script's whole state */
 	char verifier_log[4096];
 	size_t verifier_len;
 	int listen_fd;			/* control socket, or -1 */
@@ -122,7 +123,6 @@ struct app {
 static void cmd_block(struct app *a, const char *ip, bool block);
 static void cmd_echo(struct app *a, const char *text, int client);
 static void answer(struct app *a, int client, const char *command, struct session *sess);
-static void call_hook(struct app *a, const char *name, int nargs);
 
 static const char *const verdict_names[XDP_LAB_STATS_SLOTS] = {
 	"aborted", "drop", "pass", "tx", "redirect",
@@ -251,6 +251,177 @@ static void result_str(const char *key, const char *value)
 		return;
 	sb_printf(&cur->result, "%s\"%s\":", cur->result.len ? "," : "", key);
 	sb_json(&cur->result, value);
+}
+
+/*
+ * A loaded script and its limits. Lua runs on the event loop's thread, so a hook that never
+ * returns would stop the console, the control socket and the counters: every call gets a time
+ * budget, checked every LUA_CHECK_EVERY instructions, and the state's memory is capped.
+ */
+#define LUA_CHECK_EVERY 1000
+#define LUA_MAX_STRIKES 3	/* overruns in a row after which a hook is turned off */
+
+enum { HOOK_EVENT, HOOK_TICK, HOOK_COUNT };
+static const char *const hook_names[HOOK_COUNT] = { "on_event", "on_tick" };
+
+struct script {
+	struct app *app;
+	char path[256];
+	const char *name;		/* the file's base name, for messages */
+	size_t mem_used, mem_limit;
+	const char *running;		/* the hook being run, or NULL */
+	struct timespec deadline;
+	bool overrun;			/* the running hook is past its deadline */
+	char overrun_msg[320];
+	int strikes[HOOK_COUNT];	/* consecutive overruns (time or memory) of each hook */
+	bool disabled[HOOK_COUNT];
+};
+
+static struct script *script_of(lua_State *L)
+{
+	return *(struct script **)lua_getextraspace(L);
+}
+
+/* The state's allocator: the same as Lua's own, but refusing to grow past mem_limit. */
+static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct script *sc = ud;
+	size_t old = ptr ? osize : 0;	/* without ptr, osize is a type tag */
+	void *p;
+
+	if (!nsize) {
+		free(ptr);
+		sc->mem_used -= old;
+		return NULL;
+	}
+	if (nsize > old && sc->mem_used - old + nsize > sc->mem_limit)
+		return NULL;
+	p = realloc(ptr, nsize);
+	if (p)
+		sc->mem_used = sc->mem_used - old + nsize;
+	return p;
+}
+
+/*
+ * The count hook: past the deadline it raises an error. From then on every instruction and every
+ * call raises it again, so a script that catches the error with pcall cannot carry on.
+ */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	struct script *sc = script_of(L);
+	struct timespec now;
+
+	if (!sc->running)
+		return;
+	if (!sc->overrun) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec < sc->deadline.tv_sec ||
+		    (now.tv_sec == sc->deadline.tv_sec && now.tv_nsec < sc->deadline.tv_nsec))
+			return;
+		lua_getinfo(L, "l", ar);
+		snprintf(sc->overrun_msg, sizeof(sc->overrun_msg), "%s: %s exceeded its %u ms budget at line %d",
+			 sc->name, sc->running, sc->app->lua_budget_ms, ar->currentline);
+		sc->overrun = true;
+		lua_sethook(L, budget_hook, LUA_MASKCOUNT | LUA_MASKCALL, 1);
+	}
+	lua_pushstring(L, sc->overrun_msg);
+	lua_error(L);
+}
+
+/* Runs the function under the nargs arguments on the stack within the budget; leaves an error message on failure. */
+static int script_pcall(struct script *sc, lua_State *L, const char *what, int nargs)
+{
+	long ms = sc->app->lua_budget_ms;
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
+	sc->deadline.tv_sec += ms / 1000;
+	sc->deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (sc->deadline.tv_nsec >= 1000000000L) {
+		sc->deadline.tv_sec++;
+		sc->deadline.tv_nsec -= 1000000000L;
+	}
+	sc->running = what;
+	sc->overrun = false;
+	status = lua_pcall(L, nargs, 0, 0);
+	sc->running = NULL;
+	lua_sethook(L, budget_hook, LUA_MASKCOUNT, LUA_CHECK_EVERY);
+	return status;
+}
+
+static int hook_index(const char *name)
+{
+	for (int h = 0; h < HOOK_COUNT; h++)
+		if (!strcmp(hook_names[h], name))
+			return h;
+	return -1;
+}
+
+/* Whether the script defines the hook `name` and it is still turned on. */
+static bool has_hook(struct app *a, const char *name)
+{
+	int h = hook_index(name);
+	bool found;
+
+	if (!a->lua || (h >= 0 && script_of(a->lua)->disabled[h]))
+		return false;
+	lua_getglobal(a->lua, name);
+	found = lua_isfunction(a->lua, -1);
+	lua_pop(a->lua, 1);
+	return found;
+}
+
+/*
+ * Calls the script's global `name` with the nargs values on the stack; errors are reported, not
+ * fatal. A hook that runs over its budget or out of memory LUA_MAX_STRIKES times in a row is
+ * turned off until the script is loaded again: it would otherwise cost its whole budget on every
+ * call and print the same error each time.
+ */
+static void call_hook(struct app *a, const char *name, int nargs)
+{
+	lua_State *L = a->lua;
+	struct script *sc = script_of(L);
+	int h = hook_index(name), status;
+
+	if (!has_hook(a, name)) {
+		lua_pop(L, nargs);
+		return;
+	}
+	lua_getglobal(L, name);
+	lua_insert(L, -(nargs + 1));
+	status = script_pcall(sc, L, name, nargs);
+	if (status == LUA_OK) {
+		sc->strikes[h] = 0;
+		return;
+	}
+	if (sc->overrun)
+		reply("error: lua: %s; hook aborted\n", sc->overrun_msg);
+	else if (status == LUA_ERRMEM)
+		reply("error: lua: %s: %s ran out of memory (the limit is %u MiB); hook aborted\n",
+		      sc->name, name, a->lua_memory_mb);
+	else
+		reply("error: lua %s: %s\n", name, lua_tostring(L, -1));
+	lua_pop(L, 1);
+	if (!sc->overrun && status != LUA_ERRMEM) {
+		sc->strikes[h] = 0;
+		return;
+	}
+	if (++sc->strikes[h] >= LUA_MAX_STRIKES) {
+		sc->disabled[h] = true;
+		reply("error: lua: %s: %s failed %d times in a row over its limits: it is turned off; "
+		      "fix the script and load it again\n", sc->name, name, sc->strikes[h]);
+	}
+}
+
+static void script_close(lua_State *L)
+{
+	struct script *sc;
+
+	if (!L)
+		return;
+	sc = script_of(L);
+	lua_close(L);
+	free(sc);
 }
 
 static struct attachment *find_attachment(struct app *a, const char *ifname)
@@ -400,11 +571,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	inet_ntop(AF_INET, &e->saddr, src, sizeof(src));
 	inet_ntop(AF_INET, &e->daddr, dst, sizeof(dst));
 	/* A script with on_event takes the events over: it decides what the console shows. */
-	if (a->lua) {
-		lua_getglobal(a->lua, "on_event");
-		handled = lua_isfunction(a->lua, -1);
-		lua_pop(a->lua, 1);
-	}
+	handled = has_hook(a, "on_event");
 	if (!handled)
 		reply("event src=%s dst=%s proto=%u sport=%u dport=%u verdict=%s reason=%s len=%u\n",
 		      src, dst, e->protocol, e->sport, e->dport,
@@ -1011,23 +1178,6 @@ static void set_watch(struct app *a, bool on)
 	update_timer(a);
 }
 
-/* Calls the script's global `name` with the nargs values on the stack; errors are reported, not fatal. */
-static void call_hook(struct app *a, const char *name, int nargs)
-{
-	lua_State *L = a->lua;
-
-	lua_getglobal(L, name);
-	if (!lua_isfunction(L, -1)) {
-		lua_pop(L, nargs + 1);
-		return;
-	}
-	lua_insert(L, -(nargs + 1));
-	if (lua_pcall(L, nargs, 0, 0) != LUA_OK) {
-		reply("error: lua %s: %s\n", name, lua_tostring(L, -1));
-		lua_pop(L, 1);
-	}
-}
-
 static struct app *lua_owner(lua_State *L)
 {
 	return lua_touserdata(L, lua_upvalueindex(1));
@@ -1099,41 +1249,98 @@ static int lab_sources(lua_State *L)
 	return 1;
 }
 
-/* Loads (or reloads) a script; on any error the script that was running stays. */
-static void cmd_lua(struct app *a, const char *path)
+static int lua_panic_handler(lua_State *L)
+{
+	fprintf(stderr, "lua: unprotected error: %s\n", lua_tostring(L, -1));
+	return 0;	/* Lua aborts the app */
+}
+
+/* Opens the standard libraries and `lab` inside a protected call: they too can run out of memory. */
+static int script_setup(lua_State *L)
 {
 	static const luaL_Reg lab[] = {
 		{ "block", lab_block }, { "unblock", lab_unblock }, { "echo", lab_echo },
 		{ "log", lab_log }, { "sources", lab_sources }, { NULL, NULL },
 	};
-	lua_State *L;
+	struct app *a = lua_touserdata(L, 1);
 
-	if (!path) {
-		reply("error: usage: lua FILE\n");
-		return;
-	}
-	L = luaL_newstate();
-	if (!L) {
-		reply("error: Failed to create a Lua state: out of memory\n");
-		return;
-	}
 	luaL_openlibs(L);
 	luaL_newlibtable(L, lab);
 	lua_pushlightuserdata(L, a);
 	luaL_setfuncs(L, lab, 1);
 	lua_setglobal(L, "lab");
-	if (luaL_loadfile(L, path) != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK) {
-		reply("error: lua: %s; the previous script keeps running\n", lua_tostring(L, -1));
-		lua_close(L);
+	return 0;
+}
+
+/* Loads (or reloads) a script; on any error the script that was running stays. */
+static void cmd_lua(struct app *a, const char *path)
+{
+	struct script *sc;
+	lua_State *L;
+	int status;
+
+	if (!path) {
+		reply("error: usage: lua FILE\n");
 		return;
 	}
-	if (a->lua)
-		lua_close(a->lua);
+	sc = calloc(1, sizeof(*sc));
+	if (sc)
+		sc->mem_limit = (size_t)a->lua_memory_mb << 20;
+	L = sc ? lua_newstate(script_alloc, sc) : NULL;
+	if (!L) {
+		reply("error: Failed to create a Lua state: out of memory\n");
+		free(sc);
+		return;
+	}
+	sc->app = a;
+	snprintf(sc->path, sizeof(sc->path), "%s", path);
+	sc->name = strrchr(sc->path, '/') ? strrchr(sc->path, '/') + 1 : sc->path;
+	*(struct script **)lua_getextraspace(L) = sc;
+	lua_atpanic(L, lua_panic_handler);
+	lua_sethook(L, budget_hook, LUA_MASKCOUNT, LUA_CHECK_EVERY);
+	lua_pushcfunction(L, script_setup);
+	lua_pushlightuserdata(L, a);
+	status = lua_pcall(L, 1, 0, 0);
+	if (status == LUA_OK)
+		status = luaL_loadfile(L, path);
+	if (status == LUA_OK)
+		status = script_pcall(sc, L, "main chunk", 0);
+	if (status != LUA_OK) {
+		if (sc->overrun)
+			reply("error: lua: %s; the previous script keeps running\n", sc->overrun_msg);
+		else if (status == LUA_ERRMEM)
+			reply("error: lua: %s: out of memory (the limit is %u MiB); the previous script keeps running\n",
+			      sc->name, a->lua_memory_mb);
+		else
+			reply("error: lua: %s; the previous script keeps running\n", lua_tostring(L, -1));
+		script_close(L);
+		return;
+	}
+	script_close(a->lua);
 	a->lua = L;
-	snprintf(a->script, sizeof(a->script), "%s", path);
 	update_timer(a);
 	reply("lua loaded %s\n", path);
 	result_str("script", path);
+}
+
+/* lua-budget [MS]: shows or sets the time each call into the script may take. */
+static void cmd_lua_budget(struct app *a, const char *ms)
+{
+	char *end;
+	unsigned long v;
+
+	if (ms) {
+		errno = 0;
+		v = strtoul(ms, &end, 10);
+		if (errno || *end || v < 1 || v > 60000) {
+			reply("error: '%s' is not a budget: give milliseconds from 1 to 60000, e.g. lua-budget 50\n", ms);
+			return;
+		}
+		a->lua_budget_ms = v;
+	}
+	reply("lua budget %u ms per call, memory limit %u MiB\n", a->lua_budget_ms, a->lua_memory_mb);
+	result_raw("budget_ms", "%u", a->lua_budget_ms);
+	result_raw("memory_mb", "%u", a->lua_memory_mb);
 }
 
 static void help(void)
@@ -1148,8 +1355,9 @@ static void help(void)
 	      "  block IP | unblock IP            set or clear a source in the firewall's map\n"
 	      "  echo TEXT                        round trip through the xdp_lab_echo module\n"
 	      "  lua FILE                         load or reload a script (on_event, on_tick; lab.*)\n"
+	      "  lua-budget [MS]                  show or set the time a script's call may take\n"
 	      "  quit                             detach everything and exit\n");
-	result_raw("commands", "[\"load\",\"unload\",\"stats\",\"watch\",\"block\",\"unblock\",\"echo\",\"lua\",\"quit\",\"help\"]");
+	result_raw("commands", "[\"load\",\"unload\",\"stats\",\"watch\",\"block\",\"unblock\",\"echo\",\"lua\",\"lua-budget\",\"quit\",\"help\"]");
 }
 
 /* Runs one command line (console or control client); returns false on quit. */
@@ -1185,6 +1393,8 @@ static bool run_command(struct app *a, char *line)
 		result_raw("watch", "%s", a->watch ? "true" : "false");
 	} else if (!strcmp(cmd, "watch")) {
 		reply("error: usage: watch on|off\n");
+	} else if (!strcmp(cmd, "lua-budget")) {
+		cmd_lua_budget(a, arg[0]);
 	} else if (!strcmp(cmd, "lua")) {
 		cmd_lua(a, arg[0]);
 	} else if (!strcmp(cmd, "block") || !strcmp(cmd, "unblock")) {
@@ -1444,6 +1654,7 @@ static int ctl_main(int argc, char **argv)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xdp-lab-app [--interval-ms N] [--control PATH] [--no-console]\n"
+		   "                   [--lua-budget-ms N (50)] [--lua-memory-mb N (64)]\n"
 		   "       xdp-lab-app ctl [--control PATH] COMMAND [ARGS...]\n"
 		   "The console reads commands on stdin (type help). With --control, the same commands\n"
 		   "are served on a Unix socket with one JSON answer per line (default path %s);\n"
@@ -1452,7 +1663,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct app a = { .interval_ms = 1000, .listen_fd = -1, .console = true };
+	struct app a = {
+		.interval_ms = 1000, .listen_fd = -1, .console = true,
+		.lua_budget_ms = 50, .lua_memory_mb = 64,
+	};
 	const char *control = NULL;
 	char line[1024];
 	size_t used = 0;
@@ -1465,6 +1679,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--interval-ms") && i + 1 < argc) {
 			a.interval_ms = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1000;
+		} else if (!strcmp(argv[i], "--lua-budget-ms") && i + 1 < argc) {
+			a.lua_budget_ms = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 50;
+		} else if (!strcmp(argv[i], "--lua-memory-mb") && i + 1 < argc) {
+			a.lua_memory_mb = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 64;
 		} else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
 			control = argv[++i];
 		} else if (!strcmp(argv[i], "--no-console")) {
@@ -1607,8 +1825,7 @@ out_close:
 	for (int i = 0; i < MAX_ATTACHED; i++)
 		if (a.att[i].obj)
 			detach(&a.att[i]);
-	if (a.lua)
-		lua_close(a.lua);
+	script_close(a.lua);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (a.clients[i].fd >= 0)
 			close(a.clients[i].fd);

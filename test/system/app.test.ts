@@ -83,12 +83,18 @@ const ping = (count: number) => inB("busybox", "ping", "-c", String(count), "-i"
 const counter = (stats: string, verdict: string) => Number(new RegExp(`stats xa ${verdict} packets=(\\d+)`).exec(stats)?.[1]);
 
 /** The app as a daemon: no console (stdin at EOF), commands only through its control socket. */
-async function startDaemon(sock: string): Promise<{ proc: ResultPromise; ctl(...args: string[]): Promise<{ code: number; answer: Record<string, any> }> }> {
-  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "--control", sock], { stdin: "ignore", reject: false, all: true });
+async function startDaemon(
+  sock: string,
+  ...options: string[]
+): Promise<{ proc: ResultPromise; output(): string; ctl(...args: string[]): Promise<{ code: number; answer: Record<string, any> }> }> {
+  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "--control", sock, ...options], { stdin: "ignore", reject: false, all: true });
   running.push(proc);
+  let text = "";
+  proc.all!.on("data", (c: Buffer) => (text += c.toString()));
   for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 10));
   return {
     proc,
+    output: () => text,
     async ctl(...args: string[]) {
       const r = await execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "ctl", "--control", sock, ...args], { reject: false });
       return { code: r.exitCode ?? -1, answer: r.stdout ? JSON.parse(r.stdout) : {} };
@@ -261,6 +267,63 @@ t("Lua errors are reported and the app keeps running; a reload replaces the scri
   assert.match(await app.send("help"), /lua FILE/, "still running");
   await app.send("quit");
   await app.proc;
+});
+
+t("Lua cannot freeze the app: a hook over its time budget or memory limit is aborted and reported, the socket keeps answering", async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, "flood.lua"), "function on_tick() while true do end end\n");
+  await writeFile(join(dir, "sneaky.lua"), "function on_tick()\n  while true do pcall(function() while true do end end) end\nend\n");
+  await writeFile(join(dir, "hog.lua"), 't={} while true do t[#t+1]=string.rep("x",1e6) end\n');
+  await writeFile(join(dir, "hogtick.lua"), 't={}\nfunction on_tick() while true do t[#t+1]=string.rep("x",1e6) end end\n');
+  await writeFile(join(dir, "spin.lua"), "lab.log('starting')\nwhile true do end\n");
+  const sock = join(dir, "app.sock");
+  const app = await startDaemon(sock, "--interval-ms", "200");
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 100 && !re.test(app.output()); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(app.output(), re);
+  };
+  const answersFast = async () => {
+    const started = Date.now();
+    const r = await app.ctl("stats");
+    assert.is(r.code, 0);
+    assert.ok(Date.now() - started < 1000, `stats answered in ${Date.now() - started} ms`);
+  };
+
+  let r = await app.ctl("lua", join(dir, "flood.lua"));
+  assert.is(r.code, 0);
+  await answersFast();
+  await waitFor(/error: lua: flood\.lua: on_tick exceeded its 50 ms budget at line 1; hook aborted\n/);
+  await answersFast();
+  // Three overruns in a row turn the hook off, said once.
+  await waitFor(/error: lua: flood\.lua: on_tick failed 3 times in a row over its limits: it is turned off/);
+  assert.is(app.output().match(/flood\.lua: on_tick exceeded/g)?.length, 3);
+
+  // Catching the budget's error with pcall does not help; the budget is settable.
+  r = await app.ctl("lua-budget", "20");
+  assert.equal([r.code, r.answer.result.budget_ms], [0, 20]);
+  r = await app.ctl("lua-budget", "0");
+  assert.match(r.answer.error, /'0' is not a budget: give milliseconds from 1 to 60000/);
+  r = await app.ctl("lua", join(dir, "sneaky.lua"));
+  assert.is(r.code, 0);
+  await waitFor(/error: lua: sneaky\.lua: on_tick exceeded its 20 ms budget at line 2; hook aborted\n/);
+  await answersFast();
+  await waitFor(/error: lua: sneaky\.lua: on_tick failed 3 times in a row over its limits: it is turned off/);
+
+  // The top-level chunk has the same budget; the script that ran before stays.
+  r = await app.ctl("lua", join(dir, "spin.lua"));
+  assert.equal([r.code, r.answer.error], [1, "lua: spin.lua: main chunk exceeded its 20 ms budget at line 2; the previous script keeps running"]);
+
+  // Memory: at load, and in a hook (with time enough to fill it).
+  r = await app.ctl("lua-budget", "1000");
+  r = await app.ctl("lua", join(dir, "hog.lua"));
+  assert.equal([r.code, r.answer.error], [1, "lua: hog.lua: out of memory (the limit is 64 MiB); the previous script keeps running"]);
+  await answersFast();
+  r = await app.ctl("lua", join(dir, "hogtick.lua"));
+  assert.is(r.code, 0);
+  await waitFor(/error: lua: hogtick\.lua: on_tick ran out of memory \(the limit is 64 MiB\); hook aborted\n/);
+  await answersFast();
+  r = await app.ctl("quit");
+  assert.is((await app.proc).exitCode, 0);
 });
 
 t("bad input gets a clear message and the app keeps running", async () => {
