@@ -9,10 +9,11 @@
  * command gets exactly one line of JSON back:
  *   {"ok":true,"command":"stats","result":{...},"output":"<what the console would print>"}
  *   {"ok":false,"command":"load","error":"Failed to load ...","output":"..."}
- * Results: load {iface, program, object, mode, id}; unload {iface}; stats {programs:[{iface,
- * program, object, mode, id, verdicts:{aborted|drop|pass|tx|redirect:{packets, bytes, pps, bps}}}],
- * events, lua_events}; block/unblock {ip, programs}; echo {text, seq, rtt_us} (sent when the
- * module's answer arrives); lua {script}; watch {watch}; help {commands}; quit {}.
+ * Results: load {iface, program, object, mode, id, replaced (the id of the program it replaced,
+ * if one ran there)}; unload {iface}; stats {programs:[{iface, program, object, mode, id,
+ * verdicts:{aborted|drop|pass|tx|redirect:{packets, bytes, pps, bps}}}], events, lua_events};
+ * block/unblock {ip, programs}; echo {text, seq, rtt_us} (sent when the module's answer arrives);
+ * lua {script}; watch {watch}; help {commands}; quit {}.
  * `xdp-lab-app ctl [--control PATH] COMMAND...` is a client for shells: it prints the answer and
  * exits 0 when ok, 1 when not, 2 when nothing listens on PATH.
  */
@@ -90,6 +91,7 @@ struct attachment {
 	char object[256];		/* the path it was loaded from */
 	char program[64];
 	__u32 prog_id;
+	int prog_fd;			/* owned by obj */
 	int stats_fd;			/* -1 when the program has no `stats` map */
 	int sources_fd;			/* the firewall's `sources` map, else -1 */
 	struct ring_buffer *events;	/* the program's `events` ring buffer, if any */
@@ -105,8 +107,9 @@ struct app {
 	bool watch;
 	unsigned int interval_ms;
 	struct attachment att[MAX_ATTACHED];
-	lua_State *lua;			/* the loaded script, or NULL */
-	char script[256];
+	lua_State *lua;			/* the loaded script (its struct script in the extra space), or NULL */
+	unsigned int lua_budget_ms;	/* per call into the script */
+	unsigned int lua_memory_mb;	/* for the script's whole state */
 	char verifier_log[4096];
 	size_t verifier_len;
 	int listen_fd;			/* control socket, or -1 */
@@ -120,7 +123,6 @@ struct app {
 static void cmd_block(struct app *a, const char *ip, bool block);
 static void cmd_echo(struct app *a, const char *text, int client);
 static void answer(struct app *a, int client, const char *command, struct session *sess);
-static void call_hook(struct app *a, const char *name, int nargs);
 
 static const char *const verdict_names[XDP_LAB_STATS_SLOTS] = {
 	"aborted", "drop", "pass", "tx", "redirect",
@@ -249,6 +251,177 @@ static void result_str(const char *key, const char *value)
 		return;
 	sb_printf(&cur->result, "%s\"%s\":", cur->result.len ? "," : "", key);
 	sb_json(&cur->result, value);
+}
+
+/*
+ * A loaded script and its limits. Lua runs on the event loop's thread, so a hook that never
+ * returns would stop the console, the control socket and the counters: every call gets a time
+ * budget, checked every LUA_CHECK_EVERY instructions, and the state's memory is capped.
+ */
+#define LUA_CHECK_EVERY 1000
+#define LUA_MAX_STRIKES 3	/* overruns in a row after which a hook is turned off */
+
+enum { HOOK_EVENT, HOOK_TICK, HOOK_COUNT };
+static const char *const hook_names[HOOK_COUNT] = { "on_event", "on_tick" };
+
+struct script {
+	struct app *app;
+	char path[256];
+	const char *name;		/* the file's base name, for messages */
+	size_t mem_used, mem_limit;
+	const char *running;		/* the hook being run, or NULL */
+	struct timespec deadline;
+	bool overrun;			/* the running hook is past its deadline */
+	char overrun_msg[320];
+	int strikes[HOOK_COUNT];	/* consecutive overruns (time or memory) of each hook */
+	bool disabled[HOOK_COUNT];
+};
+
+static struct script *script_of(lua_State *L)
+{
+	return *(struct script **)lua_getextraspace(L);
+}
+
+/* The state's allocator: the same as Lua's own, but refusing to grow past mem_limit. */
+static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct script *sc = ud;
+	size_t old = ptr ? osize : 0;	/* without ptr, osize is a type tag */
+	void *p;
+
+	if (!nsize) {
+		free(ptr);
+		sc->mem_used -= old;
+		return NULL;
+	}
+	if (nsize > old && sc->mem_used - old + nsize > sc->mem_limit)
+		return NULL;
+	p = realloc(ptr, nsize);
+	if (p)
+		sc->mem_used = sc->mem_used - old + nsize;
+	return p;
+}
+
+/*
+ * The count hook: past the deadline it raises an error. From then on every instruction and every
+ * call raises it again, so a script that catches the error with pcall cannot carry on.
+ */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	struct script *sc = script_of(L);
+	struct timespec now;
+
+	if (!sc->running)
+		return;
+	if (!sc->overrun) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec < sc->deadline.tv_sec ||
+		    (now.tv_sec == sc->deadline.tv_sec && now.tv_nsec < sc->deadline.tv_nsec))
+			return;
+		lua_getinfo(L, "l", ar);
+		snprintf(sc->overrun_msg, sizeof(sc->overrun_msg), "%s: %s exceeded its %u ms budget at line %d",
+			 sc->name, sc->running, sc->app->lua_budget_ms, ar->currentline);
+		sc->overrun = true;
+		lua_sethook(L, budget_hook, LUA_MASKCOUNT | LUA_MASKCALL, 1);
+	}
+	lua_pushstring(L, sc->overrun_msg);
+	lua_error(L);
+}
+
+/* Runs the function under the nargs arguments on the stack within the budget; leaves an error message on failure. */
+static int script_pcall(struct script *sc, lua_State *L, const char *what, int nargs)
+{
+	long ms = sc->app->lua_budget_ms;
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
+	sc->deadline.tv_sec += ms / 1000;
+	sc->deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (sc->deadline.tv_nsec >= 1000000000L) {
+		sc->deadline.tv_sec++;
+		sc->deadline.tv_nsec -= 1000000000L;
+	}
+	sc->running = what;
+	sc->overrun = false;
+	status = lua_pcall(L, nargs, 0, 0);
+	sc->running = NULL;
+	lua_sethook(L, budget_hook, LUA_MASKCOUNT, LUA_CHECK_EVERY);
+	return status;
+}
+
+static int hook_index(const char *name)
+{
+	for (int h = 0; h < HOOK_COUNT; h++)
+		if (!strcmp(hook_names[h], name))
+			return h;
+	return -1;
+}
+
+/* Whether the script defines the hook `name` and it is still turned on. */
+static bool has_hook(struct app *a, const char *name)
+{
+	int h = hook_index(name);
+	bool found;
+
+	if (!a->lua || (h >= 0 && script_of(a->lua)->disabled[h]))
+		return false;
+	lua_getglobal(a->lua, name);
+	found = lua_isfunction(a->lua, -1);
+	lua_pop(a->lua, 1);
+	return found;
+}
+
+/*
+ * Calls the script's global `name` with the nargs values on the stack; errors are reported, not
+ * fatal. A hook that runs over its budget or out of memory LUA_MAX_STRIKES times in a row is
+ * turned off until the script is loaded again: it would otherwise cost its whole budget on every
+ * call and print the same error each time.
+ */
+static void call_hook(struct app *a, const char *name, int nargs)
+{
+	lua_State *L = a->lua;
+	struct script *sc = script_of(L);
+	int h = hook_index(name), status;
+
+	if (!has_hook(a, name)) {
+		lua_pop(L, nargs);
+		return;
+	}
+	lua_getglobal(L, name);
+	lua_insert(L, -(nargs + 1));
+	status = script_pcall(sc, L, name, nargs);
+	if (status == LUA_OK) {
+		sc->strikes[h] = 0;
+		return;
+	}
+	if (sc->overrun)
+		reply("error: lua: %s; hook aborted\n", sc->overrun_msg);
+	else if (status == LUA_ERRMEM)
+		reply("error: lua: %s: %s ran out of memory (the limit is %u MiB); hook aborted\n",
+		      sc->name, name, a->lua_memory_mb);
+	else
+		reply("error: lua %s: %s\n", name, lua_tostring(L, -1));
+	lua_pop(L, 1);
+	if (!sc->overrun && status != LUA_ERRMEM) {
+		sc->strikes[h] = 0;
+		return;
+	}
+	if (++sc->strikes[h] >= LUA_MAX_STRIKES) {
+		sc->disabled[h] = true;
+		reply("error: lua: %s: %s failed %d times in a row over its limits: it is turned off; "
+		      "fix the script and load it again\n", sc->name, name, sc->strikes[h]);
+	}
+}
+
+static void script_close(lua_State *L)
+{
+	struct script *sc;
+
+	if (!L)
+		return;
+	sc = script_of(L);
+	lua_close(L);
+	free(sc);
 }
 
 static struct attachment *find_attachment(struct app *a, const char *ifname)
@@ -398,11 +571,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	inet_ntop(AF_INET, &e->saddr, src, sizeof(src));
 	inet_ntop(AF_INET, &e->daddr, dst, sizeof(dst));
 	/* A script with on_event takes the events over: it decides what the console shows. */
-	if (a->lua) {
-		lua_getglobal(a->lua, "on_event");
-		handled = lua_isfunction(a->lua, -1);
-		lua_pop(a->lua, 1);
-	}
+	handled = has_hook(a, "on_event");
 	if (!handled)
 		reply("event src=%s dst=%s proto=%u sport=%u dport=%u verdict=%s reason=%s len=%u\n",
 		      src, dst, e->protocol, e->sport, e->dport,
@@ -528,56 +697,46 @@ static int set_tunable(struct bpf_object *obj, const char *assignment)
 	return err;
 }
 
-/* load OBJ IFACE [native|generic] [NAME=VALUE ...] */
-static void cmd_load(struct app *a, const char *path, const char *ifname, char **opts, int nopts)
+static const char *mode_name(__u32 flags)
+{
+	return flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
+}
+
+/* Frees what the app holds for an attachment; the kernel's attachment is the caller's business. */
+static void release(struct attachment *at)
+{
+	ring_buffer__free(at->events);	/* closing its epoll fd takes it out of our set */
+	at->events = NULL;
+	bpf_object__close(at->obj);
+	at->obj = NULL;
+}
+
+/*
+ * Opens OBJ, sets its tunables and loads it into the kernel, filling everything of AT but where it
+ * is attached. Nothing is attached yet: a failure here leaves the interface as it was.
+ */
+static int prepare(struct app *a, struct attachment *at, const char *path, char **opts, int nopts)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 info_len = sizeof(info);
 	struct bpf_program *prog;
-	struct attachment *at = NULL;
-	const char *mode = NULL;
-	int ifindex, err;
-
-	if (!path || !ifname) {
-		reply("error: usage: load OBJ IFACE [native|generic] [NAME=VALUE ...]\n");
-		return;
-	}
-	for (int i = 0; i < nopts; i++) {
-		if (!strcmp(opts[i], "native") || !strcmp(opts[i], "generic")) {
-			mode = opts[i];
-		} else if (!strchr(opts[i], '=')) {
-			reply("error: unknown mode '%s': use native or generic (or NAME=VALUE to set a tunable)\n",
-			      opts[i]);
-			return;
-		}
-	}
-	if (access(path, R_OK)) {
-		reply("error: cannot read object %s: %s\n", path, strerror(errno));
-		return;
-	}
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex) {
-		reply("error: unknown interface '%s': see 'ip link' for the names here\n", ifname);
-		return;
-	}
-	if (find_attachment(a, ifname)) {
-		reply("error: %s already has a program: 'unload %s' first\n", ifname, ifname);
-		return;
-	}
-	for (int i = 0; i < MAX_ATTACHED && !at; i++)
-		if (!a->att[i].obj)
-			at = &a->att[i];
-	if (!at) {
-		reply("error: too many programs attached (%d)\n", MAX_ATTACHED);
-		return;
-	}
+	int err;
 
 	a->verifier_len = 0;
 	a->verifier_log[0] = '\0';
 	at->obj = bpf_object__open_file(path, NULL);
 	if (!at->obj) {
-		reply("error: Failed to open %s: %s\n", path, strerror(errno));
-		return;
+		char msg[128];
+
+		err = -errno;
+		libbpf_strerror(err, msg, sizeof(msg));
+		/* libelf and format errors have libbpf's own codes, which strerror() cannot name. */
+		if (err == -LIBBPF_ERRNO__FORMAT || err == -LIBBPF_ERRNO__LIBELF)
+			reply("error: Failed to open %s: not a BPF ELF object (%s) - build it with clang -target bpf\n",
+			      path, msg);
+		else
+			reply("error: Failed to open %s: %s\n", path, msg);
+		return err;
 	}
 	for (int i = 0; i < nopts; i++) {
 		if (!strchr(opts[i], '='))
@@ -599,62 +758,184 @@ static void cmd_load(struct app *a, const char *path, const char *ifname, char *
 	prog = bpf_object__next_program(at->obj, NULL);
 	if (!prog) {
 		reply("error: %s has no program\n", path);
+		err = -ENOENT;
 		goto err_close_obj;
 	}
-
-	/* Native first; a driver that cannot run XDP itself still gets the generic hook. */
-	at->flags = (mode && !strcmp(mode, "generic")) ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), at->flags, NULL);
-	if (err && !mode) {
-		at->flags = XDP_FLAGS_SKB_MODE;
-		err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), at->flags, NULL);
-	}
-	if (err) {
-		reply("error: Failed to attach %s to %s: %s%s\n", path, ifname, strerror(-err),
-		      at->flags == XDP_FLAGS_DRV_MODE ?
-		      " - not supported by this driver, try generic mode" : "");
-		goto err_close_obj;
-	}
-	snprintf(at->ifname, sizeof(at->ifname), "%s", ifname);
+	at->prog_fd = bpf_program__fd(prog);
 	snprintf(at->object, sizeof(at->object), "%s", path);
 	snprintf(at->program, sizeof(at->program), "%s", bpf_program__name(prog));
-	at->prog_id = bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len) ? 0 : info.id;
-	at->ifindex = ifindex;
+	at->prog_id = bpf_obj_get_info_by_fd(at->prog_fd, &info, &info_len) ? 0 : info.id;
 	at->stats_fd = bpf_object__find_map_fd_by_name(at->obj, "stats");
 	at->sources_fd = bpf_object__find_map_fd_by_name(at->obj, "sources");
 	at->events = NULL;
-	if (bpf_object__find_map_by_name(at->obj, "events")) {
-		struct epoll_event ev = { .events = EPOLLIN };
-
-		at->events = ring_buffer__new(bpf_object__find_map_fd_by_name(at->obj, "events"),
-					      on_event, a, NULL);
-		ev.data.fd = at->events ? ring_buffer__epoll_fd(at->events) : -1;
-		if (!at->events || epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
-			reply("warning: events of %s will not be shown: %s\n", ifname, strerror(errno));
-	}
 	memset(at->last, 0, sizeof(at->last));
 	clock_gettime(CLOCK_MONOTONIC, &at->last_at);
-	reply("loaded %s on %s mode=%s id=%u\n", at->program, ifname,
-	      at->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic", at->prog_id);
-	result_str("iface", ifname);
-	result_str("program", at->program);
-	result_str("object", path);
-	result_str("mode", at->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic");
-	result_raw("id", "%u", at->prog_id);
-	return;
+	return 0;
 
 err_close_obj:
 	bpf_object__close(at->obj);
 	at->obj = NULL;
+	return err;
+}
+
+/* Opens the program's `events` ring buffer, if it has one, in the epoll set. */
+static void watch_events(struct app *a, struct attachment *at)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (!bpf_object__find_map_by_name(at->obj, "events"))
+		return;
+	at->events = ring_buffer__new(bpf_object__find_map_fd_by_name(at->obj, "events"), on_event, a, NULL);
+	ev.data.fd = at->events ? ring_buffer__epoll_fd(at->events) : -1;
+	if (!at->events || epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		reply("warning: events of %s will not be shown: %s\n", at->ifname, strerror(errno));
+}
+
+static const char *driver_hint(__u32 flags)
+{
+	return flags == XDP_FLAGS_DRV_MODE ? " - not supported by this driver, try generic mode" : "";
+}
+
+/*
+ * Puts NEW live on an interface that runs OLD. In the same mode the kernel swaps them in one step
+ * (XDP_FLAGS_REPLACE: it refuses when OLD is no longer the one attached). The kernel refuses
+ * native and generic on one device at once, so a mode change detaches OLD first and attaches it
+ * again when NEW is refused.
+ */
+static int replace(struct attachment *old, struct attachment *new, const char *path)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old->prog_fd);
+	int err, err2;
+
+	if (new->flags == old->flags) {
+		err = bpf_xdp_attach(old->ifindex, new->prog_fd, new->flags | XDP_FLAGS_REPLACE, &opts);
+		if (err)
+			reply("error: Failed to attach %s to %s: %s%s; %s (id %u) stays attached\n", path,
+			      old->ifname, strerror(-err), driver_hint(new->flags), old->program,
+			      old->prog_id);
+		return err;
+	}
+	err = bpf_xdp_detach(old->ifindex, old->flags | XDP_FLAGS_REPLACE, &opts);
+	if (err) {
+		reply("error: Failed to detach %s from %s for the mode change: %s; it stays attached\n",
+		      old->program, old->ifname, strerror(-err));
+		return err;
+	}
+	err = bpf_xdp_attach(old->ifindex, new->prog_fd, new->flags, NULL);
+	if (!err)
+		return 0;
+	err2 = bpf_xdp_attach(old->ifindex, old->prog_fd, old->flags, NULL);
+	if (!err2) {
+		reply("error: Failed to attach %s to %s in %s mode: %s%s; %s (id %u) is attached again in %s mode\n",
+		      path, old->ifname, mode_name(new->flags), strerror(-err), driver_hint(new->flags),
+		      old->program, old->prog_id, mode_name(old->flags));
+	} else {
+		reply("error: Failed to attach %s to %s in %s mode: %s%s; %s could not be attached again "
+		      "(%s): %s has no program now\n", path, old->ifname, mode_name(new->flags),
+		      strerror(-err), driver_hint(new->flags), old->program, strerror(-err2), old->ifname);
+		release(old);
+	}
+	return err;
+}
+
+/*
+ * load OBJ IFACE [native|generic] [NAME=VALUE ...]: the new program is opened, tuned and loaded
+ * before anything changes on the interface, then goes live in one step: when any of it fails, the
+ * program that ran before keeps running.
+ */
+static void cmd_load(struct app *a, const char *path, const char *ifname, char **opts, int nopts)
+{
+	struct attachment new = { 0 }, *old, *at = NULL;
+	const char *mode = NULL;
+	__u32 replaced = 0;
+	int ifindex, err;
+
+	if (!path || !ifname) {
+		reply("error: usage: load OBJ IFACE [native|generic] [NAME=VALUE ...]\n");
+		return;
+	}
+	for (int i = 0; i < nopts; i++) {
+		if (!strcmp(opts[i], "native") || !strcmp(opts[i], "generic")) {
+			mode = opts[i];
+		} else if (!strchr(opts[i], '=')) {
+			reply("error: unknown mode '%s': use native or generic (or NAME=VALUE to set a tunable)\n",
+			      opts[i]);
+			return;
+		}
+	}
+	if (access(path, R_OK)) {
+		reply("error: cannot read object %s: %s%s\n", path, strerror(errno),
+		      errno == ENOENT ? " - the file does not exist" : "");
+		return;
+	}
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		reply("error: unknown interface '%s': see 'ip link' for the names here\n", ifname);
+		return;
+	}
+	old = find_attachment(a, ifname);
+	for (int i = 0; i < MAX_ATTACHED && !old && !at; i++)
+		if (!a->att[i].obj)
+			at = &a->att[i];
+	if (!old && !at) {
+		reply("error: too many programs attached (%d)\n", MAX_ATTACHED);
+		return;
+	}
+	if (prepare(a, &new, path, opts, nopts))
+		return;
+	snprintf(new.ifname, sizeof(new.ifname), "%s", ifname);
+	new.ifindex = ifindex;
+
+	/* Native first; a driver that cannot run XDP itself still gets the generic hook. A replace keeps the mode. */
+	if (mode)
+		new.flags = !strcmp(mode, "generic") ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	else
+		new.flags = old ? old->flags : XDP_FLAGS_DRV_MODE;
+	if (old) {
+		err = replace(old, &new, path);
+		if (err)
+			goto err_release;
+		/* Live: only now does the old program's state go. */
+		replaced = old->prog_id;
+		release(old);
+		at = old;
+	} else {
+		err = bpf_xdp_attach(ifindex, new.prog_fd, new.flags, NULL);
+		if (err && !mode) {
+			new.flags = XDP_FLAGS_SKB_MODE;
+			err = bpf_xdp_attach(ifindex, new.prog_fd, new.flags, NULL);
+		}
+		if (err) {
+			reply("error: Failed to attach %s to %s: %s%s\n", path, ifname, strerror(-err),
+			      driver_hint(new.flags));
+			goto err_release;
+		}
+	}
+	*at = new;
+	watch_events(a, at);
+	if (replaced)
+		reply("loaded %s on %s mode=%s id=%u replaced=%u\n", at->program, ifname,
+		      mode_name(at->flags), at->prog_id, replaced);
+	else
+		reply("loaded %s on %s mode=%s id=%u\n", at->program, ifname, mode_name(at->flags),
+		      at->prog_id);
+	result_str("iface", ifname);
+	result_str("program", at->program);
+	result_str("object", path);
+	result_str("mode", mode_name(at->flags));
+	result_raw("id", "%u", at->prog_id);
+	if (replaced)
+		result_raw("replaced", "%u", replaced);
+	return;
+
+err_release:
+	release(&new);
 }
 
 static void detach(struct attachment *at)
 {
 	bpf_xdp_detach(at->ifindex, at->flags, NULL);
-	ring_buffer__free(at->events);	/* closing its epoll fd takes it out of our set */
-	at->events = NULL;
-	bpf_object__close(at->obj);
-	at->obj = NULL;
+	release(at);
 }
 
 static void cmd_unload(struct app *a, const char *ifname)
@@ -897,23 +1178,6 @@ static void set_watch(struct app *a, bool on)
 	update_timer(a);
 }
 
-/* Calls the script's global `name` with the nargs values on the stack; errors are reported, not fatal. */
-static void call_hook(struct app *a, const char *name, int nargs)
-{
-	lua_State *L = a->lua;
-
-	lua_getglobal(L, name);
-	if (!lua_isfunction(L, -1)) {
-		lua_pop(L, nargs + 1);
-		return;
-	}
-	lua_insert(L, -(nargs + 1));
-	if (lua_pcall(L, nargs, 0, 0) != LUA_OK) {
-		reply("error: lua %s: %s\n", name, lua_tostring(L, -1));
-		lua_pop(L, 1);
-	}
-}
-
 static struct app *lua_owner(lua_State *L)
 {
 	return lua_touserdata(L, lua_upvalueindex(1));
@@ -985,41 +1249,98 @@ static int lab_sources(lua_State *L)
 	return 1;
 }
 
-/* Loads (or reloads) a script; on any error the script that was running stays. */
-static void cmd_lua(struct app *a, const char *path)
+static int lua_panic_handler(lua_State *L)
+{
+	fprintf(stderr, "lua: unprotected error: %s\n", lua_tostring(L, -1));
+	return 0;	/* Lua aborts the app */
+}
+
+/* Opens the standard libraries and `lab` inside a protected call: they too can run out of memory. */
+static int script_setup(lua_State *L)
 {
 	static const luaL_Reg lab[] = {
 		{ "block", lab_block }, { "unblock", lab_unblock }, { "echo", lab_echo },
 		{ "log", lab_log }, { "sources", lab_sources }, { NULL, NULL },
 	};
-	lua_State *L;
+	struct app *a = lua_touserdata(L, 1);
 
-	if (!path) {
-		reply("error: usage: lua FILE\n");
-		return;
-	}
-	L = luaL_newstate();
-	if (!L) {
-		reply("error: Failed to create a Lua state: out of memory\n");
-		return;
-	}
 	luaL_openlibs(L);
 	luaL_newlibtable(L, lab);
 	lua_pushlightuserdata(L, a);
 	luaL_setfuncs(L, lab, 1);
 	lua_setglobal(L, "lab");
-	if (luaL_loadfile(L, path) != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK) {
-		reply("error: lua: %s; the previous script keeps running\n", lua_tostring(L, -1));
-		lua_close(L);
+	return 0;
+}
+
+/* Loads (or reloads) a script; on any error the script that was running stays. */
+static void cmd_lua(struct app *a, const char *path)
+{
+	struct script *sc;
+	lua_State *L;
+	int status;
+
+	if (!path) {
+		reply("error: usage: lua FILE\n");
 		return;
 	}
-	if (a->lua)
-		lua_close(a->lua);
+	sc = calloc(1, sizeof(*sc));
+	if (sc)
+		sc->mem_limit = (size_t)a->lua_memory_mb << 20;
+	L = sc ? lua_newstate(script_alloc, sc) : NULL;
+	if (!L) {
+		reply("error: Failed to create a Lua state: out of memory\n");
+		free(sc);
+		return;
+	}
+	sc->app = a;
+	snprintf(sc->path, sizeof(sc->path), "%s", path);
+	sc->name = strrchr(sc->path, '/') ? strrchr(sc->path, '/') + 1 : sc->path;
+	*(struct script **)lua_getextraspace(L) = sc;
+	lua_atpanic(L, lua_panic_handler);
+	lua_sethook(L, budget_hook, LUA_MASKCOUNT, LUA_CHECK_EVERY);
+	lua_pushcfunction(L, script_setup);
+	lua_pushlightuserdata(L, a);
+	status = lua_pcall(L, 1, 0, 0);
+	if (status == LUA_OK)
+		status = luaL_loadfile(L, path);
+	if (status == LUA_OK)
+		status = script_pcall(sc, L, "main chunk", 0);
+	if (status != LUA_OK) {
+		if (sc->overrun)
+			reply("error: lua: %s; the previous script keeps running\n", sc->overrun_msg);
+		else if (status == LUA_ERRMEM)
+			reply("error: lua: %s: out of memory (the limit is %u MiB); the previous script keeps running\n",
+			      sc->name, a->lua_memory_mb);
+		else
+			reply("error: lua: %s; the previous script keeps running\n", lua_tostring(L, -1));
+		script_close(L);
+		return;
+	}
+	script_close(a->lua);
 	a->lua = L;
-	snprintf(a->script, sizeof(a->script), "%s", path);
 	update_timer(a);
 	reply("lua loaded %s\n", path);
 	result_str("script", path);
+}
+
+/* lua-budget [MS]: shows or sets the time each call into the script may take. */
+static void cmd_lua_budget(struct app *a, const char *ms)
+{
+	char *end;
+	unsigned long v;
+
+	if (ms) {
+		errno = 0;
+		v = strtoul(ms, &end, 10);
+		if (errno || *end || v < 1 || v > 60000) {
+			reply("error: '%s' is not a budget: give milliseconds from 1 to 60000, e.g. lua-budget 50\n", ms);
+			return;
+		}
+		a->lua_budget_ms = v;
+	}
+	reply("lua budget %u ms per call, memory limit %u MiB\n", a->lua_budget_ms, a->lua_memory_mb);
+	result_raw("budget_ms", "%u", a->lua_budget_ms);
+	result_raw("memory_mb", "%u", a->lua_memory_mb);
 }
 
 static void help(void)
@@ -1034,8 +1355,9 @@ static void help(void)
 	      "  block IP | unblock IP            set or clear a source in the firewall's map\n"
 	      "  echo TEXT                        round trip through the xdp_lab_echo module\n"
 	      "  lua FILE                         load or reload a script (on_event, on_tick; lab.*)\n"
+	      "  lua-budget [MS]                  show or set the time a script's call may take\n"
 	      "  quit                             detach everything and exit\n");
-	result_raw("commands", "[\"load\",\"unload\",\"stats\",\"watch\",\"block\",\"unblock\",\"echo\",\"lua\",\"quit\",\"help\"]");
+	result_raw("commands", "[\"load\",\"unload\",\"stats\",\"watch\",\"block\",\"unblock\",\"echo\",\"lua\",\"lua-budget\",\"quit\",\"help\"]");
 }
 
 /* Runs one command line (console or control client); returns false on quit. */
@@ -1071,6 +1393,8 @@ static bool run_command(struct app *a, char *line)
 		result_raw("watch", "%s", a->watch ? "true" : "false");
 	} else if (!strcmp(cmd, "watch")) {
 		reply("error: usage: watch on|off\n");
+	} else if (!strcmp(cmd, "lua-budget")) {
+		cmd_lua_budget(a, arg[0]);
 	} else if (!strcmp(cmd, "lua")) {
 		cmd_lua(a, arg[0]);
 	} else if (!strcmp(cmd, "block") || !strcmp(cmd, "unblock")) {
@@ -1330,6 +1654,7 @@ static int ctl_main(int argc, char **argv)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xdp-lab-app [--interval-ms N] [--control PATH] [--no-console]\n"
+		   "                   [--lua-budget-ms N (50)] [--lua-memory-mb N (64)]\n"
 		   "       xdp-lab-app ctl [--control PATH] COMMAND [ARGS...]\n"
 		   "The console reads commands on stdin (type help). With --control, the same commands\n"
 		   "are served on a Unix socket with one JSON answer per line (default path %s);\n"
@@ -1338,7 +1663,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct app a = { .interval_ms = 1000, .listen_fd = -1, .console = true };
+	struct app a = {
+		.interval_ms = 1000, .listen_fd = -1, .console = true,
+		.lua_budget_ms = 50, .lua_memory_mb = 64,
+	};
 	const char *control = NULL;
 	char line[1024];
 	size_t used = 0;
@@ -1351,6 +1679,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--interval-ms") && i + 1 < argc) {
 			a.interval_ms = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1000;
+		} else if (!strcmp(argv[i], "--lua-budget-ms") && i + 1 < argc) {
+			a.lua_budget_ms = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 50;
+		} else if (!strcmp(argv[i], "--lua-memory-mb") && i + 1 < argc) {
+			a.lua_memory_mb = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 64;
 		} else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
 			control = argv[++i];
 		} else if (!strcmp(argv[i], "--no-console")) {
@@ -1493,8 +1825,7 @@ out_close:
 	for (int i = 0; i < MAX_ATTACHED; i++)
 		if (a.att[i].obj)
 			detach(&a.att[i]);
-	if (a.lua)
-		lua_close(a.lua);
+	script_close(a.lua);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (a.clients[i].fd >= 0)
 			close(a.clients[i].fd);

@@ -576,7 +576,7 @@ export interface LoadOptions {
   mode: "native" | "generic";
 }
 
-/** Copies an XDP object into the VM and attaches it with the app (replacing what was attached there). */
+/** Copies an XDP object into the VM and attaches it with the app (replacing what was attached there, atomically). */
 export async function load(name: string, object: string, o: LoadOptions): Promise<AppAnswer> {
   if (!existsSync(object)) {
     throw new Error(`No such XDP object: ${object}. Fix: build it (./xdp-lab build bpf, objects land in out/) or give the path of a .bpf.o`);
@@ -587,7 +587,7 @@ export async function load(name: string, object: string, o: LoadOptions): Promis
     const copy = await sshExec(client, `mkdir -p /run/xdp-lab/obj && cat > ${shellQuote(remote)}`, { stdin: data });
     if (copy.code !== 0) throw new Error(`Failed to copy ${object} into the VM: ${copy.stderr.trim()}`);
     const iface = `${o.iface}0`;
-    await appCommand(client, ["unload", iface]);
+    // The app replaces what runs there in one step: a rejected object leaves the old one attached.
     const answer = await appCommand(client, ["load", remote, iface, o.mode]);
     if (!answer.ok) throw new Error(`Failed to load ${object} on ${iface} (${o.mode}): ${answer.error}`);
     return answer;

@@ -3,6 +3,7 @@
 // Then in the guest: the echo round trip through the kernel module. Needs root.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { connect } from "node:net";
@@ -82,12 +83,18 @@ const ping = (count: number) => inB("busybox", "ping", "-c", String(count), "-i"
 const counter = (stats: string, verdict: string) => Number(new RegExp(`stats xa ${verdict} packets=(\\d+)`).exec(stats)?.[1]);
 
 /** The app as a daemon: no console (stdin at EOF), commands only through its control socket. */
-async function startDaemon(sock: string): Promise<{ proc: ResultPromise; ctl(...args: string[]): Promise<{ code: number; answer: Record<string, any> }> }> {
-  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "--control", sock], { stdin: "ignore", reject: false, all: true });
+async function startDaemon(
+  sock: string,
+  ...options: string[]
+): Promise<{ proc: ResultPromise; output(): string; ctl(...args: string[]): Promise<{ code: number; answer: Record<string, any> }> }> {
+  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "--control", sock, ...options], { stdin: "ignore", reject: false, all: true });
   running.push(proc);
+  let text = "";
+  proc.all!.on("data", (c: Buffer) => (text += c.toString()));
   for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 10));
   return {
     proc,
+    output: () => text,
     async ctl(...args: string[]) {
       const r = await execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "ctl", "--control", sock, ...args], { reject: false });
       return { code: r.exitCode ?? -1, answer: r.stdout ? JSON.parse(r.stdout) : {} };
@@ -262,6 +269,63 @@ t("Lua errors are reported and the app keeps running; a reload replaces the scri
   await app.proc;
 });
 
+t("Lua cannot freeze the app: a hook over its time budget or memory limit is aborted and reported, the socket keeps answering", async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, "flood.lua"), "function on_tick() while true do end end\n");
+  await writeFile(join(dir, "sneaky.lua"), "function on_tick()\n  while true do pcall(function() while true do end end) end\nend\n");
+  await writeFile(join(dir, "hog.lua"), 't={} while true do t[#t+1]=string.rep("x",1e6) end\n');
+  await writeFile(join(dir, "hogtick.lua"), 't={}\nfunction on_tick() while true do t[#t+1]=string.rep("x",1e6) end end\n');
+  await writeFile(join(dir, "spin.lua"), "lab.log('starting')\nwhile true do end\n");
+  const sock = join(dir, "app.sock");
+  const app = await startDaemon(sock, "--interval-ms", "200");
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 100 && !re.test(app.output()); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(app.output(), re);
+  };
+  const answersFast = async () => {
+    const started = Date.now();
+    const r = await app.ctl("stats");
+    assert.is(r.code, 0);
+    assert.ok(Date.now() - started < 1000, `stats answered in ${Date.now() - started} ms`);
+  };
+
+  let r = await app.ctl("lua", join(dir, "flood.lua"));
+  assert.is(r.code, 0);
+  await answersFast();
+  await waitFor(/error: lua: flood\.lua: on_tick exceeded its 50 ms budget at line 1; hook aborted\n/);
+  await answersFast();
+  // Three overruns in a row turn the hook off, said once.
+  await waitFor(/error: lua: flood\.lua: on_tick failed 3 times in a row over its limits: it is turned off/);
+  assert.is(app.output().match(/flood\.lua: on_tick exceeded/g)?.length, 3);
+
+  // Catching the budget's error with pcall does not help; the budget is settable.
+  r = await app.ctl("lua-budget", "20");
+  assert.equal([r.code, r.answer.result.budget_ms], [0, 20]);
+  r = await app.ctl("lua-budget", "0");
+  assert.match(r.answer.error, /'0' is not a budget: give milliseconds from 1 to 60000/);
+  r = await app.ctl("lua", join(dir, "sneaky.lua"));
+  assert.is(r.code, 0);
+  await waitFor(/error: lua: sneaky\.lua: on_tick exceeded its 20 ms budget at line 2; hook aborted\n/);
+  await answersFast();
+  await waitFor(/error: lua: sneaky\.lua: on_tick failed 3 times in a row over its limits: it is turned off/);
+
+  // The top-level chunk has the same budget; the script that ran before stays.
+  r = await app.ctl("lua", join(dir, "spin.lua"));
+  assert.equal([r.code, r.answer.error], [1, "lua: spin.lua: main chunk exceeded its 20 ms budget at line 2; the previous script keeps running"]);
+
+  // Memory: at load, and in a hook (with time enough to fill it).
+  r = await app.ctl("lua-budget", "1000");
+  r = await app.ctl("lua", join(dir, "hog.lua"));
+  assert.equal([r.code, r.answer.error], [1, "lua: hog.lua: out of memory (the limit is 64 MiB); the previous script keeps running"]);
+  await answersFast();
+  r = await app.ctl("lua", join(dir, "hogtick.lua"));
+  assert.is(r.code, 0);
+  await waitFor(/error: lua: hogtick\.lua: on_tick ran out of memory \(the limit is 64 MiB\); hook aborted\n/);
+  await answersFast();
+  r = await app.ctl("quit");
+  assert.is((await app.proc).exitCode, 0);
+});
+
 t("bad input gets a clear message and the app keeps running", async () => {
   const obj = join(out, "unbounded.bpf.o");
   const clang = await execa("make", ["-s", "-C", join(REPO, "bpf"), `OUT=${out}`], { reject: false });
@@ -276,6 +340,75 @@ t("bad input gets a clear message and the app keeps running", async () => {
   assert.match(await app.send("block 10.0.0.1"), /error: no attached program has a sources map: load firewall\.bpf\.o first/);
   assert.match(await app.send("help"), /load OBJ IFACE/, "still running");
   await app.send("quit");
+});
+
+t("load onto a running program replaces it in one step: anything wrong with the new one leaves the old attached and dropping", async () => {
+  const dir = await tempDir();
+  const unbounded = join(dir, "unbounded.bpf.o");
+  const random = join(dir, "random.bpf.o");
+  await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/unbounded.bpf.c"), "-o", unbounded]);
+  await writeFile(random, randomBytes(5000));
+  const sock = join(dir, "app.sock");
+  const app = await startDaemon(sock);
+  let r = await app.ctl("load", join(out, "drop.bpf.o"), "xa");
+  assert.is(r.code, 0);
+  const id = r.answer.result.id as number;
+  const dropped = async () => (await app.ctl("stats")).answer.result.programs[0];
+  let sent = 0;
+
+  const bad: [string[], RegExp][] = [
+    [[unbounded, "xa"], /^Failed to load .*unbounded\.bpf\.o: [\s\S]*invalid access to packet/],
+    [[random, "xa"], /^Failed to open .*random\.bpf\.o: not a BPF ELF object \(/],
+    [[join(out, "firewall.bpf.o"), "xa", "no_such_knob=1"], /^Failed to set no_such_knob=1 in .*firewall\.bpf\.o: .* - the object has no such const volatile global/],
+    [[join(dir, "missing.bpf.o"), "xa"], /^cannot read object .*missing\.bpf\.o: No such file or directory - the file does not exist/],
+  ];
+  for (const [args, error] of bad) {
+    r = await app.ctl("load", ...args);
+    assert.equal([r.code, r.answer.ok], [1, false], JSON.stringify(r.answer));
+    assert.match(r.answer.error, error);
+    assert.not.match(r.answer.error, /Unknown error/);
+    assert.match((await ping(2)).stdout, /2 packets transmitted, 0 packets received/, `still dropping after ${args[0]}`);
+    sent += 2;
+    const prog = await dropped();
+    assert.equal([prog.program, prog.id, prog.mode, prog.verdicts.drop.packets], ["xdp_drop", id, "native", sent]);
+  }
+
+  // A good replace: the answer names the program it replaced, and traffic flows at once.
+  r = await app.ctl("load", join(out, "pass.bpf.o"), "xa");
+  assert.is(r.code, 0, JSON.stringify(r.answer));
+  assert.equal([r.answer.result.program, r.answer.result.mode, r.answer.result.replaced], ["xdp_pass", "native", id]);
+  assert.match((await execa("ip", ["-n", A, "link", "show", "xa"])).stdout, new RegExp(`prog/xdp id ${r.answer.result.id} `));
+  assert.match((await ping(3)).stdout, /3 packets transmitted, 3 packets received/);
+  const stats = (await app.ctl("stats")).answer.result.programs;
+  assert.equal([stats.length, stats[0].program, stats[0].verdicts.pass.packets], [1, "xdp_pass", 3]);
+  await app.ctl("quit");
+  await app.proc;
+});
+
+t("a mode change the driver refuses puts the old program back in its old mode", async () => {
+  // lo has no native XDP: drop in generic mode on the namespace's own lo, then ask for native.
+  await ip("-n", A, "link", "set", "lo", "up");
+  const lo = () => execa("ip", ["netns", "exec", A, "busybox", "ping", "-c", "2", "-i", "0.2", "-W", "1", "127.0.0.1"], { reject: false });
+  const sock = join(await tempDir(), "app.sock");
+  const app = await startDaemon(sock);
+  let r = await app.ctl("load", join(out, "drop.bpf.o"), "lo", "generic");
+  assert.is(r.code, 0, JSON.stringify(r.answer));
+  const id = r.answer.result.id as number;
+  r = await app.ctl("load", join(out, "pass.bpf.o"), "lo", "native");
+  assert.equal([r.code, r.answer.ok], [1, false]);
+  assert.match(r.answer.error, new RegExp(`^Failed to attach .*pass\\.bpf\\.o to lo in native mode: .* - not supported by this driver, try generic mode; xdp_drop \\(id ${id}\\) is attached again in generic mode`));
+  assert.match((await lo()).stdout, /2 packets transmitted, 0 packets received/);
+  const prog = (await app.ctl("stats")).answer.result.programs[0];
+  assert.equal([prog.iface, prog.id, prog.mode, prog.verdicts.drop.packets], ["lo", id, "generic", 2]);
+  // And a mode change the driver takes: generic -> native on the veth.
+  r = await app.ctl("load", join(out, "drop.bpf.o"), "xa", "generic");
+  const old = r.answer.result.id;
+  r = await app.ctl("load", join(out, "pass.bpf.o"), "xa", "native");
+  assert.equal([r.code, r.answer.result.mode, r.answer.result.replaced], [0, "native", old]);
+  assert.match((await ping(2)).stdout, /2 packets received/);
+  await app.ctl("quit");
+  await app.proc;
+  assert.not.match((await execa("ip", ["-n", A, "link", "show", "lo"])).stdout, /xdp/);
 });
 
 t("SIGTERM detaches the program and exits cleanly", async () => {
