@@ -1,13 +1,15 @@
 // The lab with real traffic: client -> VM -> server and the simulated internet, XDP programs loaded
 // into the running VM, two labs at once, teardown (also after kill -9), and bad input. Needs root.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execa } from "execa";
 import { labPlan } from "../../network/plan.ts";
+import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { XDP_LAB, xdpLab } from "./cli.ts";
 import { leftovers } from "./lab-leftovers.ts";
@@ -110,6 +112,38 @@ t("drop on the LAN port: pings fail and the drop counter equals the pings sent; 
   assert.is(vm.exitCode, 0, vm.stdout);
   const again = await pingServer(A, 2);
   assert.is(again.exitCode, 0, again.stdout);
+});
+
+t("a rejected load leaves the running program attached: drop still drops, its counter moves, status shows it", async () => {
+  const dir = await tempDir();
+  const unbounded = join(dir, "unbounded.bpf.o");
+  const random = join(dir, "random.bpf.o");
+  await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/unbounded.bpf.c"), "-o", unbounded]);
+  await writeFile(random, randomBytes(5000));
+  const loaded = JSON.parse(await ok(["load", `${out}/drop.bpf.o`, "--name", A, "--json"])) as { result: { id: number } };
+  let dropped = (await lanCounters(A)).verdicts.drop.packets;
+  for (const [object, why] of [
+    [unbounded, /Failed to load .*unbounded\.bpf\.o[\s\S]*invalid access to packet/],
+    [random, /not a BPF ELF object/],
+  ] as const) {
+    const r = await xdpLab(["load", object, "--name", A]);
+    assert.is(r.exitCode, 1, r.stdout);
+    assert.match(r.stderr, why);
+    const ping = await pingServer(A, 3);
+    assert.match(ping.stdout, /3 packets transmitted, 0 packets received/, "drop no longer drops");
+    const c = await lanCounters(A);
+    assert.is(c.program, "xdp_drop");
+    assert.is(c.verdicts.drop.packets, dropped + 3, "drop's counter did not move by the pings sent");
+    dropped = c.verdicts.drop.packets;
+    const s = JSON.parse(await ok(["status", "--name", A, "--json"])) as { programs: { programs: { iface: string; id: number }[] } };
+    assert.is(s.programs.programs.find((p) => p.iface === "lan0")?.id, loaded.result.id, "status no longer shows the same program");
+  }
+  // A good object replaces it in one step, and says which program it replaced.
+  const pass = JSON.parse(await ok(["load", `${out}/pass.bpf.o`, "--name", A, "--json"])) as { result: { replaced: number } };
+  assert.is(pass.result.replaced, loaded.result.id);
+  const flows = await pingServer(A, 2);
+  assert.is(flows.exitCode, 0, flows.stdout);
+  await ok(["exec", "vm", "--name", A, "--", "xdp-lab-app", "ctl", "unload", "lan0"]);
 });
 
 t("pass, native and generic: traffic flows and the pass counter counts exactly the requests", async () => {
