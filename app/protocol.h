@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * protocol.h: the app's control protocol, the contract between xdp-lab-app and its clients (the
+ * lab's network/plan.ts names the same socket path for the guest).
+ *
+ * A client connects to the Unix stream socket (XDP_LAB_CONTROL_DEFAULT unless --control PATH) and
+ * sends one command per line, the same commands as the console (`help` lists them; lines of at
+ * most XDP_LAB_LINE_MAX - 2 bytes). Each command gets exactly one line of JSON back, in order:
+ *   {"ok":true,"command":"stats","result":{...},"output":"<what the console would print>"}
+ *   {"ok":false,"command":"load","error":"Failed to load ...","output":"..."}
+ * Results:
+ *   load       {iface, program, object, mode: "native"|"generic", id, replaced?: the id of the
+ *              program it replaced when one ran there}
+ *   unload     {iface}
+ *   stats      {programs: [{iface, program, object, mode, id,
+ *              verdicts: {aborted|drop|pass|tx|redirect: {packets, bytes, pps, bps}}}],
+ *              events, lua_events}
+ *   block, unblock {ip, programs}
+ *   echo       {text, seq, rtt_us}, sent when the module's answer arrives
+ *   lua        {script}
+ *   lua-budget {budget_ms, memory_mb}
+ *   watch      {watch}
+ *   help       {commands: [names]}
+ *   quit       {}
+ * A line too long, or a client over XDP_LAB_MAX_CLIENTS, gets ok:false with command "".
+ * `xdp-lab-app ctl [--control PATH] COMMAND...` is a client for shells: it prints the answer and
+ * exits 0 when ok, 1 when not, 2 when nothing listens on PATH.
+ */
+#ifndef XDP_LAB_PROTOCOL_H
+#define XDP_LAB_PROTOCOL_H
+
+#define XDP_LAB_CONTROL_DEFAULT "/run/xdp-lab-app.sock"
+#define XDP_LAB_LINE_MAX 1024
+#define XDP_LAB_MAX_CLIENTS 16
+
+#endif

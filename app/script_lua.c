@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * script_lua.c: the Lua script. It runs on the event loop's thread, so a hook that never returned
+ * would stop the console, the control socket and the counters: every call into it (the top-level
+ * chunk, on_event, on_tick) has a time budget, checked every LUA_CHECK_EVERY instructions, and its
+ * state's memory is capped.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <lua5.4/lauxlib.h>
+#include <lua5.4/lua.h>
+#include <lua5.4/lualib.h>
+
+#include "app.h"
+
+#define LUA_CHECK_EVERY 1000
+#define LUA_MAX_STRIKES 3	/* overruns in a row after which a hook is turned off */
+
+enum { HOOK_EVENT, HOOK_TICK, HOOK_COUNT };
+static const char *const hook_names[HOOK_COUNT] = { "on_event", "on_tick" };
+
+struct script {
+	struct app *app;
+	struct out *out;		/* where lab.log() and friends speak during this call */
+	char path[256];
+	const char *name;		/* the file's base name, for messages */
+	size_t mem_used, mem_limit;
+	const char *running;		/* the hook being run, or NULL */
+	struct timespec deadline;
+	bool overrun;			/* the running hook is past its deadline */
+	char overrun_msg[320];
+	int strikes[HOOK_COUNT];	/* consecutive overruns (time or memory) of each hook */
+	bool disabled[HOOK_COUNT];
+};
+
+static struct script *script_of(lua_State *L)
+{
+	return *(struct script **)lua_getextraspace(L);
+}
+
+/* The state's allocator: the same as Lua's own, but refusing to grow past mem_limit. */
+static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct script *sc = ud;
+	size_t old = ptr ? osize : 0;	/* without ptr, osize is a type tag */
+	void *p;
+
+	if (!nsize) {
+		free(ptr);
+		sc->mem_used -= old;
+		return NULL;
+	}
+	if (nsize > old && sc->mem_used - old + nsize > sc->mem_limit)
+		return NULL;
+	p = realloc(ptr, nsize);
+	if (p)
+		sc->mem_used = sc->mem_used - old + nsize;
+	return p;
+}
+
+/*
+ * The count hook: past the deadline it raises an error. From then on every instruction and every
+ * call raises it again, so a script that catches the error with pcall cannot carry on.
+ */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	struct script *sc = script_of(L);
+	struct timespec now;
+
+	if (!sc->running)
+		return;
+	if (!sc->overrun) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec < sc->deadline.tv_sec ||
+		    (now.tv_sec == sc->deadline.tv_sec && now.tv_nsec < sc->deadline.tv_nsec))
+			return;
+		lua_getinfo(L, "l", ar);
+		snprintf(sc->overrun_msg, sizeof(sc->overrun_msg), "%s: %s exceeded its %u ms budget at line %d",
+			 sc->name, sc->running, sc->app->lua_budget_ms, ar->currentline);
+		sc->overrun = true;
+		lua_sethook(L, budget_hook, LUA_MASKCOUNT | LUA_MASKCALL, 1);
+	}
+	lua_pushstring(L, sc->overrun_msg);
+	lua_error(L);
+}
+
+/* Calls the function under the nargs arguments on the stack within the budget; leaves an error message on failure. */
+static int script_pcall(struct script *sc, lua_State *L, const char *what, int nargs, struct out *o)
+{
+	long ms = sc->app->lua_budget_ms;
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
+	sc->deadline.tv_sec += ms / 1000;
+	sc->deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (sc->deadline.tv_nsec >= 1000000000L) {
+		sc->deadline.tv_sec++;
+		sc->deadline.tv_nsec -= 1000000000L;
+	}
+	sc->running = what;
+	sc->overrun = false;
+	sc->out = o;
+	status = lua_pcall(L, nargs, 0, 0);
+	sc->running = NULL;
+	sc->out = &sc->app->console;
+	lua_sethook(L, budget_hook, LUA_MASKCOUNT, LUA_CHECK_EVERY);
+	return status;
+}
+
+bool script_has_hook(struct app *a, const char *name)
+{
+	bool found;
+
+	for (int h = 0; h < HOOK_COUNT; h++)
+		if (a->lua && !strcmp(hook_names[h], name) && script_of(a->lua)->disabled[h])
+			return false;
+	if (!a->lua)
+		return false;
+	lua_getglobal(a->lua, name);
+	found = lua_isfunction(a->lua, -1);
+	lua_pop(a->lua, 1);
+	return found;
+}
+
+/*
+ * Calls hook H with the nargs values on the stack; errors are reported on the console, not fatal.
+ * A hook that runs over its budget or out of memory LUA_MAX_STRIKES times in a row is turned off
+ * until the script is loaded again: it would otherwise cost its whole budget on every call and
+ * print the same error each time.
+ */
+static void call_hook(struct app *a, int h, int nargs)
+{
+	lua_State *L = a->lua;
+	struct script *sc = script_of(L);
+	const char *name = hook_names[h];
+	struct out *o = &a->console;
+	int status;
+
+	if (!script_has_hook(a, name)) {
+		lua_pop(L, nargs);
+		return;
+	}
+	lua_getglobal(L, name);
+	lua_insert(L, -(nargs + 1));
+	status = script_pcall(sc, L, name, nargs, o);
+	if (status == LUA_OK) {
+		sc->strikes[h] = 0;
+		return;
+	}
+	if (sc->overrun)
+		out_error(o, "lua: %s; hook aborted\n", sc->overrun_msg);
+	else if (status == LUA_ERRMEM)
+		out_error(o, "lua: %s: %s ran out of memory (the limit is %u MiB); hook aborted\n",
+			  sc->name, name, a->lua_memory_mb);
+	else
+		out_error(o, "lua %s: %s\n", name, lua_tostring(L, -1));
+	lua_pop(L, 1);
+	if (!sc->overrun && status != LUA_ERRMEM) {
+		sc->strikes[h] = 0;
+		return;
+	}
+	if (++sc->strikes[h] >= LUA_MAX_STRIKES) {
+		sc->disabled[h] = true;
+		out_error(o, "lua: %s: %s failed %d times in a row over its limits: it is turned off; "
+			  "fix the script and load it again\n", sc->name, name, sc->strikes[h]);
+	}
+}
+
+static void set_int(lua_State *L, const char *key, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, key);
+}
+
+static void set_num(lua_State *L, const char *key, lua_Number v)
+{
+	lua_pushnumber(L, v);
+	lua_setfield(L, -2, key);
+}
+
+static void set_str(lua_State *L, const char *key, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, key);
+}
+
+/* on_tick(stats, seconds), stats[iface][verdict] = { packets, bytes, pps, bps }. */
+void script_on_tick(struct app *a, const struct stats_view *s)
+{
+	lua_State *L = a->lua;
+
+	if (!L || !script_has_hook(a, "on_tick"))
+		return;
+	lua_newtable(L);
+	for (int i = 0; i < s->n; i++) {
+		lua_newtable(L);
+		for (int k = 0; k < XDP_LAB_STATS_SLOTS; k++) {
+			const struct verdict_rate *r = &s->p[i].v[k];
+
+			/* Verdicts the program never gave stay out; pass and drop are always there. */
+			if (!r->packets && k != XDP_PASS && k != XDP_DROP)
+				continue;
+			lua_newtable(L);
+			set_int(L, "packets", r->packets);
+			set_int(L, "bytes", r->bytes);
+			set_num(L, "pps", r->pps);
+			set_num(L, "bps", r->bps);
+			lua_setfield(L, -2, verdict_names[k]);
+		}
+		lua_setfield(L, -2, s->p[i].at->ifname);
+	}
+	lua_pushnumber(L, s->seconds);
+	call_hook(a, HOOK_TICK, 2);
+}
+
+/* on_event(ev): src, dst, proto, sport, dport, verdict, reason, len. */
+void script_on_event(struct app *a, const struct event_view *e)
+{
+	lua_State *L = a->lua;
+
+	lua_newtable(L);
+	set_str(L, "src", e->src);
+	set_str(L, "dst", e->dst);
+	set_int(L, "proto", e->proto);
+	set_int(L, "sport", e->sport);
+	set_int(L, "dport", e->dport);
+	set_str(L, "verdict", e->verdict);
+	set_str(L, "reason", e->reason);
+	set_int(L, "len", e->len);
+	call_hook(a, HOOK_EVENT, 1);
+}
+
+static int lab_block(lua_State *L)
+{
+	struct script *sc = script_of(L);
+
+	xdp_block(sc->app, sc->out, luaL_checkstring(L, 1), true);
+	return 0;
+}
+
+static int lab_unblock(lua_State *L)
+{
+	struct script *sc = script_of(L);
+
+	xdp_block(sc->app, sc->out, luaL_checkstring(L, 1), false);
+	return 0;
+}
+
+static int lab_echo(lua_State *L)
+{
+	struct script *sc = script_of(L);
+
+	echo_send(sc->app, sc->out, luaL_checkstring(L, 1), -1);
+	return 0;
+}
+
+static int lab_log(lua_State *L)
+{
+	luaL_Buffer b;
+	int n = lua_gettop(L);
+
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+		if (i < n)
+			luaL_addchar(&b, ' ');
+	}
+	luaL_pushresult(&b);
+	out_printf(script_of(L)->out, "lua: %s\n", lua_tostring(L, -1));
+	return 0;
+}
+
+/* lab.sources(): { ["10.0.0.2"] = { packets = N, blocked = bool }, ... } from the firewall's map. */
+static int lab_sources(lua_State *L)
+{
+	struct app *a = script_of(L)->app;
+
+	lua_newtable(L);
+	for (int i = 0; i < MAX_ATTACHED; i++) {
+		struct attachment *at = &a->att[i];
+		__u32 key, *prev = NULL;
+
+		if (!at->obj || at->sources_fd < 0)
+			continue;
+		while (!bpf_map_get_next_key(at->sources_fd, prev, &key)) {
+			struct xdp_lab_source v;
+			char ip[INET_ADDRSTRLEN];
+
+			prev = &key;
+			if (bpf_map_lookup_elem(at->sources_fd, &key, &v))
+				continue;
+			inet_ntop(AF_INET, &key, ip, sizeof(ip));
+			lua_newtable(L);
+			set_int(L, "packets", v.packets);
+			lua_pushboolean(L, v.blocked);
+			lua_setfield(L, -2, "blocked");
+			lua_setfield(L, -2, ip);
+		}
+	}
+	return 1;
+}
+
+static int lua_panic_handler(lua_State *L)
+{
+	fprintf(stderr, "lua: unprotected error: %s\n", lua_tostring(L, -1));
+	return 0;	/* Lua aborts the app */
+}
+
+/* Opens the standard libraries and `lab` inside a protected call: they too can run out of memory. */
+static int script_setup(lua_State *L)
+{
+	static const luaL_Reg lab[] = {
+		{ "block", lab_block }, { "unblock", lab_unblock }, { "echo", lab_echo },
+		{ "log", lab_log }, { "sources", lab_sources }, { NULL, NULL },
+	};
+
+	luaL_openlibs(L);
+	luaL_newlib(L, lab);
+	lua_setglobal(L, "lab");
+	return 0;
+}
+
+void script_close(lua_State *L)
+{
+	struct script *sc;
+
+	if (!L)
+		return;
+	sc = script_of(L);
+	lua_close(L);
+	free(sc);
+}
+
+/* lua FILE: loads (or reloads) a script; on any error the script that was running stays. */
+int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
+{
+	const char *path = argv[0];
+	struct script *sc;
+	lua_State *L;
+	int status;
+
+	(void)argc;
+	sc = calloc(1, sizeof(*sc));
+	if (sc)
+		sc->mem_limit = (size_t)a->lua_memory_mb << 20;
+	L = sc ? lua_newstate(script_alloc, sc) : NULL;
+	if (!L) {
+		free(sc);
+		return out_error(o, "Failed to create a Lua state: out of memory\n");
+	}
+	sc->app = a;
+	sc->out = &a->console;
+	snprintf(sc->path, sizeof(sc->path), "%s", path);
+	sc->name = strrchr(sc->path, '/') ? strrchr(sc->path, '/') + 1 : sc->path;
+	*(struct script **)lua_getextraspace(L) = sc;
+	lua_atpanic(L, lua_panic_handler);
+	lua_sethook(L, budget_hook, LUA_MASKCOUNT, LUA_CHECK_EVERY);
+	lua_pushcfunction(L, script_setup);
+	status = lua_pcall(L, 0, 0, 0);
+	if (status == LUA_OK)
+		status = luaL_loadfile(L, path);
+	if (status == LUA_OK)
+		status = script_pcall(sc, L, "main chunk", 0, o);
+	if (status != LUA_OK) {
+		if (sc->overrun)
+			out_error(o, "lua: %s; the previous script keeps running\n", sc->overrun_msg);
+		else if (status == LUA_ERRMEM)
+			out_error(o, "lua: %s: out of memory (the limit is %u MiB); the previous script keeps running\n",
+				  sc->name, a->lua_memory_mb);
+		else
+			out_error(o, "lua: %s; the previous script keeps running\n", lua_tostring(L, -1));
+		script_close(L);
+		return CMD_FAILED;
+	}
+	script_close(a->lua);
+	a->lua = L;
+	update_timer(a);
+	out_printf(o, "lua loaded %s\n", path);
+	json_str(out_json(o), "script", path);
+	return CMD_OK;
+}
