@@ -2,9 +2,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { ensure } from "../build/requirements.ts";
-import { VM_RUNTIME } from "../build/packages.ts";
-import { boot } from "../vm/boot.ts";
 import { DEFAULT_VM, detectAccel, type Accel } from "../vm/qemu.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { shellCommand, shellQuote } from "../tools/shell.ts";
@@ -42,6 +39,7 @@ export function artifacts(out: string): { kernel: string; initrd: string } {
 /** What booting a build needs, checked in order: its artifacts, then qemu; and the accelerator to use. */
 export async function prepareBoot(out: string, install: boolean, accel: Accel | "auto" = "auto") {
   const files = artifacts(out);
+  const [{ ensure }, { VM_RUNTIME }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
   await ensure(VM_RUNTIME, { install, purpose: "booting the guest" });
   return { ...files, accel: accel === "auto" ? detectAccel() : accel };
 }
@@ -49,6 +47,7 @@ export async function prepareBoot(out: string, install: boolean, accel: Accel | 
 export async function handler(argv: Args): Promise<void> {
   const out = resolve(argv.out);
   const { kernel, initrd, accel } = await prepareBoot(out, argv.install, argv.accel);
+  const { boot } = await import("../vm/boot.ts");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   const say = (m: string): void => void (argv.quiet ? undefined : process.stderr.write(m + "\n"));
   say(`booting ${kernel} under ${accel.toUpperCase()}${accel === "tcg" ? " (no usable /dev/kvm: software emulation)" : ""}`);

@@ -1,6 +1,5 @@
 // `xdp-lab exec HOST -- CMD`: runs CMD on a lab host and exits with its status.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { execOn, requireRoot } from "../../network/lab.ts";
 import { HOSTS, type HostName } from "../../network/plan.ts";
 import { withName } from "./lab-options.ts";
 
@@ -24,6 +23,7 @@ export function hostName(host: string): HostName {
 
 export async function handler(argv: Args): Promise<void> {
   const host = hostName(argv.host);
+  const { execOn, requireRoot } = await import("../../network/lab.ts");
   requireRoot("xdp-lab exec");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   if (cmd.length === 0) throw new Error(`Nothing to run on ${host}. Fix: xdp-lab exec ${host} -- COMMAND`);
