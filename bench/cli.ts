@@ -1,21 +1,24 @@
 // The CLI's start-up, printed as JSON:
-//   npm run bench:cli [-- RUNS]
+//   npm run bench:cli [-- --runs N] [--name LAB]
 // Wall time of `node -e 0` (node itself), `./xdp-lab --help` (the compiled CLI with its wrapper)
 // and, for comparison, the same --help through tsx (how the CLI ran before it was compiled); when
-// out/ holds a build whose stages are all in the cache, a no-op `./xdp-lab build`; when lab "lab"
-// is up (root), a hot `./xdp-lab load out/pass.bpf.o`. The commands take turns, so machine load
-// that comes and goes hits each alike; each figure is the median of RUNS (default 15), with min and
-// max, and its ratio to node's own start-up.
+// out/ holds a build whose stages are all in the cache, a no-op `./xdp-lab build`; when lab LAB
+// (default "lab") is up (root), a hot `./xdp-lab load out/pass.bpf.o --name LAB`. The commands
+// take turns, so machine load that comes and goes hits each alike; each figure is the median of N
+// runs (default 15) with min and max, and its ratio to node's own start-up.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { defaultCacheDir } from "../src/build/cache.ts";
 import { readManifest } from "../src/build/manifest.ts";
 import { labPlan } from "../network/plan.ts";
 import { readState } from "../network/lab.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 
-const RUNS = Number(process.argv[2] ?? 15);
+const { values: opts } = parseArgs({ options: { runs: { type: "string", default: "15" }, name: { type: "string", default: "lab" } } });
+const RUNS = Number(opts.runs);
+const LAB = opts.name!;
 const XDP_LAB = join(REPO, "xdp-lab");
 const log = (m: string): void => void process.stderr.write(`bench:cli: ${m}\n`);
 
@@ -41,12 +44,13 @@ const commands: Record<string, string[]> = {
   "tsx src/cli.ts --help": [process.execPath, "--import", join(REPO, "node_modules/tsx/dist/loader.mjs"), join(REPO, "src/cli.ts"), "--help"],
 };
 const skipped: Record<string, string> = {};
+const LOAD = `./xdp-lab load out/pass.bpf.o --name ${LAB} (hot)`;
 if (await buildIsCached()) commands["./xdp-lab build (no-op)"] = [XDP_LAB, "build", "--quiet"];
 else skipped["./xdp-lab build (no-op)"] = "no out/manifest.json whose stages are all in the cache: run ./xdp-lab build first";
-if (process.getuid?.() !== 0) skipped["./xdp-lab load out/pass.bpf.o (hot)"] = "needs root";
-else if ((await readState(labPlan("lab")))?.phase !== "up") skipped["./xdp-lab load out/pass.bpf.o (hot)"] = "lab \"lab\" is not up: ./xdp-lab up";
-else if (!existsSync(join(DEFAULT_OUT, "pass.bpf.o"))) skipped["./xdp-lab load out/pass.bpf.o (hot)"] = "no out/pass.bpf.o";
-else commands["./xdp-lab load out/pass.bpf.o (hot)"] = [XDP_LAB, "load", join(DEFAULT_OUT, "pass.bpf.o")];
+if (process.getuid?.() !== 0) skipped[LOAD] = "needs root";
+else if ((await readState(labPlan(LAB)))?.phase !== "up") skipped[LOAD] = `lab ${LAB} is not up: ./xdp-lab up --name ${LAB}`;
+else if (!existsSync(join(DEFAULT_OUT, "pass.bpf.o"))) skipped[LOAD] = "no out/pass.bpf.o";
+else commands[LOAD] = [XDP_LAB, "load", join(DEFAULT_OUT, "pass.bpf.o"), "--name", LAB];
 
 // One untimed round first: compiles dist/ if stale, rebuilds what is stale, warms the page cache.
 log(`warming up: ${Object.keys(commands).join(", ")}`);
