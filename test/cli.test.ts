@@ -63,6 +63,12 @@ t("a command's handler loads its modules when it runs (the compiled dynamic impo
   assert.ok(urls.some((u) => u.endsWith("/dist/src/build/cache.js")));
 });
 
+t("compiled, the CLI finds the checkout where the sources do (dist/src/ is one level deeper)", async () => {
+  const compiled = (await import(join(REPO, "dist", "src", "paths.js"))) as { REPO: string; DEFAULT_OUT: string };
+  assert.is(compiled.REPO, REPO);
+  assert.is(compiled.DEFAULT_OUT, join(REPO, "out"));
+});
+
 t("every relative import in dist/ names a file that exists", () => {
   const missing: string[] = [];
   const walk = (dir: string): void => {
