@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The xdp-lab command line: one module per command in src/commands; errors are printed here only.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";

@@ -2,9 +2,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { ensure } from "../build/requirements.ts";
-import { VM_RUNTIME } from "../build/packages.ts";
-import { boot } from "../vm/boot.ts";
 import { DEFAULT_VM } from "../vm/qemu.ts";
 import type { AccelDecision } from "../vm/accel.ts";
 import { accelFor, withAccel } from "./lab-options.ts";
@@ -43,6 +40,7 @@ export function artifacts(out: string): { kernel: string; initrd: string } {
 /** What booting a build needs, checked in order: its artifacts, then qemu; and the accelerator to use. */
 export async function prepareBoot(out: string, install: boolean, accel: string | undefined): Promise<{ kernel: string; initrd: string; accel: AccelDecision }> {
   const files = artifacts(out);
+  const [{ ensure }, { VM_RUNTIME }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
   await ensure(VM_RUNTIME, { install, purpose: "booting the guest" });
   return { ...files, accel: await accelFor(accel, out) };
 }
@@ -51,6 +49,7 @@ export async function handler(argv: Args): Promise<void> {
   const out = resolve(argv.out);
   const { kernel, initrd, accel: decision } = await prepareBoot(out, argv.install, argv.accel);
   const accel = decision.accel;
+  const { boot } = await import("../vm/boot.ts");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   const say = (m: string): void => void (argv.quiet ? undefined : process.stderr.write(m + "\n"));
   say(`booting ${kernel} under ${accel.toUpperCase()} (${decision.why})`);

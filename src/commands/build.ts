@@ -1,12 +1,9 @@
 // `xdp-lab build [stage...]`: runs the stage table on this machine into out/.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { build } from "../build/executor.ts";
-import { compareManifests, readManifest } from "../build/manifest.ts";
 import { defaultCacheDir } from "../build/cache.ts";
 import { DEFAULT_KERNEL_SRC, STAGE_NAMES, type StageName } from "../build/stages.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
-import { reporter } from "../ui/report.ts";
 
 export const command = "build [stages..]";
 export const describe = "Build the kernel and initramfs into out/ (cached by content, reproducible)";
@@ -28,6 +25,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
+  const [{ build }, { compareManifests, readManifest }, { reporter }] = await Promise.all([import("../build/executor.ts"), import("../build/manifest.ts"), import("../ui/report.ts")]);
   const mode = argv.json ? "json" : argv.quiet ? "quiet" : "human";
   const result = await build({
     repo: REPO,

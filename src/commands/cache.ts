@@ -1,7 +1,7 @@
 // `xdp-lab cache ls|prune`: what the build cache holds, and removing what is no longer used.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { Cache, defaultCacheDir } from "../build/cache.ts";
+import { defaultCacheDir } from "../build/cache.ts";
 
 export const command = "cache <action>";
 export const describe = "List (ls) or prune the build cache";
@@ -20,6 +20,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
 
 export async function handler(argv: Args): Promise<void> {
+  const { Cache } = await import("../build/cache.ts");
   const cache = new Cache(resolve(argv.cacheDir));
   if (argv.action === "ls") {
     const entries = await cache.list();

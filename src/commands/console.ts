@@ -2,7 +2,6 @@
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { requireRoot, requireVm } from "../../network/lab.ts";
 import { labPlan } from "../../network/plan.ts";
 import { withName } from "./lab-options.ts";
 
@@ -16,6 +15,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
+  const { requireRoot, requireVm } = await import("../../network/lab.ts");
   requireRoot("xdp-lab console");
   const plan = labPlan(argv.name);
   await requireVm(argv.name);

@@ -1,15 +1,8 @@
 // `xdp-lab demo`: the quick start's main job: build what is stale, bring the lab up, and show XDP
 // passing and dropping real traffic between the client and the server; the lab stays up.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { build } from "../build/executor.ts";
-import { defaultCacheDir } from "../build/cache.ts";
-import { ensure } from "../build/requirements.ts";
-import { LAB_RUNTIME } from "../build/packages.ts";
-import { DEFAULT_PARAMS } from "../build/stages.ts";
-import { appStats, execOn, load, readState, unload, up, withVm } from "../../network/lab.ts";
 import { labPlan } from "../../network/plan.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
-import { reporter } from "../ui/report.ts";
 import { accelFor, withAccel, withName } from "./lab-options.ts";
 
 export const command = "demo";
@@ -24,6 +17,15 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 const say = (m: string): void => void process.stdout.write(m + "\n");
 
 export async function handler(argv: Args): Promise<void> {
+  const [{ build }, { defaultCacheDir }, { ensure }, { LAB_RUNTIME }, { DEFAULT_PARAMS }, { appStats, execOn, load, readState, unload, up, withVm }, { reporter }] = await Promise.all([
+    import("../build/executor.ts"),
+    import("../build/cache.ts"),
+    import("../build/requirements.ts"),
+    import("../build/packages.ts"),
+    import("../build/stages.ts"),
+    import("../../network/lab.ts"),
+    import("../ui/report.ts"),
+  ]);
   const name = argv.name;
   const n = name === "lab" ? "" : ` --name ${name}`;
   await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });

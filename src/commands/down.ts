@@ -1,6 +1,5 @@
 // `xdp-lab down`: removes everything a lab created; idempotent, works after the runner was killed.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { down, labNames, requireRoot } from "../../network/lab.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "down";
@@ -13,6 +12,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
+  const { down, labNames, requireRoot } = await import("../../network/lab.ts");
   requireRoot("xdp-lab down");
   const names = argv.all ? await labNames() : [argv.name];
   for (const name of names) {

@@ -1,8 +1,6 @@
 // `xdp-lab epochs`: each stage's SOURCE_DATE_EPOCH (the last commit that touched its inputs), as
 // JSON, for builds that have no git history of their own: `dagger call build --epochs=...`.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { STAGES } from "../build/stages.ts";
-import { stageEpochs } from "../build/epochs.ts";
 import { REPO } from "../paths.ts";
 
 export const command = "epochs";
@@ -13,5 +11,6 @@ export function builder(y: Argv) {
 }
 
 export async function handler(_argv: ArgumentsCamelCase): Promise<void> {
+  const [{ STAGES }, { stageEpochs }] = await Promise.all([import("../build/stages.ts"), import("../build/epochs.ts")]);
   process.stdout.write(JSON.stringify(await stageEpochs(REPO, STAGES)) + "\n");
 }

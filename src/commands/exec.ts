@@ -1,9 +1,7 @@
 // `xdp-lab exec HOST -- CMD`: runs CMD on a lab host and exits with its status.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { execOn, requireRoot } from "../../network/lab.ts";
 import { HOSTS, type HostName } from "../../network/plan.ts";
 import { installHint } from "../build/packages.ts";
-import { which } from "../build/requirements.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "exec <host> [cmd..]";
@@ -26,10 +24,14 @@ export function hostName(host: string): HostName {
 
 export async function handler(argv: Args): Promise<void> {
   const host = hostName(argv.host);
+  const { execOn, requireRoot } = await import("../../network/lab.ts");
   requireRoot("xdp-lab exec");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   if (cmd.length === 0) throw new Error(`Nothing to run on ${host}. Fix: xdp-lab exec ${host} -- COMMAND`);
-  if (host !== "vm" && cmd.length > 1) requireProgram(cmd[0]!);
+  if (host !== "vm" && cmd.length > 1) {
+    const { which } = await import("../build/requirements.ts");
+    if (!cmd[0]!.includes("/") && !which(cmd[0]!)) throw new Error(missingProgram(cmd[0]!, host));
+  }
   const r = await execOn(argv.name, host, cmd, {
     onStdout: (b) => process.stdout.write(b),
     onStderr: (b) => process.stderr.write(b),
@@ -37,12 +39,6 @@ export async function handler(argv: Args): Promise<void> {
   const absent = r.code === 127 ? notFound(r.stderr) : undefined;
   if (absent) process.stderr.write(`xdp-lab: ${missingProgram(absent, host)}\n`);
   process.exitCode = r.code;
-}
-
-/** Fails before running when a host command's program is not on this machine. */
-function requireProgram(program: string): void {
-  if (program.includes("/") || which(program)) return;
-  throw new Error(missingProgram(program, "client"));
 }
 
 /** What to say about a program that is not there. */

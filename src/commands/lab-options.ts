@@ -2,8 +2,7 @@
 import { join } from "node:path";
 import type { Argv } from "yargs";
 import { DEFAULT_LAB, validateName } from "../../network/plan.ts";
-import { defaultCacheDir } from "../build/cache.ts";
-import { ACCEL_CHOICES, accelChoice, chooseAccel, type AccelDecision } from "../vm/accel.ts";
+import type { AccelDecision } from "../vm/accel.ts";
 
 export function withName<T>(y: Argv<T>) {
   return y.option("name", {
@@ -19,7 +18,7 @@ export function withName<T>(y: Argv<T>) {
 export function withAccel<T>(y: Argv<T>) {
   return y.option("accel", {
     type: "string",
-    choices: ACCEL_CHOICES as string[],
+    choices: ["auto", "kvm", "tcg"],
     describe: "auto: KVM only if a test boot under it works (remembered per machine), else TCG",
     defaultDescription: "$XDP_LAB_ACCEL or auto",
   });
@@ -29,7 +28,8 @@ export function withAccel<T>(y: Argv<T>) {
  * The accelerator for booting OUT's build; the probe's console log goes to OUT/logs/kvm-probe.log.
  * XDP_LAB_KVM_DEVICE stands in for /dev/kvm (tests force a machine with or without one).
  */
-export function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env): Promise<AccelDecision> {
+export async function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env): Promise<AccelDecision> {
+  const [{ accelChoice, chooseAccel }, { defaultCacheDir }] = await Promise.all([import("../vm/accel.ts"), import("../build/cache.ts")]);
   return chooseAccel(accelChoice(flag, env), {
     device: env.XDP_LAB_KVM_DEVICE || undefined,
     kernel: join(out, "bzImage"),

@@ -1,7 +1,6 @@
 // `xdp-lab load OBJ`: copies an XDP object into the running VM and attaches it with the app.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { load, requireRoot } from "../../network/lab.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "load <object>";
@@ -18,6 +17,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
+  const { load, requireRoot } = await import("../../network/lab.ts");
   requireRoot("xdp-lab load");
   const answer = await load(argv.name, resolve(argv.object), { iface: argv.iface, mode: argv.mode });
   if (argv.json) process.stdout.write(JSON.stringify(answer) + "\n");

@@ -1,7 +1,5 @@
 // `xdp-lab ssh`: an interactive shell in the lab's VM over ssh (the lab's own key).
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { requireRoot, withVm } from "../../network/lab.ts";
-import { shell } from "../../network/ssh.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "ssh";
@@ -14,6 +12,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
+  const [{ requireRoot, withVm }, { shell }] = await Promise.all([import("../../network/lab.ts"), import("../../network/ssh.ts")]);
   requireRoot("xdp-lab ssh");
   process.exitCode = await withVm(argv.name, shell);
 }

@@ -1,9 +1,5 @@
 // `xdp-lab tmux`: the lab's layout: a shell on the left; the xdp VM, the server and the client on the right.
-import { execa } from "execa";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { ensure } from "../build/requirements.ts";
-import { LAB_TOOLS } from "../build/packages.ts";
-import { readState, requireRoot } from "../../network/lab.ts";
 import { labPlan, type LabPlan } from "../../network/plan.ts";
 import { REPO } from "../paths.ts";
 import { shellQuote } from "../tools/shell.ts";
@@ -41,6 +37,7 @@ export function layout(plan: LabPlan, cli: string): string[][] {
 }
 
 export async function handler(argv: Args): Promise<void> {
+  const [{ execa }, { ensure }, { LAB_TOOLS }, { readState, requireRoot }] = await Promise.all([import("execa"), import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/lab.ts")]);
   requireRoot("xdp-lab tmux");
   await ensure(LAB_TOOLS, { install: argv.install, purpose: "xdp-lab tmux" });
   const plan = labPlan(argv.name);

@@ -1,9 +1,6 @@
 // `xdp-lab up`: client, br-lan, the xdp VM, br-wan, server and an internet, in namespaces of the lab's own.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { ensure } from "../build/requirements.ts";
-import { LAB_RUNTIME } from "../build/packages.ts";
-import { up } from "../../network/lab.ts";
 import { ADDR } from "../../network/plan.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { accelFor, withAccel, withName } from "./lab-options.ts";
@@ -24,6 +21,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
+  const [{ ensure }, { LAB_RUNTIME }, { up }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/lab.ts")]);
   await ensure(LAB_RUNTIME, { install: argv.install, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
   const out = resolve(argv.out);
   const decision = await accelFor(argv.accel, out);
