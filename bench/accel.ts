@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { chooseAccel, type AccelDecision } from "../src/vm/accel.ts";
+import { chooseAccel, type AccelDecision } from "../network/vm/accel.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 
 const RUNS = 5;

@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { defaultCacheDir } from "../src/build/cache.ts";
 import { readManifest } from "../src/build/manifest.ts";
 import { labPlan } from "../network/plan.ts";
-import { readState } from "../network/lab.ts";
+import { readState } from "../network/state.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 
 const { values: opts } = parseArgs({ options: { runs: { type: "string", default: "15" }, name: { type: "string", default: "lab" } } });

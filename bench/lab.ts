@@ -13,7 +13,10 @@ import { execa } from "execa";
 import type { Client } from "ssh2";
 import { ensure } from "../src/build/requirements.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
-import { appCommand, appStats, connectVm, down, load, up } from "../network/lab.ts";
+import { appCommand, appStats, load } from "../network/app-client.ts";
+import { connectVm } from "../network/session.ts";
+import { down } from "../network/down.ts";
+import { up } from "../network/up.ts";
 import { labPlan } from "../network/plan.ts";
 import { exec as sshExec } from "../network/ssh.ts";
 import { accelFor } from "../src/commands/lab-options.ts";
@@ -105,9 +108,9 @@ try {
   const client = await connectVm(NAME);
   const attach = async (obj: string, mode: "native" | "generic") => {
     const a = await load(NAME, `${DEFAULT_OUT}/${obj}`, { iface: "lan", mode });
-    return (a.result as { mode: string }).mode;
+    return a.result.mode;
   };
-  const detach = () => appCommand(client, ["unload", "lan0"]);
+  const detach = () => appCommand(client, "unload", "lan0");
 
   log("no program");
   const none = await throughput();

@@ -1,5 +1,5 @@
 // The one wrapper around iproute2's `ip`: argv builders (pure, unit-tested) and the runner.
-import { execa } from "execa";
+import { execa, type Options } from "execa";
 
 /** `ip` argv for one command, in namespace NS when given. */
 export function ipArgs(ns: string | undefined, ...args: string[]): string[] {
@@ -31,6 +31,14 @@ export function netnsExecArgs(ns: string, argv: string[]): string[] {
   return ["netns", "exec", ns, ...argv];
 }
 
+/**
+ * Starts ARGV inside namespace NS (`ip netns exec`): every program the runner starts in a lab's
+ * namespace goes through here. A non-zero exit is a result, not an exception.
+ */
+export function netnsExec<O extends Options>(ns: string, argv: string[], opts?: O) {
+  return execa("ip", netnsExecArgs(ns, argv), { reject: false, ...opts } as O & { reject: false });
+}
+
 /** Names of the network namespaces iproute2 knows (/run/netns). */
 export async function namespaces(): Promise<string[]> {
   const out = await ip(undefined, "netns", "list");
@@ -47,6 +55,6 @@ export async function namespacePids(ns: string): Promise<number[]> {
 /** Writes a sysctl inside namespace NS (no procps needed: a write to /proc/sys in that namespace). */
 export async function sysctl(ns: string, key: string, value: string): Promise<void> {
   const path = `/proc/sys/${key.replace(/\./g, "/")}`;
-  const r = await execa("ip", netnsExecArgs(ns, ["sh", "-c", `test ! -e ${path} || echo ${value} > ${path}`]), { reject: false });
-  if (r.exitCode !== 0) throw new Error(`Failed to set ${key}=${value} in namespace ${ns}: ${r.stderr.trim()}`);
+  const r = await netnsExec(ns, ["sh", "-c", `test ! -e ${path} || echo ${value} > ${path}`]);
+  if (r.exitCode !== 0) throw new Error(`Failed to set ${key}=${value} in namespace ${ns}: ${String(r.stderr).trim()}`);
 }

@@ -1,5 +1,6 @@
 // The lab's plan: names, addresses and files, derived from the lab's name alone, so `down` can find
 // everything `up` made even when the runner was killed before it wrote anything down.
+import { GUEST_CONTROL, GUEST_NICS, type LabEnvKey } from "./contract.ts";
 
 /** Where running labs keep their state (tmpfs: gone after a host reboot, like the namespaces). */
 export const RUN_DIR = "/run/xdp-lab";
@@ -30,12 +31,6 @@ export const ADDR = {
   mgmt: { host: "169.254.100.1", vm: "169.254.100.2", len: 30 },
 } as const;
 
-/** Guest NICs: fixed MACs so the guest names them lan0, wan0 and mgmt0 whatever order PCI gives. */
-export const GUEST_NICS = [
-  { name: "lan0", tap: "tap-lan", bridge: "br-lan", mac: "52:54:00:10:01:01", queues: 4 },
-  { name: "wan0", tap: "tap-wan", bridge: "br-wan", mac: "52:54:00:10:02:02", queues: 4 },
-  { name: "mgmt0", tap: "tap-mgmt", bridge: undefined, mac: "52:54:00:10:ff:02", queues: 1 },
-] as const;
 
 /**
  * Fixed MACs for the hosts' ends, so every neighbour entry is static: no ARP crosses the VM's ports
@@ -43,8 +38,6 @@ export const GUEST_NICS = [
  */
 export const HOST_MACS = { client: "52:54:00:10:01:0a", server: "52:54:00:10:02:0a", edge: "52:54:00:10:02:01" } as const;
 
-/** Where the app's control socket is in the guest. */
-export const GUEST_CONTROL = "/run/xdp-lab-app.sock";
 
 export interface LabPlan {
   name: string;
@@ -131,7 +124,7 @@ export function hostsFile(self: HostName | "lab"): string {
 /** Shell variables the guest's lab script (rootfs/etc/xdp-lab/rc.d/50-lab) reads. */
 export function guestEnv(): string {
   const [lan, wan, mgmt] = GUEST_NICS;
-  const vars: Record<string, string> = {
+  const vars: Record<LabEnvKey, string> = {
     LAB_LAN_MAC: lan.mac,
     LAB_WAN_MAC: wan.mac,
     LAB_MGMT_MAC: mgmt.mac,

@@ -4,7 +4,7 @@
 import { Duplex } from "node:stream";
 import { execa } from "execa";
 import { Client, type ClientChannel, type PseudoTtyOptions } from "ssh2";
-import { netnsExecArgs } from "./ip.ts";
+import { netnsExec } from "./ip.ts";
 
 export interface VmLink {
   /** Namespace the relay runs in. */
@@ -18,7 +18,7 @@ export interface VmLink {
 
 /** Opens one ssh session to the VM; rejects with the reason when it cannot. */
 export function connect(link: VmLink, timeoutMs = 10_000): Promise<Client> {
-  const relay = execa("ip", netnsExecArgs(link.ns, ["busybox", "nc", link.address, "22"]), {
+  const relay = netnsExec(link.ns, ["busybox", "nc", link.address, "22"], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "ignore",

@@ -2,11 +2,11 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { DEFAULT_VM } from "../vm/qemu.ts";
-import type { AccelDecision } from "../vm/accel.ts";
+import { DEFAULT_VM } from "../../network/vm/qemu.ts";
+import type { AccelDecision } from "../../network/vm/accel.ts";
 import { accelFor, withAccel } from "./lab-options.ts";
 import { DEFAULT_OUT } from "../paths.ts";
-import { shellCommand, shellQuote } from "../tools/shell.ts";
+import { shellCommand, shellQuote } from "../../network/shell.ts";
 
 export const command = "boot [cmd..]";
 export const describe = "Boot out/bzImage + out/rootfs.cpio.gz in qemu; run CMD in the guest (after --) or open its shell";
@@ -49,7 +49,7 @@ export async function handler(argv: Args): Promise<void> {
   const out = resolve(argv.out);
   const { kernel, initrd, accel: decision } = await prepareBoot(out, argv.install, argv.accel);
   const accel = decision.accel;
-  const { boot } = await import("../vm/boot.ts");
+  const { boot } = await import("../../network/vm/boot.ts");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   const say = (m: string): void => void (argv.quiet ? undefined : process.stderr.write(m + "\n"));
   say(`booting ${kernel} under ${accel.toUpperCase()} (${decision.why})`);

@@ -15,7 +15,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const { requireRoot, requireVm } = await import("../../network/lab.ts");
+  const [{ requireRoot }, { requireVm }] = await Promise.all([import("../../network/state.ts"), import("../../network/session.ts")]);
   requireRoot("xdp-lab console");
   const plan = labPlan(argv.name);
   await requireVm(argv.name);

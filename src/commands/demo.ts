@@ -17,13 +17,16 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 const say = (m: string): void => void process.stdout.write(m + "\n");
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ build }, { defaultCacheDir }, { ensure }, { LAB_RUNTIME }, { DEFAULT_PARAMS }, { appStats, execOn, load, readState, unload, up, withVm }, { reporter }] = await Promise.all([
+  const [{ build }, { defaultCacheDir }, { ensure }, { LAB_RUNTIME }, { DEFAULT_PARAMS }, { appStats, load, unload }, { execOn, withVm }, { readState }, { up }, { reporter }] = await Promise.all([
     import("../build/executor.ts"),
     import("../build/cache.ts"),
     import("../build/requirements.ts"),
     import("../build/packages.ts"),
     import("../build/stages.ts"),
-    import("../../network/lab.ts"),
+    import("../../network/app-client.ts"),
+    import("../../network/session.ts"),
+    import("../../network/state.ts"),
+    import("../../network/up.ts"),
     import("../ui/report.ts"),
   ]);
   const name = argv.name;
@@ -59,13 +62,13 @@ export async function handler(argv: Args): Promise<void> {
 
   say("\n2. ./xdp-lab load out/pass.bpf.o   (counts and passes)");
   let a = await load(name, `${DEFAULT_OUT}/pass.bpf.o`, { iface: "lan", mode: "native" });
-  say(`  attached in ${(a.result as { mode: string }).mode} mode`);
+  say(`  attached in ${a.result.mode} mode`);
   await ping("passes", 5);
   say(`  counters: ${await counters()}`);
 
   say("\n3. ./xdp-lab load out/drop.bpf.o   (replaces pass, no reboot)");
   a = await load(name, `${DEFAULT_OUT}/drop.bpf.o`, { iface: "lan", mode: "native" });
-  say(`  attached in ${(a.result as { mode: string }).mode} mode`);
+  say(`  attached in ${a.result.mode} mode`);
   await ping("dropped at the LAN port", 3);
   say(`  counters: ${await counters()}`);
 

@@ -12,7 +12,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const { down, labNames, requireRoot } = await import("../../network/lab.ts");
+  const [{ down }, { labNames, requireRoot }] = await Promise.all([import("../../network/down.ts"), import("../../network/state.ts")]);
   requireRoot("xdp-lab down");
   const names = argv.all ? await labNames() : [argv.name];
   for (const name of names) {

@@ -24,7 +24,7 @@ export function hostName(host: string): HostName {
 
 export async function handler(argv: Args): Promise<void> {
   const host = hostName(argv.host);
-  const { execOn, requireRoot } = await import("../../network/lab.ts");
+  const [{ execOn }, { requireRoot }] = await Promise.all([import("../../network/session.ts"), import("../../network/state.ts")]);
   requireRoot("xdp-lab exec");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   if (cmd.length === 0) throw new Error(`Nothing to run on ${host}. Fix: xdp-lab exec ${host} -- COMMAND`);

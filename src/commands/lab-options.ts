@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import type { Argv } from "yargs";
 import { DEFAULT_LAB, validateName } from "../../network/plan.ts";
-import type { AccelDecision } from "../vm/accel.ts";
+import type { AccelDecision } from "../../network/vm/accel.ts";
 
 export function withName<T>(y: Argv<T>) {
   return y.option("name", {
@@ -29,7 +29,7 @@ export function withAccel<T>(y: Argv<T>) {
  * XDP_LAB_KVM_DEVICE stands in for /dev/kvm (tests force a machine with or without one).
  */
 export async function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env): Promise<AccelDecision> {
-  const [{ accelChoice, chooseAccel }, { defaultCacheDir }] = await Promise.all([import("../vm/accel.ts"), import("../build/cache.ts")]);
+  const [{ accelChoice, chooseAccel }, { defaultCacheDir }] = await Promise.all([import("../../network/vm/accel.ts"), import("../build/cache.ts")]);
   return chooseAccel(accelChoice(flag, env), {
     device: env.XDP_LAB_KVM_DEVICE || undefined,
     kernel: join(out, "bzImage"),

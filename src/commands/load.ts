@@ -17,12 +17,13 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const { load, requireRoot } = await import("../../network/lab.ts");
+  const [{ load }, { requireRoot }] = await Promise.all([import("../../network/app-client.ts"), import("../../network/state.ts")]);
   requireRoot("xdp-lab load");
   const answer = await load(argv.name, resolve(argv.object), { iface: argv.iface, mode: argv.mode });
   if (argv.json) process.stdout.write(JSON.stringify(answer) + "\n");
   else {
-    const r = (answer.result ?? {}) as { mode?: string; program?: string; id?: number };
-    process.stdout.write(`${argv.object} attached to ${argv.iface}0 in ${r.mode ?? "?"} mode${r.id ? ` (prog id ${r.id})` : ""}\n`);
+    const r = answer.result;
+    const replaced = r.replaced ? `, replacing prog id ${r.replaced}` : "";
+    process.stdout.write(`${argv.object} attached to ${r.iface} in ${r.mode} mode (prog id ${r.id}${replaced})\n`);
   }
 }

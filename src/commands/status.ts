@@ -1,6 +1,6 @@
 // `xdp-lab status`: hosts, addresses, the VM process, attached programs and their counters.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import type { LabStatus } from "../../network/lab.ts";
+import type { LabStatus } from "../../network/status.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "status";
@@ -13,7 +13,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const { requireRoot, status } = await import("../../network/lab.ts");
+  const [{ requireRoot }, { status }] = await Promise.all([import("../../network/state.ts"), import("../../network/status.ts")]);
   requireRoot("xdp-lab status");
   const s = await status(argv.name);
   if (s.phase === "absent" && !argv.json) {

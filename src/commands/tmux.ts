@@ -2,7 +2,7 @@
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { labPlan, type LabPlan } from "../../network/plan.ts";
 import { REPO } from "../paths.ts";
-import { shellQuote } from "../tools/shell.ts";
+import { shellQuote } from "../../network/shell.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "tmux";
@@ -37,7 +37,7 @@ export function layout(plan: LabPlan, cli: string): string[][] {
 }
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ execa }, { ensure }, { LAB_TOOLS }, { readState, requireRoot }] = await Promise.all([import("execa"), import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/lab.ts")]);
+  const [{ execa }, { ensure }, { LAB_TOOLS }, { readState, requireRoot }] = await Promise.all([import("execa"), import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/state.ts")]);
   requireRoot("xdp-lab tmux");
   await ensure(LAB_TOOLS, { install: argv.install, purpose: "xdp-lab tmux" });
   const plan = labPlan(argv.name);

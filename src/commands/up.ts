@@ -21,7 +21,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ ensure }, { LAB_RUNTIME }, { up }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/lab.ts")]);
+  const [{ ensure }, { LAB_RUNTIME }, { up }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/up.ts")]);
   await ensure(LAB_RUNTIME, { install: argv.install, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
   const out = resolve(argv.out);
   const decision = await accelFor(argv.accel, out);

@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { GUEST_CONTROL } from "../../network/plan.ts";
+import { GUEST_CONTROL } from "../../network/contract.ts";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { ADDR, GUEST_NICS, guestEnv, hostsFile, labPlan, validateName } from "../../network/plan.ts";
+import { GUEST_NICS } from "../../network/contract.ts";
+import { ADDR, guestEnv, hostsFile, labPlan, validateName } from "../../network/plan.ts";
 import { REPO } from "../../src/paths.ts";
 
 const plan = suite("network/plan");

@@ -1,10 +1,12 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { vmConfig, wiring } from "../../network/lab.ts";
+import { vmConfig } from "../../network/guest.ts";
+import { wiring } from "../../network/wiring.ts";
 import { edgeRuleset, hostUplinkRuleset } from "../../network/nft.ts";
 import { ipArgs, netnsExecArgs } from "../../network/ip.ts";
-import { ADDR, GUEST_NICS, labPlan } from "../../network/plan.ts";
-import { qemuArgs } from "../../src/vm/qemu.ts";
+import { GUEST_NICS } from "../../network/contract.ts";
+import { ADDR, labPlan } from "../../network/plan.ts";
+import { qemuArgs } from "../../network/vm/qemu.ts";
 
 const t = suite("network/wiring");
 const plan = labPlan("w");

@@ -5,15 +5,9 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
+import { MARKERS } from "../contract.ts";
 import { qemuArgs, qemuBinary, type VmConfig } from "./qemu.ts";
 
-/** Lines rootfs/init prints; kept in one place so the guest and the host agree. */
-export const MARKERS = {
-  ready: /XDP-LAB-READY uptime=([\d.]+)/,
-  begin: "XDP-LAB-CMD-BEGIN",
-  end: /XDP-LAB-CMD-END rc=(\d+)/,
-  panic: /Kernel panic - not syncing/,
-};
 
 export interface BootOptions {
   vm: VmConfig;

@@ -4,9 +4,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { accelChoice, chooseAccel, type AccelOptions } from "../../src/vm/accel.ts";
-import { REPO } from "../../src/paths.ts";
-import { cleanup, tempDir } from "../helpers.ts";
+import { accelChoice, chooseAccel, type AccelOptions } from "../../../network/vm/accel.ts";
+import { REPO } from "../../../src/paths.ts";
+import { cleanup, tempDir } from "../../helpers.ts";
 
 const STAND_IN = join(REPO, "test/fixtures/stand-in-qemu.cjs");
 const t = suite("accelerator choice and the KVM probe");

@@ -4,9 +4,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFile, readFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
-import { boot } from "../../src/vm/boot.ts";
-import { DEFAULT_VM } from "../../src/vm/qemu.ts";
-import { cleanup, failure, tempDir } from "../helpers.ts";
+import { boot } from "../../../network/vm/boot.ts";
+import { DEFAULT_VM } from "../../../network/vm/qemu.ts";
+import { cleanup, failure, tempDir } from "../../helpers.ts";
 
 const t = suite("boot (fake qemu)");
 t.after(cleanup);

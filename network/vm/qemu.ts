@@ -1,5 +1,6 @@
 // The qemu command line, built from one small pure function per concern and composed in qemuArgs().
 import { accessSync, constants } from "node:fs";
+import { CMDLINE } from "../contract.ts";
 
 export type Accel = "kvm" | "tcg";
 
@@ -102,10 +103,10 @@ export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname
     "panic=-1",
     // Skip the delay-loop calibration: it spins for a long time under TCG.
     "lpj=1000000",
-    `xdplab.hostname=${c.hostname}`,
+    `${CMDLINE.hostname}=${c.hostname}`,
   ];
-  if (c.command !== undefined) args.push(`xdplab.cmd=${Buffer.from(c.command).toString("base64")}`);
-  if (c.commandSocket !== undefined) args.push("xdplab.out=ttyS1");
+  if (c.command !== undefined) args.push(`${CMDLINE.command}=${Buffer.from(c.command).toString("base64")}`);
+  if (c.commandSocket !== undefined) args.push(`${CMDLINE.output}=ttyS1`);
   return [...args, ...c.append].join(" ");
 }
 

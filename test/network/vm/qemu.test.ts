@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { baseArgs, commandChannelArgs, consoleArgs, kernelCmdline, machineArgs, qemuArgs, rngArgs, DEFAULT_VM, detectAccel } from "../../src/vm/qemu.ts";
+import { baseArgs, commandChannelArgs, consoleArgs, kernelCmdline, machineArgs, qemuArgs, rngArgs, DEFAULT_VM, detectAccel } from "../../../network/vm/qemu.ts";
 
 const t = suite("qemu argv");
 

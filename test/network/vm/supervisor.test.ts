@@ -4,8 +4,8 @@ import * as assert from "uvu/assert";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { describeStatus, qemuEnding, supervisedArgv } from "../../network/qemu-process.ts";
-import { cleanup, tempDir } from "../helpers.ts";
+import { describeStatus, qemuEnding, supervisedArgv } from "../../../network/vm/supervisor.ts";
+import { cleanup, tempDir } from "../../helpers.ts";
 
 const t = suite("qemu supervisor");
 t.after(cleanup);

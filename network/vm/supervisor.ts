@@ -2,7 +2,7 @@
 // records how it ended, so `status` can say "killed by signal 9" instead of just "not running".
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
-import { firstErrorLine } from "../src/vm/qemu.ts";
+import { firstErrorLine } from "./qemu.ts";
 
 /** Where the supervisor writes qemu's stderr and, when qemu ends, its status. */
 export interface QemuFiles {

@@ -1,0 +1,108 @@
+// The lab's VM seen from the host: its initrd overlay and qemu configuration, starting qemu under
+// its supervisor, waiting until it answers ssh, and how it ended when it is gone.
+import { readFile } from "node:fs/promises";
+import type { Client } from "ssh2";
+import { netnsExec } from "./ip.ts";
+import { GUEST_NICS, MARKERS, queuesFor } from "./contract.ts";
+import type { CpioEntry } from "./cpio.ts";
+import { ADDR, guestEnv, hostsFile, type LabPlan } from "./plan.ts";
+import { connect, type VmLink } from "./ssh.ts";
+import { pidAlive, readPid, type LabState } from "./state.ts";
+import { DEFAULT_VM, qemuArgs, qemuBinary, type VmConfig } from "./vm/qemu.ts";
+import { qemuEnding, supervisedArgv } from "./vm/supervisor.ts";
+import type { UpOptions } from "./up.ts";
+
+export async function consoleTail(plan: LabPlan, lines = 25): Promise<string> {
+  try {
+    const text = (await readFile(plan.files.consoleLog, "utf8")).replace(/\r/g, "");
+    return text.split("\n").slice(-lines).map((l) => `  | ${l}`).join("\n");
+  } catch {
+    return "  | (no console output)";
+  }
+}
+
+/** The files the guest gets on top of the build's initramfs: lab config, keys, hosts. */
+export function overlay(authorizedKey: string, hostKey: Buffer): CpioEntry[] {
+  return [
+    { path: "etc", mode: 0o755 },
+    { path: "etc/xdp-lab", mode: 0o755 },
+    { path: "etc/xdp-lab/lab.env", mode: 0o644, content: guestEnv() },
+    { path: "etc/hosts", mode: 0o644, content: hostsFile("vm") },
+    { path: "etc/dropbear", mode: 0o700 },
+    { path: "etc/dropbear/host_ed25519", mode: 0o600, content: hostKey },
+    { path: "root", mode: 0o700 },
+    { path: "root/.ssh", mode: 0o700 },
+    { path: "root/.ssh/authorized_keys", mode: 0o600, content: authorizedKey + "\n" },
+  ];
+}
+
+/** The qemu configuration of the lab's VM. */
+export function vmConfig(plan: LabPlan, o: Pick<UpOptions, "out" | "accel" | "append" | "memoryMiB" | "cpus">): VmConfig {
+  return {
+    ...DEFAULT_VM,
+    kernel: `${o.out}/bzImage`,
+    initrd: plan.files.initrd,
+    accel: o.accel,
+    memoryMiB: o.memoryMiB ?? DEFAULT_VM.memoryMiB,
+    cpus: o.cpus ?? DEFAULT_VM.cpus,
+    append: o.append ?? [],
+    hostname: "xdp",
+    nics: GUEST_NICS.map((n) => ({ id: n.name, tap: n.tap, mac: n.mac, queues: queuesFor(n, o.cpus ?? DEFAULT_VM.cpus) })),
+    consoleSocket: { path: plan.files.console, log: plan.files.consoleLog },
+    pidfile: plan.files.pid,
+  };
+}
+
+export function vmLink(plan: LabPlan, privateKey: Buffer, hostPublic: string): VmLink {
+  return { ns: plan.ns.lab, address: ADDR.mgmt.vm, privateKey, hostPublic };
+}
+
+/** How the lab's VM ended, or undefined while qemu runs. */
+export async function vmEnding(plan: LabPlan, state: LabState | undefined): Promise<string | undefined> {
+  if (pidAlive(state?.qemuPid ?? (await readPid(plan)))) return undefined;
+  return qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu is gone; how it ended was not recorded";
+}
+
+/**
+ * Starts qemu in the lab namespace under its supervisor, detached from this process (a runner killed
+ * during `up` leaves it to `down`), and waits for its PID file; fails with qemu's words if it exits first.
+ */
+export async function startQemu(plan: LabPlan, vm: VmConfig, out: string): Promise<number> {
+  const qemu = qemuBinary();
+  const argv = supervisedArgv([qemu, ...qemuArgs(vm)], { stderr: plan.files.qemuStderr, exit: plan.files.qemuExit });
+  const child = netnsExec(plan.ns.lab, argv, { detached: true, stdio: "ignore" });
+  child.unref();
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    const ended = qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit });
+    if (ended) throw new Error(`The VM failed to start (${ended}).\nConsole:\n${await consoleTail(plan)}\nFix: check ${out} holds a good build (./xdp-lab build)${vm.accel === "kvm" ? ", or try --accel tcg" : ""}`);
+    const pid = await readPid(plan);
+    if (pid) return pid;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`qemu wrote no PID file (${plan.files.pid}) within 30 s. Fix: check that ${qemu} runs (${qemu} --version)`);
+}
+
+/** Retries ssh until the VM answers; fails with the console's tail when qemu exits, the guest panics or time runs out. */
+export async function waitForSsh(plan: LabPlan, link: VmLink, pid: number | undefined, timeoutS: number): Promise<Client> {
+  const deadline = performance.now() + timeoutS * 1000;
+  let last = "";
+  while (performance.now() < deadline) {
+    const log = await readFile(plan.files.consoleLog, "utf8").catch(() => "");
+    const panicked = MARKERS.panic.test(log);
+    if (panicked || !pidAlive(pid)) {
+      const how = pidAlive(pid) ? "" : ` (${qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu exited"})`;
+      const what = panicked ? "The VM's kernel panicked during boot" : "The VM stopped during boot";
+      throw new Error(`${what}${how}. Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
+    }
+    if (MARKERS.ready.test(log)) {
+      try {
+        return await connect(link, 5_000);
+      } catch (e) {
+        last = (e as Error).message;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`The VM did not answer ssh within ${timeoutS} s${last ? ` (${last})` : ""}. Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
+}

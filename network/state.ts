@@ -1,0 +1,81 @@
+// A lab's state on the host: the record under /run/xdp-lab/NAME, the labs that exist, and whether
+// a process still runs. Everything else about a lab is derived from its name (plan.ts).
+import { existsSync, readFileSync } from "node:fs";
+import { readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { namespaces } from "./ip.ts";
+import { labOfNamespace, RUN_DIR, type LabPlan } from "./plan.ts";
+import type { Accel } from "./vm/qemu.ts";
+
+export interface LabState {
+  name: string;
+  /** "starting" until every host answered; a lab found "starting" was interrupted or is booting. */
+  phase: "starting" | "up";
+  startedAt: string;
+  /** Artifacts the VM booted from. */
+  out: string;
+  accel: Accel;
+  /** Real host interface NAT'd through (--uplink), if any. */
+  uplink?: string;
+  /** The host's ip_forward before --uplink set it, restored by down. */
+  hostForwardBefore?: string;
+  hostPublic?: string;
+  qemuPid?: number;
+  /** Seconds from the start of `up` to every host ready. */
+  upSeconds?: number;
+}
+
+export function requireRoot(what: string): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error(`${what} needs root: it creates network namespaces, bridges and tap devices. Fix: run it as root (sudo ./xdp-lab ...)`);
+  }
+}
+
+export async function readState(plan: LabPlan): Promise<LabState | undefined> {
+  try {
+    return JSON.parse(await readFile(plan.files.state, "utf8")) as LabState;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeState(plan: LabPlan, state: LabState): Promise<void> {
+  const tmp = `${plan.files.state}.tmp`;
+  await writeFile(tmp, JSON.stringify(state, null, 2) + "\n");
+  await rename(tmp, plan.files.state);
+}
+
+/** Names of the labs that exist, from their state directories and their namespaces. */
+export async function labNames(runDir = RUN_DIR): Promise<string[]> {
+  const names = new Set<string>();
+  if (existsSync(runDir)) for (const d of await readdir(runDir)) names.add(d);
+  for (const ns of await namespaces().catch(() => [] as string[])) {
+    const lab = labOfNamespace(ns);
+    if (lab) names.add(lab);
+  }
+  return [...names].sort();
+}
+
+/** True while PID runs; a zombie (dead, waiting for its parent to reap it) counts as gone. */
+export function pidAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+export async function readPid(plan: LabPlan): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(plan.files.pid, "utf8")).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `--name NAME` for a fix line, empty for the default lab. */
+export function nameFlag(name: string): string {
+  return name === "lab" ? "" : ` --name ${name}`;
+}

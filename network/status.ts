@@ -1,0 +1,57 @@
+// `status`: what a lab is made of, whether its VM runs (and how it ended if not), and its programs.
+import { namespaces } from "./ip.ts";
+import { ADDR, NAMESPACE_ROLES, labPlan, type HostName, type Role } from "./plan.ts";
+import { nameFlag, pidAlive, readPid, readState, type LabState } from "./state.ts";
+import { vmEnding } from "./guest.ts";
+import { withVm } from "./session.ts";
+import { appCommand } from "./app-client.ts";
+import type { AppResults } from "./contract.ts";
+import type { Accel } from "./vm/qemu.ts";
+
+export interface LabStatus {
+  name: string;
+  phase: LabState["phase"] | "absent";
+  namespaces: Record<Role, boolean>;
+  vm: { pid?: number; running: boolean; accel?: Accel; upSeconds?: number; ended?: string; consoleLog?: string };
+  /** Set when the lab is up but not whole: what is wrong and the fix. */
+  degraded?: string;
+  hosts: Record<HostName, string[]>;
+  uplink: string;
+  /** The app's `stats` answer: attached programs, their mode and counters (or why it refused). */
+  programs?: AppResults["stats"] | { error: string };
+  error?: string;
+}
+
+export async function status(name: string): Promise<LabStatus> {
+  const plan = labPlan(name);
+  const state = await readState(plan);
+  const present = new Set(await namespaces().catch(() => [] as string[]));
+  const pid = state?.qemuPid ?? (await readPid(plan));
+  const s: LabStatus = {
+    name,
+    phase: state?.phase ?? "absent",
+    namespaces: Object.fromEntries(NAMESPACE_ROLES.map((r) => [r, present.has(plan.ns[r])])) as Record<Role, boolean>,
+    vm: { pid, running: pidAlive(pid), accel: state?.accel, upSeconds: state?.upSeconds },
+    hosts: {
+      vm: [`lan0 ${ADDR.lan.vm}/${ADDR.lan.len}`, `wan0 ${ADDR.wan.vm}/${ADDR.wan.len}`, `mgmt0 ${ADDR.mgmt.vm}/${ADDR.mgmt.len}`],
+      client: [`eth0 ${ADDR.lan.client}/${ADDR.lan.len} via ${ADDR.lan.vm}`],
+      server: [`eth0 ${ADDR.wan.server}/${ADDR.wan.len}`],
+      internet: state?.uplink ? [] : [`eth0 ${ADDR.internet.host}/${ADDR.internet.len}`],
+    },
+    uplink: state?.uplink ? `NAT through host interface ${state.uplink}` : `simulated internet ${ADDR.internet.prefix}, NAT at ${ADDR.internet.edge}`,
+  };
+  if (state?.phase === "up" && !s.vm.running) {
+    s.vm.ended = await vmEnding(plan, state);
+    s.vm.consoleLog = plan.files.consoleLog;
+    s.degraded = `the VM is not running (${s.vm.ended}). Fix: ./xdp-lab down${nameFlag(name)} && ./xdp-lab up${nameFlag(name)}`;
+  }
+  if (state?.phase === "up" && s.vm.running) {
+    try {
+      const answer = await withVm(name, (client) => appCommand(client, "stats"));
+      s.programs = answer.ok ? answer.result : { error: answer.error };
+    } catch (e) {
+      s.error = (e as Error).message;
+    }
+  }
+  return s;
+}

@@ -1,0 +1,119 @@
+// `up`: builds a lab from its plan; on failure everything it created is removed again.
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { ip, ipBatch, sysctl } from "./ip.ts";
+import { edgeRuleset, nft } from "./nft.ts";
+import { appendOverlay } from "./cpio.ts";
+import { generateKeys } from "./keys.ts";
+import { NAMESPACE_ROLES, labPlan, type LabPlan } from "./plan.ts";
+import { labNames, requireRoot, writeState, type LabState } from "./state.ts";
+import { hostFiles, hostUplink, services, wiring } from "./wiring.ts";
+import { overlay, startQemu, vmConfig, vmLink, waitForSsh } from "./guest.ts";
+import { down } from "./down.ts";
+import type { Accel } from "./vm/qemu.ts";
+
+export interface UpOptions {
+  name: string;
+  /** Directory with bzImage and rootfs.cpio.gz. */
+  out: string;
+  accel: Accel;
+  /** NAT through this real host interface instead of the simulated internet. */
+  uplink?: string;
+  /** Extra kernel command line arguments. */
+  append?: string[];
+  /** Seconds to wait for the VM's ssh. Default 60. */
+  readyTimeout?: number;
+  memoryMiB?: number;
+  cpus?: number;
+  log?: (line: string) => void;
+}
+
+export interface UpResult {
+  plan: LabPlan;
+  state: LabState;
+  /** Seconds spent in each step, for the benchmark. */
+  timings: Record<string, number>;
+}
+
+/** Brings a lab up; on failure everything it created is removed again and the error says why. */
+export async function up(o: UpOptions): Promise<UpResult> {
+  requireRoot("xdp-lab up");
+  const plan = labPlan(o.name);
+  const log = o.log ?? (() => undefined);
+  for (const f of ["bzImage", "rootfs.cpio.gz"]) {
+    if (!existsSync(`${o.out}/${f}`)) throw new Error(`No build to boot: ${o.out}/${f} is missing. Fix: run ./xdp-lab build first`);
+  }
+  const existing = (await labNames()).includes(plan.name);
+  if (existing) {
+    throw new Error(`Lab "${plan.name}" is already up (or left over). Fix: pick another --name, or ./xdp-lab down --name ${plan.name} first`);
+  }
+  if (o.uplink !== undefined && !existsSync(`/sys/class/net/${o.uplink}`)) {
+    throw new Error(`--uplink ${o.uplink}: no such host interface. Fix: name one of: ${(await readdir("/sys/class/net")).join(", ")}`);
+  }
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  let mark = t0;
+  const step = (what: string): void => {
+    const now = performance.now();
+    timings[what] = Number(((now - mark) / 1000).toFixed(3));
+    mark = now;
+  };
+  // Written before anything is created: `down` after a kill -9 knows about the uplink.
+  await mkdir(plan.dir, { recursive: true, mode: 0o700 });
+  const state: LabState = { name: plan.name, phase: "starting", startedAt: new Date().toISOString(), out: o.out, accel: o.accel, uplink: o.uplink };
+  await writeState(plan, state);
+  try {
+    const keys = await generateKeys(plan.files.key, plan.files.hostKey, plan.name);
+    state.hostPublic = keys.hostPublic;
+    await writeState(plan, state);
+    await writeFile(plan.files.initrd, appendOverlay(await readFile(`${o.out}/rootfs.cpio.gz`), overlay(keys.authorizedKey, keys.hostKey)));
+    step("keys and initrd");
+
+    for (const role of NAMESPACE_ROLES) {
+      if (role === "internet" && o.uplink !== undefined) continue;
+      await ip(undefined, "netns", "add", plan.ns[role]);
+    }
+    // IPv4 only, like the guest: no router solicitations or DAD frames in the programs' counters.
+    await Promise.all(
+      NAMESPACE_ROLES.filter((r) => r !== "internet" || o.uplink === undefined).flatMap((r) =>
+        ["all", "default"].map((scope) => sysctl(plan.ns[r], `net.ipv6.conf.${scope}.disable_ipv6`, "1")),
+      ),
+    );
+    if (o.uplink !== undefined) await hostUplink(plan, state, o.uplink);
+    const w = wiring(plan, o.uplink !== undefined);
+    await ipBatch(plan.ns.lab, w.lab);
+    await Promise.all((["client", "server", "internet"] as const).map((r) => ipBatch(plan.ns[r], w[r])));
+    await sysctl(plan.ns.lab, "net.ipv4.ip_forward", "1");
+    // Bridged frames must not go through the lab namespace's IP filter (br_netfilter, if loaded).
+    await sysctl(plan.ns.lab, "net.bridge.bridge-nf-call-iptables", "0");
+    await nft(plan.ns.lab, edgeRuleset(o.uplink !== undefined ? plan.uplink.labVeth : "uplink0"));
+    await hostFiles(plan);
+    await services(plan, o.uplink !== undefined);
+    step("namespaces");
+
+    state.qemuPid = await startQemu(plan, vmConfig(plan, o), o.out);
+    await writeState(plan, state);
+    step("qemu started");
+    log(`lab ${plan.name}: VM booting under ${o.accel.toUpperCase()} (pid ${state.qemuPid}), waiting for ssh`);
+
+    const client = await waitForSsh(plan, vmLink(plan, keys.privateKey, keys.hostPublic), state.qemuPid, o.readyTimeout ?? 60);
+    client.end();
+    step("vm ready");
+    state.phase = "up";
+    state.upSeconds = Number(((performance.now() - t0) / 1000).toFixed(3));
+    await writeState(plan, state);
+    return { plan, state, timings };
+  } catch (error) {
+    // Keep the console log (the lab's directory goes with the rest) and point the error at the copy.
+    const kept = `${o.out}/logs/lab-${plan.name}.console.log`;
+    const e = error as Error;
+    if (existsSync(plan.files.consoleLog)) {
+      await mkdir(`${o.out}/logs`, { recursive: true })
+        .then(() => copyFile(plan.files.consoleLog, kept))
+        .then(() => (e.message = e.message.split(plan.files.consoleLog).join(kept)))
+        .catch(() => undefined);
+    }
+    await down(plan.name).catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,118 @@
+// The lab's network on the host: the ip commands that wire the namespaces (pure, one batch per
+// namespace), their hosts files, the web servers on the server and the internet, and --uplink.
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { ip, netnsExec } from "./ip.ts";
+import { nft, hostUplinkRuleset } from "./nft.ts";
+import { GUEST_NICS } from "./contract.ts";
+import { ADDR, HOST_MACS, NAMESPACE_ROLES, NETNS_ETC, hostsFile, type LabPlan, type Role } from "./plan.ts";
+import { writeState, type LabState } from "./state.ts";
+
+export const BUSYBOX = "busybox";
+
+/** The ip commands that wire a lab, per namespace (pure: unit-tested, and one `ip -batch` each). */
+export function wiring(plan: LabPlan, uplink: boolean): Record<Role, string[][]> {
+  const { ns } = plan;
+  const [lan, wan] = GUEST_NICS;
+  const lab: string[][] = [
+    ["link", "set", "lo", "up"],
+    ["link", "add", "br-lan", "type", "bridge"],
+    ["link", "add", "br-wan", "address", HOST_MACS.edge, "type", "bridge"],
+    ["addr", "add", `${ADDR.wan.edge}/${ADDR.wan.len}`, "dev", "br-wan"],
+    ["link", "add", "veth-client", "type", "veth", "peer", "name", "eth0", "netns", ns.client],
+    ["link", "add", "veth-server", "type", "veth", "peer", "name", "eth0", "netns", ns.server],
+    ["link", "set", "veth-client", "master", "br-lan"],
+    ["link", "set", "veth-server", "master", "br-wan"],
+    ...GUEST_NICS.flatMap((n) => [
+      ["tuntap", "add", "dev", n.tap, "mode", "tap", ...(n.data ? ["multi_queue"] : [])],
+      ...(n.bridge ? [["link", "set", n.tap, "master", n.bridge]] : []),
+      ["link", "set", n.tap, "up"],
+    ]),
+    ["addr", "add", `${ADDR.mgmt.host}/${ADDR.mgmt.len}`, "dev", "tap-mgmt"],
+    ["link", "set", "br-lan", "up"],
+    ["link", "set", "br-wan", "up"],
+    ["link", "set", "veth-client", "up"],
+    ["link", "set", "veth-server", "up"],
+    // Replies for the LAN come back through the VM.
+    ["route", "add", ADDR.lan.prefix, "via", ADDR.wan.vm],
+    ["neigh", "replace", ADDR.wan.vm, "lladdr", wan.mac, "dev", "br-wan", "nud", "permanent"],
+  ];
+  if (uplink) {
+    lab.push(["addr", "add", `${plan.uplink.lab}/${plan.uplink.len}`, "dev", plan.uplink.labVeth], ["link", "set", plan.uplink.labVeth, "up"]);
+    lab.push(["route", "add", "default", "via", plan.uplink.host]);
+  } else {
+    lab.push(
+      ["link", "add", "uplink0", "type", "veth", "peer", "name", "eth0", "netns", ns.internet],
+      ["addr", "add", `${ADDR.internet.edge}/${ADDR.internet.len}`, "dev", "uplink0"],
+      ["link", "set", "uplink0", "up"],
+    );
+  }
+  const host = (addr: string, len: number, routes: string[][], mac?: string, neigh?: [string, string]): string[][] => [
+    ["link", "set", "lo", "up"],
+    ...(mac ? [["link", "set", "eth0", "address", mac]] : []),
+    ["addr", "add", `${addr}/${len}`, "dev", "eth0"],
+    ["link", "set", "eth0", "up"],
+    ...(neigh ? [["neigh", "replace", neigh[0], "lladdr", neigh[1], "dev", "eth0", "nud", "permanent"]] : []),
+    ...routes.map((r) => ["route", "add", ...r]),
+  ];
+  return {
+    lab,
+    client: host(ADDR.lan.client, ADDR.lan.len, [["default", "via", ADDR.lan.vm]], HOST_MACS.client, [ADDR.lan.vm, lan.mac]),
+    server: host(
+      ADDR.wan.server,
+      ADDR.wan.len,
+      [
+        [ADDR.lan.prefix, "via", ADDR.wan.vm],
+        ["default", "via", ADDR.wan.edge],
+      ],
+      HOST_MACS.server,
+      [ADDR.wan.vm, wan.mac],
+    ),
+    // The internet knows nothing of the lab's private subnets: it only ever sees the edge's address.
+    internet: uplink ? [] : host(ADDR.internet.host, ADDR.internet.len, []),
+  };
+}
+
+/** Each namespace's /etc/hosts (iproute2 bind-mounts /etc/netns/NS/hosts for `ip netns exec`). */
+export async function hostFiles(plan: LabPlan): Promise<void> {
+  for (const role of NAMESPACE_ROLES) {
+    const dir = `${NETNS_ETC}/${plan.ns[role]}`;
+    await mkdir(dir, { recursive: true });
+    await writeFile(`${dir}/hosts`, hostsFile(role));
+  }
+}
+
+/** A web server on the server (a page and a 4 MiB file) and on the internet (it echoes who asks). */
+export async function services(plan: LabPlan, uplink: boolean): Promise<void> {
+  const server = `${plan.files.www}/server`;
+  await mkdir(server, { recursive: true });
+  await writeFile(`${server}/index.html`, `xdp-lab ${plan.name}: hello from the server\n`);
+  const blob = Buffer.alloc(4 << 20);
+  for (let i = 0; i < blob.length; i += 4) blob.writeUInt32LE((i * 2654435761) >>> 0, i);
+  await writeFile(`${server}/blob`, blob);
+  await started(netnsExec(plan.ns.server, [BUSYBOX, "httpd", "-p", "0.0.0.0:80", "-h", server]), "the server's web server");
+  if (uplink) return;
+  const internet = `${plan.files.www}/internet`;
+  await mkdir(`${internet}/cgi-bin`, { recursive: true });
+  await writeFile(`${internet}/index.html`, "the simulated internet\n");
+  await writeFile(`${internet}/cgi-bin/ip`, '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "$REMOTE_ADDR"\n');
+  await chmod(`${internet}/cgi-bin/ip`, 0o755);
+  await started(netnsExec(plan.ns.internet, [BUSYBOX, "httpd", "-p", "0.0.0.0:80", "-h", internet]), "the internet's web server");
+}
+
+/** --uplink: a veth from the lab namespace to the host, NAT'd out of IFACE by a table of the lab's own. */
+export async function hostUplink(plan: LabPlan, state: LabState, iface: string): Promise<void> {
+  const u = plan.uplink;
+  await ip(undefined, "link", "add", u.hostVeth, "type", "veth", "peer", "name", u.labVeth, "netns", plan.ns.lab);
+  await ip(undefined, "addr", "add", `${u.host}/${u.len}`, "dev", u.hostVeth);
+  await ip(undefined, "link", "set", u.hostVeth, "up");
+  state.hostForwardBefore = (await readFile("/proc/sys/net/ipv4/ip_forward", "utf8")).trim();
+  await writeState(plan, state);
+  await writeFile("/proc/sys/net/ipv4/ip_forward", "1");
+  await nft(undefined, hostUplinkRuleset(plan, iface));
+}
+
+/** Waits for a daemon's start (busybox httpd forks into the background) and fails naming it. */
+async function started(p: ReturnType<typeof netnsExec>, what: string): Promise<void> {
+  const r = await p;
+  if (r.exitCode !== 0) throw new Error(`Failed to start ${what}: ${String(r.stderr).trim()}`);
+}
