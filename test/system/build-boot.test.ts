@@ -178,7 +178,7 @@ t("boot without a build says to run build", async () => {
 
 t("boot without qemu names the package", async () => {
   const bin = await tempDir();
-  for (const tool of ["node", "sh", "dirname"]) await symlink((await execa("sh", ["-c", `command -v ${tool}`])).stdout, join(bin, tool));
+  for (const tool of ["node", "sh", "find", "md5sum"]) await symlink((await execa("sh", ["-c", `command -v ${tool}`])).stdout, join(bin, tool));
   const r = await xdpLab(["boot", "--no-install", "--", "true"], { env: { PATH: bin }, extendEnv: false });
   assert.is(r.exitCode, 1, r.stderr);
   assert.match(r.stderr, /Missing for booting the guest: qemu-system-x86_64 \(Debian package qemu-system-x86\)/);
