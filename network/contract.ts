@@ -103,6 +103,24 @@ export interface AppResults {
 }
 export type AppCommand = keyof AppResults;
 
+/**
+ * The top-level fields of each command's result, at run time: the contract test checks them against
+ * app/protocol.h's description (the types above cannot be read at run time).
+ */
+export const APP_RESULT_FIELDS = {
+  load: ["iface", "program", "object", "mode", "id", "replaced"],
+  unload: ["iface"],
+  stats: ["programs", "events", "lua_events"],
+  block: ["ip", "programs"],
+  unblock: ["ip", "programs"],
+  echo: ["text", "seq", "rtt_us"],
+  lua: ["script"],
+  "lua-budget": ["budget_ms", "memory_mb"],
+  watch: ["watch"],
+  help: ["commands"],
+  quit: [],
+} satisfies { [C in AppCommand]: (keyof AppResults[C])[] };
+
 /** One answer line: ok with the command's result, or not with the error. */
 export type AppAnswer<C extends AppCommand = AppCommand> =
   | { ok: true; command: C; result: AppResults[C]; output: string }

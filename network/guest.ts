@@ -3,7 +3,8 @@
 import { readFile } from "node:fs/promises";
 import type { Client } from "ssh2";
 import { netnsExec } from "./ip.ts";
-import { GUEST_NICS, MARKERS, queuesFor } from "./contract.ts";
+import { GUEST_NICS, queuesFor } from "./contract.ts";
+import { ConsoleWatch } from "./vm/console.ts";
 import type { CpioEntry } from "./cpio.ts";
 import { ADDR, guestEnv, hostsFile, type LabPlan } from "./plan.ts";
 import { connect, type VmLink } from "./ssh.ts";
@@ -86,16 +87,22 @@ export async function startQemu(plan: LabPlan, vm: VmConfig, out: string): Promi
 /** Retries ssh until the VM answers; fails with the console's tail when qemu exits, the guest panics or time runs out. */
 export async function waitForSsh(plan: LabPlan, link: VmLink, pid: number | undefined, timeoutS: number): Promise<Client> {
   const deadline = performance.now() + timeoutS * 1000;
+  const watch = new ConsoleWatch();
+  let read = 0;
   let last = "";
   while (performance.now() < deadline) {
-    const log = await readFile(plan.files.consoleLog, "utf8").catch(() => "");
-    const panicked = MARKERS.panic.test(log);
-    if (panicked || !pidAlive(pid)) {
-      const how = pidAlive(pid) ? "" : ` (${qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu exited"})`;
-      const what = panicked ? "The VM's kernel panicked during boot" : "The VM stopped during boot";
-      throw new Error(`${what}${how}. Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
+    // The console log grows while qemu runs: feed what is new since the last look.
+    const log = await readFile(plan.files.consoleLog).catch(() => Buffer.alloc(0));
+    if (log.length > read) watch.push(log.subarray(read));
+    read = Math.max(read, log.length);
+    const alive = pidAlive(pid);
+    if (!alive) watch.flush();
+    if (watch.panicked || !alive) {
+      const how = alive ? "" : ` (${qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu exited"})`;
+      const what = watch.panicked ? "The VM's kernel panicked during boot" : "The VM stopped during boot";
+      throw new Error(`${what}${how}. Last console lines:\n${watch.quote()}\nFull console log: ${plan.files.consoleLog}`);
     }
-    if (MARKERS.ready.test(log)) {
+    if (watch.ready) {
       try {
         return await connect(link, 5_000);
       } catch (e) {

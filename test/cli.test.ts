@@ -53,7 +53,7 @@ t("--help loads only compiled JavaScript and none of execa, ssh2, the lab, the b
   const ours = urls.filter((u) => u.startsWith("file:") && !u.includes("/node_modules/")).map((u) => relative(REPO, fileURLToPath(u)));
   assert.ok(ours.includes("dist/src/cli.js"), ours.join(" "));
   assert.equal(ours.filter((f) => !f.startsWith("dist/") || !f.endsWith(".js")), [], "a module outside dist/ or not .js was loaded");
-  const heavy = urls.filter((u) => /\/node_modules\/(execa|ssh2)\/|\/dist\/network\/(lab|ssh|ip|nft|keys|cpio)\.js$|\/dist\/src\/(build\/executor|vm\/boot)\.js$/.test(u));
+  const heavy = urls.filter((u) => /\/node_modules\/(execa|ssh2)\/|\/dist\/network\/(up|down|session|guest|wiring|status|state|app-client|ssh|ip|nft|keys|cpio|vm\/boot|vm\/accel)\.js$|\/dist\/src\/build\/executor\.js$/.test(u));
   assert.equal(heavy, [], "--help loaded a heavy module");
 });
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { MARKERS } from "../contract.ts";
+import { ConsoleWatch } from "./console.ts";
 import { qemuArgs, qemuBinary, type VmConfig } from "./qemu.ts";
 
 
@@ -34,7 +35,6 @@ export interface BootResult {
   log: string;
 }
 
-const TAIL = 25;
 
 /** Why a boot failed, for callers that decide what to do next (the KVM probe). */
 export type BootFailure = "start" | "panic" | "timeout" | "exit" | "command";
@@ -115,25 +115,15 @@ export async function boot(o: BootOptions): Promise<BootResult> {
     channel?.destroy();
   };
 
-  const tail: string[] = [];
   let stderr = "";
   let readyAt: number | undefined;
-  let uptime = 0;
   let inCommand = false;
   let rc: number | undefined;
-  let panicked = false;
   let timedOut = false;
 
-  const consoleLines = lineSplitter((line) => {
-    tail.push(line);
-    if (tail.length > TAIL) tail.shift();
-    if (MARKERS.panic.test(line)) panicked = true;
-    const ready = MARKERS.ready.exec(line);
-    if (ready && readyAt === undefined) {
-      readyAt = performance.now();
-      uptime = Number(ready[1]);
-      o.onReady?.({ seconds: (readyAt - started) / 1000, uptime });
-    }
+  const watch = new ConsoleWatch((uptime) => {
+    readyAt = performance.now();
+    o.onReady?.({ seconds: (readyAt - started) / 1000, uptime });
   });
   const outputLines = lineSplitter((line) => {
     if (line.endsWith(MARKERS.begin)) {
@@ -154,7 +144,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   child.stdout!.on("data", (chunk: Buffer) => {
     log.write(chunk);
     if (o.interactive) process.stdout.write(chunk);
-    consoleLines.push(chunk);
+    watch.push(chunk);
   });
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8");
@@ -188,18 +178,18 @@ export async function boot(o: BootOptions): Promise<BootResult> {
     await connected;
     // Output still in flight on the channel arrives before its close.
     if (channel && !channel.destroyed) await new Promise((r) => channel!.once("close", r));
-    consoleLines.flush();
+    watch.flush();
     outputLines.flush();
     await new Promise((res) => log.end(res));
     if (sockDir) await rm(sockDir, { recursive: true, force: true });
   }
 
   const fail = (what: string, failure: BootFailure): BootError =>
-    new BootError(`Guest ${what}. Last console lines:\n${tail.map((l) => `  | ${l}`).join("\n")}\nFull console log: ${o.log}`, failure, stderr, tail);
+    new BootError(`Guest ${what}. Last console lines:\n${watch.quote()}\nFull console log: ${o.log}`, failure, stderr, watch.tail());
   if (result.failed && result.exitCode === undefined && !result.isTerminated) {
-    throw new BootError(`Failed to start qemu: ${result.message}. Fix: install qemu-system-x86 (apt-get install qemu-system-x86)`, "start", stderr, tail);
+    throw new BootError(`Failed to start qemu: ${result.message}. Fix: install qemu-system-x86 (apt-get install qemu-system-x86)`, "start", stderr, watch.tail());
   }
-  if (panicked) throw fail("kernel panicked", "panic");
+  if (watch.panicked) throw fail("kernel panicked", "panic");
   if (timedOut) throw fail(`did not print its ready marker within ${o.readyTimeout} s`, "timeout");
   if (readyAt === undefined) {
     const why = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-3).join(" / ")}` : "";
@@ -208,5 +198,5 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   if (commandMode && rc === undefined) {
     throw fail(`stopped before its command finished (qemu exit ${result.exitCode ?? result.signal})`, "command");
   }
-  return { readySeconds: (readyAt - started) / 1000, guestUptime: uptime, exitCode: rc ?? 0, log: o.log };
+  return { readySeconds: (readyAt - started) / 1000, guestUptime: watch.uptime ?? 0, exitCode: rc ?? 0, log: o.log };
 }
