@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
+import { badObjects } from "./bad-objects.ts";
 import { xdpLab } from "./cli.ts";
 
 const t = suite("xdp-lab-app (host netns, then guest)");
@@ -344,10 +345,7 @@ t("bad input gets a clear message and the app keeps running", async () => {
 
 t("load onto a running program replaces it in one step: anything wrong with the new one leaves the old attached and dropping", async () => {
   const dir = await tempDir();
-  const unbounded = join(dir, "unbounded.bpf.o");
-  const random = join(dir, "random.bpf.o");
-  await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/unbounded.bpf.c"), "-o", unbounded]);
-  await writeFile(random, randomBytes(5000));
+  const { unbounded, random } = await badObjects(dir);
   const sock = join(dir, "app.sock");
   const app = await startDaemon(sock);
   let r = await app.ctl("load", join(out, "drop.bpf.o"), "xa");

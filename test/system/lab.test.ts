@@ -11,6 +11,7 @@ import { execa } from "execa";
 import { labPlan } from "../../network/plan.ts";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
+import { badObjects } from "./bad-objects.ts";
 import { XDP_LAB, xdpLab } from "./cli.ts";
 import { leftovers } from "./lab-leftovers.ts";
 
@@ -116,10 +117,7 @@ t("drop on the LAN port: pings fail and the drop counter equals the pings sent; 
 
 t("a rejected load leaves the running program attached: drop still drops, its counter moves, status shows it", async () => {
   const dir = await tempDir();
-  const unbounded = join(dir, "unbounded.bpf.o");
-  const random = join(dir, "random.bpf.o");
-  await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/unbounded.bpf.c"), "-o", unbounded]);
-  await writeFile(random, randomBytes(5000));
+  const { unbounded, random } = await badObjects(dir);
   const loaded = JSON.parse(await ok(["load", `${out}/drop.bpf.o`, "--name", A, "--json"])) as { result: { id: number } };
   let dropped = (await lanCounters(A)).verdicts.drop.packets;
   for (const [object, why] of [
