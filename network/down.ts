@@ -1,9 +1,9 @@
 // `down`: removes everything a lab created; idempotent, and works from the name alone.
 import { existsSync } from "node:fs";
 import { readFile, rm, rmdir, writeFile } from "node:fs/promises";
-import { execa } from "execa";
 import { ip, namespacePids, namespaces } from "./ip.ts";
 import { deleteHostTable } from "./nft.ts";
+import { killSession } from "./tmux.ts";
 import { NAMESPACE_ROLES, NETNS_ETC, RUN_DIR, labPlan } from "./plan.ts";
 import { pidAlive, readPid, readState } from "./state.ts";
 
@@ -12,7 +12,7 @@ export async function down(name: string): Promise<string[]> {
   const plan = labPlan(name);
   const state = await readState(plan);
   const removed: string[] = [];
-  await execa("tmux", ["kill-session", "-t", plan.tmux], { reject: false }).catch(() => undefined);
+  await killSession(plan.tmux);
   const present = new Set(await namespaces().catch(() => [] as string[]));
   // Every process in the lab's namespaces (qemu, web servers, relays), then qemu by its pidfile.
   const pids = new Set<number>();

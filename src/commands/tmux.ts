@@ -37,15 +37,15 @@ export function layout(plan: LabPlan, cli: string): string[][] {
 }
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ execa }, { ensure }, { LAB_TOOLS }, { readState, requireRoot }] = await Promise.all([import("execa"), import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/state.ts")]);
+  const [{ attach, killSession, tmux }, { ensure }, { LAB_TOOLS }, { readState, requireRoot }] = await Promise.all([import("../../network/tmux.ts"), import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/state.ts")]);
   requireRoot("xdp-lab tmux");
   await ensure(LAB_TOOLS, { install: argv.install, purpose: "xdp-lab tmux" });
   const plan = labPlan(argv.name);
   if ((await readState(plan))?.phase !== "up") throw new Error(`Lab "${argv.name}" is not up. Fix: ./xdp-lab up${argv.name === "lab" ? "" : ` --name ${argv.name}`}`);
-  await execa("tmux", ["kill-session", "-t", plan.tmux], { reject: false });
-  for (const args of layout(plan, shellQuote(`${REPO}/xdp-lab`))) await execa("tmux", args);
+  await killSession(plan.tmux);
+  for (const args of layout(plan, shellQuote(`${REPO}/xdp-lab`))) await tmux(...args);
   if (argv.attach && process.stdin.isTTY) {
-    await execa("tmux", ["attach-session", "-t", plan.tmux], { stdio: "inherit", reject: false });
+    await attach(plan.tmux);
   } else {
     process.stdout.write(`tmux session ${plan.tmux} is ready: tmux attach -t ${plan.tmux}\n`);
   }

@@ -1,136 +1,20 @@
-// xdp-lab-app on the host kernel, between two network namespaces this test creates and removes:
-// attach, real traffic, exact counters, native and generic mode, bad input, SIGTERM detaches.
-// Then in the guest: the echo round trip through the kernel module. Needs root.
+// xdp-lab-app on the host kernel, between two network namespaces the test creates and removes:
+// attach, real traffic, exact counters, native and generic mode, the control socket, Lua and its
+// limits, bad input. Needs root.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import { REPO } from "../../src/paths.ts";
-import { cleanup, tempDir } from "../helpers.ts";
+import { tempDir } from "../helpers.ts";
 import { badObjects } from "./bad-objects.ts";
 import { xdpLab } from "./cli.ts";
+import { A, B, counter, inB, ip, out, ping, rawClient, registerAppSuite, running, startApp, startDaemon } from "./app-harness.ts";
 
-const t = suite("xdp-lab-app (host netns, then guest)");
-const A = `xdplab-app-${process.pid}-a`;
-const B = `xdplab-app-${process.pid}-b`;
-let out = "";
-
-const ip = (...args: string[]) => execa("ip", args);
-const inB = (...args: string[]) => execa("ip", ["netns", "exec", B, ...args], { reject: false });
-
-t.before(async () => {
-  out = await tempDir();
-  // Every stage, not only app and bpf: on a fresh machine this installs what the tests use too
-  // (busybox for ping, iproute2).
-  const r = await xdpLab(["build", "--quiet", "--out", out]);
-  assert.is(r.exitCode, 0, r.stderr);
-  await ip("netns", "add", A);
-  await ip("netns", "add", B);
-  await ip("link", "add", "xa", "netns", A, "type", "veth", "peer", "name", "xb", "netns", B);
-  for (const [ns, dev, addr] of [[A, "xa", "10.98.0.1/24"], [B, "xb", "10.98.0.2/24"]] as const) {
-    await execa("ip", ["netns", "exec", ns, "sh", "-c", `echo 1 > /proc/sys/net/ipv6/conf/${dev}/disable_ipv6`]);
-    await ip("-n", ns, "addr", "add", addr, "dev", dev);
-    await ip("-n", ns, "link", "set", dev, "up");
-  }
-  // Static neighbours: no ARP, so the counters see exactly the pings.
-  const mac = async (ns: string, dev: string) => JSON.parse((await ip("-j", "-n", ns, "link", "show", dev)).stdout)[0].address as string;
-  await ip("-n", A, "neigh", "add", "10.98.0.2", "lladdr", await mac(B, "xb"), "dev", "xa");
-  await ip("-n", B, "neigh", "add", "10.98.0.1", "lladdr", await mac(A, "xa"), "dev", "xb");
-  // A second source on B, for "another source still gets through".
-  await ip("-n", B, "addr", "add", "10.98.0.3/24", "dev", "xb");
-  await ip("-n", A, "neigh", "add", "10.98.0.3", "lladdr", await mac(B, "xb"), "dev", "xa");
-});
-
-t.after(async () => {
-  for (const p of running) p.kill("SIGKILL");
-  await Promise.allSettled(running);
-  await execa("ip", ["netns", "del", A], { reject: false });
-  await execa("ip", ["netns", "del", B], { reject: false });
-  await cleanup();
-});
-
-const running: ResultPromise[] = [];
-
-/** The app in namespace A, driven line by line on its console; killed after the suite if a test failed early. */
-function startApp(intervalMs = 1000): { proc: ResultPromise; send(cmd: string): Promise<string>; output(): string } {
-  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "--interval-ms", String(intervalMs)], {
-    stdin: "pipe",
-    reject: false,
-    buffer: true,
-    all: true,
-  });
-  running.push(proc);
-  let text = "";
-  proc.all!.on("data", (c: Buffer) => (text += c.toString()));
-  return {
-    proc,
-    output: () => text,
-    // Each command answers with at least one line; `stats` with one line per verdict shown.
-    async send(cmd: string) {
-      const before = text.length;
-      proc.stdin!.write(cmd + "\n");
-      for (let i = 0; i < 200 && !text.slice(before).endsWith("\n"); i++) await new Promise((r) => setTimeout(r, 10));
-      await new Promise((r) => setTimeout(r, 50));
-      return text.slice(before);
-    },
-  };
-}
-
-const ping = (count: number) => inB("busybox", "ping", "-c", String(count), "-i", "0.2", "-W", "1", "10.98.0.1");
-const counter = (stats: string, verdict: string) => Number(new RegExp(`stats xa ${verdict} packets=(\\d+)`).exec(stats)?.[1]);
-
-/** The app as a daemon: no console (stdin at EOF), commands only through its control socket. */
-async function startDaemon(
-  sock: string,
-  ...options: string[]
-): Promise<{ proc: ResultPromise; output(): string; ctl(...args: string[]): Promise<{ code: number; answer: Record<string, any> }> }> {
-  const proc = execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "--control", sock, ...options], { stdin: "ignore", reject: false, all: true });
-  running.push(proc);
-  let text = "";
-  proc.all!.on("data", (c: Buffer) => (text += c.toString()));
-  for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 10));
-  return {
-    proc,
-    output: () => text,
-    async ctl(...args: string[]) {
-      const r = await execa("ip", ["netns", "exec", A, join(out, "xdp-lab-app"), "ctl", "--control", sock, ...args], { reject: false });
-      return { code: r.exitCode ?? -1, answer: r.stdout ? JSON.parse(r.stdout) : {} };
-    },
-  };
-}
-
-/** One raw client on the socket: sends lines, returns the JSON lines it got. */
-function rawClient(sock: string): Promise<{ ask(line: string): Promise<Record<string, any>>; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const c = connect(sock);
-    let buf = "";
-    const waiters: ((l: string) => void)[] = [];
-    c.on("data", (d) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        waiters.shift()?.(line);
-      }
-    });
-    c.once("error", reject);
-    c.once("connect", () =>
-      resolve({
-        ask: (line) =>
-          new Promise((res) => {
-            waiters.push((l) => res(JSON.parse(l)));
-            c.write(line + "\n");
-          }),
-        close: () => c.end(),
-      }),
-    );
-  });
-}
+const t = suite("xdp-lab-app (host netns)");
+registerAppSuite(t);
 
 t("control socket: JSON answers for load, stats, block, errors; two clients; ctl exit codes; tunables", async () => {
   const sock = join(await tempDir(), "app.sock");
@@ -341,102 +225,6 @@ t("bad input gets a clear message and the app keeps running", async () => {
   assert.match(await app.send("block 10.0.0.1"), /error: no attached program has a sources map: load firewall\.bpf\.o first/);
   assert.match(await app.send("help"), /load OBJ IFACE/, "still running");
   await app.send("quit");
-});
-
-t("load onto a running program replaces it in one step: anything wrong with the new one leaves the old attached and dropping", async () => {
-  const dir = await tempDir();
-  const { unbounded, random } = await badObjects(dir);
-  const sock = join(dir, "app.sock");
-  const app = await startDaemon(sock);
-  let r = await app.ctl("load", join(out, "drop.bpf.o"), "xa");
-  assert.is(r.code, 0);
-  const id = r.answer.result.id as number;
-  const dropped = async () => (await app.ctl("stats")).answer.result.programs[0];
-  let sent = 0;
-
-  const bad: [string[], RegExp][] = [
-    [[unbounded, "xa"], /^Failed to load .*unbounded\.bpf\.o: [\s\S]*invalid access to packet/],
-    [[random, "xa"], /^Failed to open .*random\.bpf\.o: not a BPF ELF object \(/],
-    [[join(out, "firewall.bpf.o"), "xa", "no_such_knob=1"], /^Failed to set no_such_knob=1 in .*firewall\.bpf\.o: .* - the object has no such const volatile global/],
-    [[join(dir, "missing.bpf.o"), "xa"], /^cannot read object .*missing\.bpf\.o: No such file or directory - the file does not exist/],
-  ];
-  for (const [args, error] of bad) {
-    r = await app.ctl("load", ...args);
-    assert.equal([r.code, r.answer.ok], [1, false], JSON.stringify(r.answer));
-    assert.match(r.answer.error, error);
-    assert.not.match(r.answer.error, /Unknown error/);
-    assert.match((await ping(2)).stdout, /2 packets transmitted, 0 packets received/, `still dropping after ${args[0]}`);
-    sent += 2;
-    const prog = await dropped();
-    assert.equal([prog.program, prog.id, prog.mode, prog.verdicts.drop.packets], ["xdp_drop", id, "native", sent]);
-  }
-
-  // A good replace: the answer names the program it replaced, and traffic flows at once.
-  r = await app.ctl("load", join(out, "pass.bpf.o"), "xa");
-  assert.is(r.code, 0, JSON.stringify(r.answer));
-  assert.equal([r.answer.result.program, r.answer.result.mode, r.answer.result.replaced], ["xdp_pass", "native", id]);
-  assert.match((await execa("ip", ["-n", A, "link", "show", "xa"])).stdout, new RegExp(`prog/xdp id ${r.answer.result.id} `));
-  assert.match((await ping(3)).stdout, /3 packets transmitted, 3 packets received/);
-  const stats = (await app.ctl("stats")).answer.result.programs;
-  assert.equal([stats.length, stats[0].program, stats[0].verdicts.pass.packets], [1, "xdp_pass", 3]);
-  await app.ctl("quit");
-  await app.proc;
-});
-
-t("a mode change the driver refuses puts the old program back in its old mode", async () => {
-  // lo has no native XDP: drop in generic mode on the namespace's own lo, then ask for native.
-  await ip("-n", A, "link", "set", "lo", "up");
-  const lo = () => execa("ip", ["netns", "exec", A, "busybox", "ping", "-c", "2", "-i", "0.2", "-W", "1", "127.0.0.1"], { reject: false });
-  const sock = join(await tempDir(), "app.sock");
-  const app = await startDaemon(sock);
-  let r = await app.ctl("load", join(out, "drop.bpf.o"), "lo", "generic");
-  assert.is(r.code, 0, JSON.stringify(r.answer));
-  const id = r.answer.result.id as number;
-  r = await app.ctl("load", join(out, "pass.bpf.o"), "lo", "native");
-  assert.equal([r.code, r.answer.ok], [1, false]);
-  assert.match(r.answer.error, new RegExp(`^Failed to attach .*pass\\.bpf\\.o to lo in native mode: .* - not supported by this driver, try generic mode; xdp_drop \\(id ${id}\\) is attached again in generic mode`));
-  assert.match((await lo()).stdout, /2 packets transmitted, 0 packets received/);
-  const prog = (await app.ctl("stats")).answer.result.programs[0];
-  assert.equal([prog.iface, prog.id, prog.mode, prog.verdicts.drop.packets], ["lo", id, "generic", 2]);
-  // And a mode change the driver takes: generic -> native on the veth.
-  r = await app.ctl("load", join(out, "drop.bpf.o"), "xa", "generic");
-  const old = r.answer.result.id;
-  r = await app.ctl("load", join(out, "pass.bpf.o"), "xa", "native");
-  assert.equal([r.code, r.answer.result.mode, r.answer.result.replaced], [0, "native", old]);
-  assert.match((await ping(2)).stdout, /2 packets received/);
-  await app.ctl("quit");
-  await app.proc;
-  assert.not.match((await execa("ip", ["-n", A, "link", "show", "lo"])).stdout, /xdp/);
-});
-
-t("SIGTERM detaches the program and exits cleanly", async () => {
-  const app = startApp();
-  assert.match(await app.send(`load ${join(out, "drop.bpf.o")} xa`), /loaded/);
-  app.proc.kill("SIGTERM");
-  const r = await app.proc;
-  assert.match(app.output(), /bye/);
-  assert.is(r.exitCode, 0);
-  assert.not.match((await execa("ip", ["-n", A, "link", "show", "xa"])).stdout, /prog\/xdp/);
-});
-
-t("in the guest: echo round trips through the module, oversized text is refused with the kernel's reason", async () => {
-  const long = "x".repeat(300);
-  const script = [
-    "printf 'echo before\\nquit\\n' | xdp-lab-app | grep error",
-    "insmod /usr/lib/xdp-lab/kmod/xdp_lab_echo.ko",
-    `printf 'echo hello lab\\necho again\\necho ${long}\\nquit\\n' | xdp-lab-app`,
-    "rmmod xdp_lab_echo",
-    "dmesg | grep -cE 'WARNING|BUG|Oops' || true",
-  ].join("; ");
-  // This file may run first on a fresh clone: make sure out/ holds a whole build to boot.
-  const built = await xdpLab(["build", "--quiet"]);
-  assert.is(built.exitCode, 0, built.stderr);
-  const r = await xdpLab(["boot", "--quiet", "--", script]);
-  assert.is(r.exitCode, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /error: generic netlink family xdp_lab_echo not found: load the module/);
-  assert.match(r.stdout, /echo seq=1 rtt_us=\d+ hello lab\necho seq=2 rtt_us=\d+ again\n/);
-  assert.match(r.stdout, /error: echo rejected: Invalid argument: Attribute failed policy validation/);
-  assert.match(r.stdout, /\n0$/);
 });
 
 t.run();
