@@ -2,6 +2,7 @@
 // on any of its hosts.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { Readable } from "node:stream";
 import type { Client } from "ssh2";
 import { namespaces, netnsExec } from "./ip.ts";
 import { labPlan, type HostName, type LabPlan } from "./plan.ts";
@@ -60,7 +61,7 @@ export async function execOn(
   name: string,
   host: HostName,
   argv: string[],
-  o: { onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void; stdin?: string } = {},
+  o: { onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void; stdin?: string | Buffer | Readable } = {},
 ): Promise<ExecResult> {
   const plan = labPlan(name);
   const ns = namespaceOf(plan, host);
@@ -68,10 +69,16 @@ export async function execOn(
   if (!(await namespaces()).includes(ns)) {
     throw new Error(`Lab "${name}" is not up (no namespace ${ns}). Fix: ./xdp-lab up${name === "lab" ? "" : ` --name ${name}`}`);
   }
+  const stream = o.stdin instanceof Readable ? o.stdin : undefined;
   const child = netnsExec(ns, argv.length === 1 ? ["sh", "-c", argv[0]!] : argv, {
-    input: o.stdin,
-    stdin: o.stdin === undefined ? "ignore" : undefined,
+    input: stream ? undefined : (o.stdin as string | Buffer | undefined),
+    stdin: o.stdin === undefined ? "ignore" : "pipe",
   });
+  if (stream) {
+    // A command that exits before reading all of its input closes the pipe: not an error here.
+    child.stdin?.on("error", () => undefined);
+    stream.pipe(child.stdin!);
+  }
   child.stdout?.on("data", (b: Buffer) => o.onStdout?.(b));
   child.stderr?.on("data", (b: Buffer) => o.onStderr?.(b));
   const r = await child;

@@ -1,8 +1,7 @@
 // ssh to the lab's VM with ssh2. The VM's sshd listens on its management link, which exists only
 // inside the lab's namespace: each connection goes through a small relay started there
 // (`ip netns exec NS busybox nc ADDR 22`), so nothing outside the lab can reach it.
-import { Duplex } from "node:stream";
-import { execa } from "execa";
+import { Duplex, Readable, type Writable } from "node:stream";
 import { Client, type ClientChannel, type PseudoTtyOptions } from "ssh2";
 import { netnsExec } from "./ip.ts";
 
@@ -68,25 +67,33 @@ export interface ExecResult {
 /** The guest's PATH: dropbear's default lacks the sbin directories ip, nft and bpftool live in. */
 const GUEST_PATH = "PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH; ";
 
+export interface ExecOptions {
+  /** Written to the command and closed: bytes, or a stream piped until it ends. Default: closed at once. */
+  stdin?: Buffer | string | Readable;
+  /** Raw output goes here instead of being collected (ExecResult.stdout is then empty). */
+  stdout?: Writable;
+  onStdout?: (b: Buffer) => void;
+  onStderr?: (b: Buffer) => void;
+  pty?: PseudoTtyOptions;
+}
+
 /**
  * Runs a shell command in the VM and collects its output and status. Output is also streamed to
- * onStdout/onStderr when given; stdin, when given, is written and closed.
+ * onStdout/onStderr when given, or only to `stdout` when that is given (binary data, files).
  */
-export function exec(
-  client: Client,
-  command: string,
-  o: { stdin?: Buffer | string; onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void; pty?: PseudoTtyOptions } = {},
-): Promise<ExecResult> {
+export function exec(client: Client, command: string, o: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     client.exec(GUEST_PATH + command, o.pty ? { pty: o.pty } : {}, (err, ch: ClientChannel) => {
       if (err) return reject(new Error(`Failed to run a command in the VM: ${err.message}`));
       const out: Buffer[] = [];
       const errs: Buffer[] = [];
       let code = 255;
-      ch.on("data", (b: Buffer) => {
-        out.push(b);
-        o.onStdout?.(b);
-      });
+      if (o.stdout) ch.pipe(o.stdout);
+      else
+        ch.on("data", (b: Buffer) => {
+          out.push(b);
+          o.onStdout?.(b);
+        });
       ch.stderr.on("data", (b: Buffer) => {
         errs.push(b);
         o.onStderr?.(b);
@@ -95,7 +102,10 @@ export function exec(
         code = c ?? (signal ? 128 : 255);
       });
       ch.on("close", () => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errs).toString() }));
-      if (o.stdin !== undefined) ch.end(o.stdin);
+      if (o.stdin instanceof Readable) {
+        o.stdin.on("error", () => ch.close());
+        o.stdin.pipe(ch);
+      } else if (o.stdin !== undefined) ch.end(o.stdin);
       else ch.end();
     });
   });

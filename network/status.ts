@@ -6,6 +6,7 @@ import { vmEnding } from "./guest.ts";
 import { withVm } from "./session.ts";
 import { appCommand } from "./app-client.ts";
 import type { AppResults } from "./contract.ts";
+import { listPrograms, type AttachedProgram } from "./programs.ts";
 import type { Accel } from "./vm/qemu.ts";
 
 export interface LabStatus {
@@ -17,8 +18,10 @@ export interface LabStatus {
   degraded?: string;
   hosts: Record<HostName, string[]>;
   uplink: string;
-  /** The app's `stats` answer: attached programs, their mode and counters (or why it refused). */
+  /** The app's `stats` answer: the programs it attached, their mode and counters (or why it refused). */
   programs?: AppResults["stats"] | { error: string };
+  /** Every program attached in the VM, whoever attached it, with the kernel's run statistics. */
+  attached?: AttachedProgram[];
   error?: string;
 }
 
@@ -47,8 +50,11 @@ export async function status(name: string): Promise<LabStatus> {
   }
   if (state?.phase === "up" && s.vm.running) {
     try {
-      const answer = await withVm(name, (client) => appCommand(client, "stats"));
-      s.programs = answer.ok ? answer.result : { error: answer.error };
+      await withVm(name, async (client) => {
+        const answer = await appCommand(client, "stats");
+        s.programs = answer.ok ? answer.result : { error: answer.error };
+        s.attached = await listPrograms(client);
+      });
     } catch (e) {
       s.error = (e as Error).message;
     }

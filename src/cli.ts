@@ -5,7 +5,9 @@ import { hideBin } from "yargs/helpers";
 import * as boot from "./commands/boot.ts";
 import * as build from "./commands/build.ts";
 import * as cache from "./commands/cache.ts";
+import * as capture from "./commands/capture.ts";
 import * as consoleCmd from "./commands/console.ts";
+import * as cp from "./commands/cp.ts";
 import * as demo from "./commands/demo.ts";
 import * as down from "./commands/down.ts";
 import * as epochs from "./commands/epochs.ts";
@@ -28,6 +30,8 @@ await yargs(hideBin(process.argv))
   .command(status)
   .command(exec)
   .command(load)
+  .command(cp)
+  .command(capture)
   .command(ssh)
   .command(consoleCmd)
   .command(tmux)

@@ -83,6 +83,9 @@ export const LAB_RUNTIME: Requirement[] = [
   QEMU,
 ];
 
+/** `xdp-lab capture`: tcpdump on the host reads the lab's taps, and the pcap xdpdump sends from the guest. */
+export const CAPTURE_TOOLS: Requirement[] = [{ package: "tcpdump", bin: "tcpdump" }];
+
 /** Measuring throughput through the lab (bench:lab) and the tmux layout. */
 export const LAB_TOOLS: Requirement[] = [
   { package: "iperf3", bin: "iperf3" },
@@ -101,7 +104,7 @@ export function buildPackages(): string[] {
 
 /** Every package: what a fresh machine installs to build, boot and run labs. */
 export function allPackages(): string[] {
-  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS);
+  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS, CAPTURE_TOOLS);
 }
 
 /**

@@ -33,6 +33,8 @@ export async function handler(argv: Args): Promise<void> {
     if (!cmd[0]!.includes("/") && !which(cmd[0]!)) throw new Error(missingProgram(cmd[0]!, host));
   }
   const r = await execOn(argv.name, host, cmd, {
+    // Piped input goes through (echo hi | xdp-lab exec vm -- 'cat > /tmp/f'); a terminal's does not.
+    stdin: process.stdin.isTTY ? undefined : process.stdin,
     onStdout: (b) => process.stdout.write(b),
     onStderr: (b) => process.stderr.write(b),
   });

@@ -28,7 +28,7 @@ export async function handler(argv: Args): Promise<void> {
       ...Object.entries(s.hosts).map(([h, a]) => `  ${h}: ${a.join("; ") || "-"}`),
       `  uplink: ${s.uplink}`,
       `  namespaces: ${Object.entries(s.namespaces).map(([r, ok]) => `${r} ${ok ? "yes" : "no"}`).join(", ")}`,
-      ...programLines(s.programs),
+      ...programLines(s),
       ...(s.error ? [`  error: ${s.error}`] : []),
     ];
     process.stdout.write(lines.join("\n") + "\n");
@@ -36,17 +36,27 @@ export async function handler(argv: Args): Promise<void> {
   if (s.phase === "absent" || s.degraded) process.exitCode = 1;
 }
 
-/** One line per attached program: its mode and the verdicts it gave. */
-function programLines(programs: LabStatus["programs"]): string[] {
-  if (programs === undefined) return [];
-  if (!("programs" in programs)) return [`  programs: ${JSON.stringify(programs)}`];
-  const list = programs.programs;
-  if (list.length === 0) return ["  programs: none attached (./xdp-lab load OBJ)"];
-  return list.map((p) => {
-    const counts = Object.entries(p.verdicts)
-      .filter(([v, c]) => c.packets > 0 || v === "pass" || v === "drop")
-      .map(([v, c]) => `${v} ${c.packets} pkts (${c.pps}/s)`)
-      .join(", ");
-    return `  ${p.iface}: ${p.program} (${p.mode}, id ${p.id}): ${counts}`;
-  });
+/**
+ * Every attached program, whoever attached it: hook, mode, id, name, tag, maps and the kernel's
+ * ns per run; then the verdict counters of those the app attached.
+ */
+function programLines(s: LabStatus): string[] {
+  if (s.attached === undefined) return s.programs && !("programs" in s.programs) ? [`  programs: ${s.programs.error}`] : [];
+  if (s.attached.length === 0) return ["  programs: none attached (./xdp-lab load OBJ)"];
+  const counters = new Map(s.programs && "programs" in s.programs ? s.programs.programs.map((p) => [p.id, p]) : []);
+  const lines = ["  programs:"];
+  for (const p of s.attached) {
+    const runs = p.runCount !== undefined ? `, ${p.runCount} runs, ${p.nsPerRun} ns/run` : "";
+    lines.push(`    ${p.iface} ${p.hook}${p.mode ? ` ${p.mode}` : ""}: ${p.name} id ${p.id} tag ${p.tag}${runs}`);
+    if (p.maps.length) lines.push(`      maps: ${p.maps.map((m) => `${m.name} (${m.type}, ${m.entries})`).join(", ")}`);
+    const c = counters.get(p.id);
+    if (c) {
+      const counts = Object.entries(c.verdicts)
+        .filter(([v, n]) => n.packets > 0 || v === "pass" || v === "drop")
+        .map(([v, n]) => `${v} ${n.packets} pkts (${n.pps}/s)`)
+        .join(", ");
+      lines.push(`      verdicts: ${counts}`);
+    }
+  }
+  return lines;
 }

@@ -1,0 +1,121 @@
+// `cp` between the host and the lab's VM: files as bytes over ssh, directories as tar streams (the
+// host's tar on one end, the guest's busybox tar on the other). Either end lands under a temporary
+// name first and is renamed when complete, so an interrupted copy leaves nothing half-written.
+// The lab's other hosts share the host's file system, so only the VM needs this.
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { chmod, mkdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
+import { execa } from "execa";
+import type { Client } from "ssh2";
+import { exec as sshExec } from "./ssh.ts";
+import { shellQuote } from "./shell.ts";
+import { withVm } from "./session.ts";
+
+/** One end of a copy: a path on the host, or `vm:PATH` in the lab's VM. */
+export interface CopyEnd {
+  vm: boolean;
+  path: string;
+}
+
+/** Reads `vm:PATH` or a host path; the VM's paths must be absolute (there is no working directory). */
+export function parseEnd(arg: string): CopyEnd {
+  if (!arg.startsWith("vm:")) {
+    if (/^(client|server|internet):/.test(arg)) {
+      throw new Error(`${arg}: the client, server and internet share this machine's files; give the path without "${arg.split(":")[0]}:"`);
+    }
+    return { vm: false, path: arg };
+  }
+  const path = arg.slice(3);
+  if (!path.startsWith("/")) throw new Error(`${arg}: a VM path must be absolute. Fix: vm:/root/${path || "FILE"}`);
+  return { vm: true, path };
+}
+
+export interface CopyResult {
+  /** Where the copy landed. */
+  target: string;
+  bytes: number;
+  kind: "file" | "directory";
+}
+
+/** Copies SRC to DST, one of them in the VM; into DST/basename(SRC) when DST is a directory. */
+export async function copy(name: string, src: CopyEnd, dst: CopyEnd): Promise<CopyResult> {
+  if (src.vm === dst.vm) {
+    throw new Error(`cp copies between the host and the VM: prefix exactly one side with vm: (e.g. ./xdp-lab cp ./prog.o vm:/root/)`);
+  }
+  return src.vm ? withVm(name, (c) => copyOut(c, src.path, dst.path)) : copyIn(name, src.path, dst.path);
+}
+
+/** The guest shell line that picks the target: DST, or DST/NAME when DST is a directory. */
+function guestTarget(dst: string, name: string): string {
+  return `d=${shellQuote(dst)}; [ -d "$d" ] && d="\${d%/}/"${shellQuote(name)}; `;
+}
+
+async function copyIn(lab: string, src: string, dst: string): Promise<CopyResult> {
+  const st = await stat(src).catch(() => undefined);
+  if (!st) throw new Error(`No such file or directory: ${src}`);
+  const name = basename(src);
+  return withVm(lab, async (client) => {
+    // The guest prints where it put the copy last, so the host can say so.
+    const tmp = `t="$d.xdp-lab-tmp.$$"; trap 'rm -rf "$t"' EXIT; `;
+    if (st.isDirectory()) {
+      const tar = execa("tar", ["-C", src, "-cf", "-", "."], { stdout: "pipe", buffer: false, reject: false });
+      // execa drains an output nobody reads; hold it until the ssh channel is open.
+      const archive = tar.stdout!.pipe(new PassThrough());
+      const script =
+        guestTarget(dst, name) +
+        tmp +
+        // An existing directory gets the files merged in, as cp -r does; otherwise it appears whole.
+        `if [ -d "$d" ]; then tar -C "$d" -xf - || exit 1; else mkdir "$t" && tar -C "$t" -xf - && mv "$t" "$d" || exit 1; fi; echo "$d"`;
+      const [r, t] = await Promise.all([sshExec(client, script, { stdin: archive }), tar]);
+      if (t.exitCode !== 0) throw new Error(`Failed to read ${src}: ${String(t.stderr).trim()}`);
+      if (r.code !== 0) throw new Error(`Failed to copy ${src} to vm:${dst}: ${r.stderr.trim() || `exit ${r.code}`}`);
+      return { target: r.stdout.trim(), bytes: await treeSize(src), kind: "directory" };
+    }
+    const mode = (st.mode & 0o7777).toString(8);
+    const script = guestTarget(dst, name) + tmp + `cat >"$t" && chmod ${mode} "$t" && mv -f "$t" "$d" && echo "$d"`;
+    const r = await sshExec(client, script, { stdin: createReadStream(src) });
+    if (r.code !== 0) throw new Error(`Failed to copy ${src} to vm:${dst}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    return { target: r.stdout.trim(), bytes: st.size, kind: "file" };
+  });
+}
+
+async function copyOut(client: Client, src: string, dst: string): Promise<CopyResult> {
+  const probe = await sshExec(client, `p=${shellQuote(src)}; if [ -d "$p" ]; then echo dir; elif [ -f "$p" ]; then echo "file $(stat -c %a "$p")"; else echo missing; fi`);
+  const [kind, mode] = probe.stdout.trim().split(" ");
+  if (kind === "missing") throw new Error(`No such file or directory in the VM: vm:${src}`);
+  const dstStat = await stat(dst).catch(() => undefined);
+  const target = dstStat?.isDirectory() ? join(dst, basename(src)) : dst;
+  if (!existsSync(dirname(target))) throw new Error(`No such directory: ${dirname(target)}`);
+  const tmp = `${target}.xdp-lab-tmp.${process.pid}`;
+  try {
+    if (kind === "dir") {
+      const merge = (await stat(target).catch(() => undefined))?.isDirectory();
+      const into = merge ? target : tmp;
+      await mkdir(into, { recursive: true });
+      const tar = execa("tar", ["-C", into, "-xf", "-"], { stdin: "pipe", reject: false });
+      const r = await sshExec(client, `tar -C ${shellQuote(src)} -cf - .`, { stdout: tar.stdin! });
+      const t = await tar;
+      if (r.code !== 0) throw new Error(`Failed to read vm:${src}: ${r.stderr.trim() || `exit ${r.code}`}`);
+      if (t.exitCode !== 0) throw new Error(`Failed to write ${target}: ${String(t.stderr).trim()}`);
+      if (!merge) await rename(tmp, target);
+      return { target, bytes: await treeSize(target), kind: "directory" };
+    }
+    const out = createWriteStream(tmp);
+    const written = new Promise<void>((res, rej) => out.once("finish", res).once("error", rej));
+    const r = await sshExec(client, `cat ${shellQuote(src)}`, { stdout: out });
+    await written;
+    if (r.code !== 0) throw new Error(`Failed to read vm:${src}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    await chmod(tmp, parseInt(mode ?? "644", 8));
+    await rename(tmp, target);
+    return { target, bytes: (await stat(target)).size, kind: "file" };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The apparent size of a tree, for the report. */
+async function treeSize(dir: string): Promise<number> {
+  const r = await execa("du", ["-sb", "--apparent-size", dir], { reject: false });
+  return Number(String(r.stdout).split(/\s/)[0]) || 0;
+}
