@@ -37,6 +37,10 @@ export const LAB_ENV_KEYS = [
   "LAB_GATEWAY",
   "LAB_CONTROL",
   "LAB_NEIGH",
+  "LAB_LAN_ADDR6",
+  "LAB_WAN_ADDR6",
+  "LAB_GATEWAY6",
+  "LAB_NEIGH6",
 ] as const;
 export type LabEnvKey = (typeof LAB_ENV_KEYS)[number];
 

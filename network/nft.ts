@@ -1,7 +1,7 @@
 // The one wrapper around nft, and the rulesets the lab installs (pure, unit-tested).
 import { execa } from "execa";
 import { netnsExecArgs } from "./ip.ts";
-import { ADDR, type LabPlan } from "./plan.ts";
+import { ADDR, ADDR6, type LabPlan } from "./plan.ts";
 
 /** Loads a ruleset with `nft -f -`, inside namespace NS when given. */
 export async function nft(ns: string | undefined, ruleset: string): Promise<void> {
@@ -22,7 +22,7 @@ export async function deleteHostTable(family: string, table: string): Promise<vo
  * WAN -> internet (and the replies), so no host reaches the VM's management link through it.
  */
 export function edgeRuleset(uplinkIface: string): string {
-  return `table ip xdp_lab_edge {
+  return `table inet xdp_lab_edge {
   chain forward {
     type filter hook forward priority filter; policy drop;
     ct state established,related accept
@@ -31,6 +31,7 @@ export function edgeRuleset(uplinkIface: string): string {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     oifname "${uplinkIface}" ip saddr { ${ADDR.lan.prefix}, ${ADDR.wan.prefix} } masquerade
+    oifname "${uplinkIface}" ip6 saddr { ${ADDR6.lan.prefix}, ${ADDR6.wan.prefix} } masquerade
   }
 }
 `;

@@ -33,6 +33,16 @@ export const ADDR = {
 
 
 /**
+ * The IPv6 addresses beside them: unique local prefixes (RFC 4193) inside the lab and 2001:db8::/32
+ * (documentation, RFC 3849) for the internet, which also never leaves the lab.
+ */
+export const ADDR6 = {
+  lan: { prefix: "fd00:10:1::/64", vm: "fd00:10:1::1", client: "fd00:10:1::10", len: 64 },
+  wan: { prefix: "fd00:10:2::/64", edge: "fd00:10:2::1", vm: "fd00:10:2::2", server: "fd00:10:2::10", len: 64 },
+  internet: { prefix: "2001:db8:100::/64", edge: "2001:db8:100::1", host: "2001:db8:100::100", len: 64 },
+} as const;
+
+/**
  * Fixed MACs for the hosts' ends, so every neighbour entry is static: no ARP crosses the VM's ports
  * and a program's counters count exactly the traffic a test or a user sends.
  */
@@ -117,6 +127,13 @@ export function hostsFile(self: HostName | "lab"): string {
     [ADDR.wan.edge, "edge"],
     [ADDR.wan.server, "server"],
     [ADDR.internet.host, "internet"],
+    ["::1", `localhost ip6-localhost ${self === "vm" ? "xdp" : self}`],
+    [ADDR6.lan.client, "client"],
+    [ADDR6.lan.vm, "xdp vm"],
+    [ADDR6.wan.vm, "xdp-wan"],
+    [ADDR6.wan.edge, "edge"],
+    [ADDR6.wan.server, "server"],
+    [ADDR6.internet.host, "internet"],
   ];
   return rows.map(([a, n]) => `${a}\t${n}`).join("\n") + "\n";
 }
@@ -135,6 +152,10 @@ export function guestEnv(): string {
     LAB_GATEWAY: ADDR.wan.edge,
     LAB_CONTROL: GUEST_CONTROL,
     LAB_NEIGH: `lan0=${ADDR.lan.client}=${HOST_MACS.client} wan0=${ADDR.wan.server}=${HOST_MACS.server} wan0=${ADDR.wan.edge}=${HOST_MACS.edge}`,
+    LAB_LAN_ADDR6: `${ADDR6.lan.vm}/${ADDR6.lan.len}`,
+    LAB_WAN_ADDR6: `${ADDR6.wan.vm}/${ADDR6.wan.len}`,
+    LAB_GATEWAY6: ADDR6.wan.edge,
+    LAB_NEIGH6: `lan0=${ADDR6.lan.client}=${HOST_MACS.client} wan0=${ADDR6.wan.server}=${HOST_MACS.server} wan0=${ADDR6.wan.edge}=${HOST_MACS.edge}`,
   };
   return Object.entries(vars).map(([k, v]) => `${k}=${/\s/.test(v) ? `"${v}"` : v}`).join("\n") + "\n";
 }

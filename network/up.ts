@@ -73,15 +73,18 @@ export async function up(o: UpOptions): Promise<UpResult> {
       if (role === "internet" && o.uplink !== undefined) continue;
       await ip(undefined, "netns", "add", plan.ns[role]);
     }
-    // IPv4 only, like the guest: no router solicitations or DAD frames in the programs' counters.
-    await Promise.all(
-      NAMESPACE_ROLES.filter((r) => r !== "internet" || o.uplink === undefined).flatMap((r) =>
-        ["all", "default"].map((scope) => sysctl(plan.ns[r], `net.ipv6.conf.${scope}.disable_ipv6`, "1")),
-      ),
-    );
+    // IPv6 beside IPv4, but no frame the lab did not ask for: no DAD, no router solicitations or
+    // advertisements taken, so the programs' counters count only what users and tests send. In the
+    // lab namespace only the edge's links get IPv6 (the bridges and their ports need none).
+    const roles = NAMESPACE_ROLES.filter((r) => r !== "internet" || o.uplink === undefined);
+    await Promise.all(roles.flatMap((r) => ["all", "default"].flatMap((scope) => ipv6Quiet(plan.ns[r], scope))));
+    await sysctl(plan.ns.lab, "net.ipv6.conf.default.disable_ipv6", "1");
     if (o.uplink !== undefined) await hostUplink(plan, state, o.uplink);
     const w = wiring(plan, o.uplink !== undefined);
     await ipBatch(plan.ns.lab, w.lab);
+    for (const dev of ["br-wan", ...(o.uplink === undefined ? ["uplink0"] : [])]) await sysctl(plan.ns.lab, `net.ipv6.conf.${dev}.disable_ipv6`, "0");
+    await ipBatch(plan.ns.lab, w.lab6);
+    await sysctl(plan.ns.lab, "net.ipv6.conf.all.forwarding", "1");
     await Promise.all((["client", "server", "internet"] as const).map((r) => ipBatch(plan.ns[r], w[r])));
     await sysctl(plan.ns.lab, "net.ipv4.ip_forward", "1");
     // Bridged frames must not go through the lab namespace's IP filter (br_netfilter, if loaded).
@@ -116,4 +119,13 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await down(plan.name).catch(() => undefined);
     throw e;
   }
+}
+
+/** The sysctls that keep IPv6 from sending anything by itself (DAD, router solicitations) or taking RAs. */
+function ipv6Quiet(ns: string, scope: string): Promise<void>[] {
+  return [
+    sysctl(ns, `net.ipv6.conf.${scope}.accept_dad`, "0"),
+    sysctl(ns, `net.ipv6.conf.${scope}.router_solicitations`, "0"),
+    sysctl(ns, `net.ipv6.conf.${scope}.accept_ra`, "0"),
+  ];
 }

@@ -4,13 +4,13 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { ip, netnsExec } from "./ip.ts";
 import { nft, hostUplinkRuleset } from "./nft.ts";
 import { GUEST_NICS } from "./contract.ts";
-import { ADDR, HOST_MACS, NAMESPACE_ROLES, NETNS_ETC, hostsFile, type LabPlan, type Role } from "./plan.ts";
+import { ADDR, ADDR6, HOST_MACS, NAMESPACE_ROLES, NETNS_ETC, hostsFile, type LabPlan, type Role } from "./plan.ts";
 import { writeState, type LabState } from "./state.ts";
 
 export const BUSYBOX = "busybox";
 
 /** The ip commands that wire a lab, per namespace (pure: unit-tested, and one `ip -batch` each). */
-export function wiring(plan: LabPlan, uplink: boolean): Record<Role, string[][]> {
+export function wiring(plan: LabPlan, uplink: boolean): Record<Role | "lab6", string[][]> {
   const { ns } = plan;
   const [lan, wan] = GUEST_NICS;
   const lab: string[][] = [
@@ -46,29 +46,54 @@ export function wiring(plan: LabPlan, uplink: boolean): Record<Role, string[][]>
       ["link", "set", "uplink0", "up"],
     );
   }
-  const host = (addr: string, len: number, routes: string[][], mac?: string, neigh?: [string, string]): string[][] => [
+  // IPv6 on the edge's WAN side and towards the internet, once those links may have it (up.ts).
+  const lab6: string[][] = [
+    ["addr", "add", `${ADDR6.wan.edge}/${ADDR6.wan.len}`, "dev", "br-wan", "nodad"],
+    ["route", "add", ADDR6.lan.prefix, "via", ADDR6.wan.vm],
+    ["neigh", "replace", ADDR6.wan.vm, "lladdr", wan.mac, "dev", "br-wan", "nud", "permanent"],
+    ...(uplink ? [] : [["addr", "add", `${ADDR6.internet.edge}/${ADDR6.internet.len}`, "dev", "uplink0", "nodad"]]),
+  ];
+  // Each host: both families, static neighbours for its gateway (no ARP or ND crosses the VM).
+  const host = (a: { v4: string; len: number; v6: string; len6: number }, routes: string[][], mac?: string, neigh?: [string, string][]): string[][] => [
     ["link", "set", "lo", "up"],
     ...(mac ? [["link", "set", "eth0", "address", mac]] : []),
-    ["addr", "add", `${addr}/${len}`, "dev", "eth0"],
+    ["addr", "add", `${a.v4}/${a.len}`, "dev", "eth0"],
+    ["addr", "add", `${a.v6}/${a.len6}`, "dev", "eth0", "nodad"],
     ["link", "set", "eth0", "up"],
-    ...(neigh ? [["neigh", "replace", neigh[0], "lladdr", neigh[1], "dev", "eth0", "nud", "permanent"]] : []),
+    ...(neigh ?? []).map(([ip, ll]) => ["neigh", "replace", ip, "lladdr", ll, "dev", "eth0", "nud", "permanent"]),
     ...routes.map((r) => ["route", "add", ...r]),
   ];
   return {
     lab,
-    client: host(ADDR.lan.client, ADDR.lan.len, [["default", "via", ADDR.lan.vm]], HOST_MACS.client, [ADDR.lan.vm, lan.mac]),
+    lab6,
+    client: host(
+      { v4: ADDR.lan.client, len: ADDR.lan.len, v6: ADDR6.lan.client, len6: ADDR6.lan.len },
+      [
+        ["default", "via", ADDR.lan.vm],
+        ["::/0", "via", ADDR6.lan.vm],
+      ],
+      HOST_MACS.client,
+      [
+        [ADDR.lan.vm, lan.mac],
+        [ADDR6.lan.vm, lan.mac],
+      ],
+    ),
     server: host(
-      ADDR.wan.server,
-      ADDR.wan.len,
+      { v4: ADDR.wan.server, len: ADDR.wan.len, v6: ADDR6.wan.server, len6: ADDR6.wan.len },
       [
         [ADDR.lan.prefix, "via", ADDR.wan.vm],
         ["default", "via", ADDR.wan.edge],
+        [ADDR6.lan.prefix, "via", ADDR6.wan.vm],
+        ["::/0", "via", ADDR6.wan.edge],
       ],
       HOST_MACS.server,
-      [ADDR.wan.vm, wan.mac],
+      [
+        [ADDR.wan.vm, wan.mac],
+        [ADDR6.wan.vm, wan.mac],
+      ],
     ),
     // The internet knows nothing of the lab's private subnets: it only ever sees the edge's address.
-    internet: uplink ? [] : host(ADDR.internet.host, ADDR.internet.len, []),
+    internet: uplink ? [] : host({ v4: ADDR.internet.host, len: ADDR.internet.len, v6: ADDR6.internet.host, len6: ADDR6.internet.len }, []),
   };
 }
 

@@ -37,7 +37,7 @@ t("rootfs/init reads exactly the kernel command-line keys the host writes", () =
 
 t("rc.d reads the lab.env the host writes: the same path and exactly the same variables", () => {
   assert.ok(rc.includes(`env=${LAB_ENV}`), `rc.d does not read ${LAB_ENV}`);
-  const used = [...new Set([...rc.matchAll(/\$\{?(LAB_[A-Z_]+)/g)].map((m) => m[1]))].sort();
+  const used = [...new Set([...rc.matchAll(/\$\{?(LAB_[A-Z0-9_]+)/g)].map((m) => m[1]))].sort();
   assert.equal(used, [...LAB_ENV_KEYS].sort());
   const written = guestEnv().trim().split("\n").map((l) => l.split("=")[0]).sort();
   assert.equal(written, [...LAB_ENV_KEYS].sort());

@@ -111,7 +111,7 @@ t("capture: 5 pings from the client give a pcap of exactly the 5 requests and th
   const cap = execa(XDP_LAB, ["capture", "lan", "--name", L, "--count", "10", "--write", pcap, "--", "icmp"], { reject: false });
   // tcpdump says when it listens.
   await new Promise<void>((res) => cap.stderr!.on("data", (b: Buffer) => /listening on tap-lan/.test(b.toString()) && res()));
-  const ping = await on("client", "ping", "-c", "5", "-i", "0.2", "-W", "1", "server");
+  const ping = await on("client", "ping", "-4", "-c", "5", "-i", "0.2", "-W", "1", "server");
   assert.is(ping.exitCode, 0, ping.stdout);
   const r = await cap;
   assert.is(r.exitCode, 0, r.stderr);

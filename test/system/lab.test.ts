@@ -39,7 +39,7 @@ t.after(async () => {
 });
 
 t("client reaches server through the VM by name: ping and a 4 MiB TCP transfer", async () => {
-  const ping = await on(A, "client", "busybox", "ping", "-c", "3", "-W", "2", "server");
+  const ping = await on(A, "client", "busybox", "ping", "-4", "-c", "3", "-W", "2", "server");
   assert.is(ping.exitCode, 0, ping.stdout + ping.stderr);
   assert.match(ping.stdout, /3 packets transmitted, 3 packets received/);
   // TTL 63: one router (the VM) between them.
@@ -95,7 +95,7 @@ async function lanCounters(lab: string): Promise<{ program: string; mode: string
 }
 
 const pingServer = (lab: string, n: number, from = "10.10.1.10") =>
-  on(lab, "client", "busybox", "ping", "-c", String(n), "-W", "1", "-i", "0.2", "-I", from, "server");
+  on(lab, "client", "busybox", "ping", "-4", "-c", String(n), "-W", "1", "-i", "0.2", "-I", from, "server");
 
 t("drop on the LAN port: pings fail and the drop counter equals the pings sent; unload: traffic flows again", async () => {
   const loaded = JSON.parse(await ok(["load", `${out}/drop.bpf.o`, "--name", A, "--iface", "lan", "--json"])) as { ok: boolean; result: { mode: string; program: string } };
@@ -163,7 +163,7 @@ t("firewall + flood-guard.lua: the flooding source is blocked, another source st
   assert.is(lua.exitCode, 0, lua.stdout);
   await on(A, "client", "ip", "addr", "add", "10.10.1.11/24", "dev", "eth0");
   // About 200 packets/s for 2 s from 10.10.1.10; the script's limit is 50/s.
-  await on(A, "client", "busybox", "ping", "-q", "-c", "400", "-i", "0.005", "-W", "1", "-I", "10.10.1.10", "server");
+  await on(A, "client", "busybox", "ping", "-4", "-q", "-c", "400", "-i", "0.005", "-W", "1", "-I", "10.10.1.10", "server");
   const flooder = await pingServer(A, 3, "10.10.1.10");
   assert.match(flooder.stdout, /3 packets transmitted, 0 packets received/);
   const other = await pingServer(A, 3, "10.10.1.11");
