@@ -344,9 +344,13 @@ int cmd_unload(struct app *a, struct out *o, int argc, char **argv)
 int xdp_block(struct app *a, struct out *o, const char *ip, bool block)
 {
 	struct xdp_lab_source v = { 0 };
+	struct in6_addr addr6;
 	struct in_addr addr;
 	int applied = 0, failed = 0;
 
+	if (inet_pton(AF_INET6, ip, &addr6) == 1)
+		return out_error(o, "'%s' is IPv6: firewall.bpf.o keys its sources by IPv4 address and passes all IPv6 traffic - block IPv6 sources with xdp-filter (xdp-filter ip -m src %s)\n",
+				 ip, ip);
 	if (inet_pton(AF_INET, ip, &addr) != 1)
 		return out_error(o, "'%s' is not an IPv4 address: use dotted quad, e.g. %s 10.0.0.2\n",
 				 ip, block ? "block" : "unblock");

@@ -111,6 +111,8 @@ t("firewall: the first packet of a new source arrives as an event; block drops i
   assert.match(await app.send("unblock 10.98.0.2"), /unblocked 10\.98\.0\.2/);
   assert.match((await ping(2)).stdout, /2 packets received/);
   assert.match(await app.send("block 10.98.0.300"), /error: '10\.98\.0\.300' is not an IPv4 address/);
+  // IPv6 is passed, and the app says so instead of pretending to block it.
+  assert.match(await app.send("block fd00:10:1::10"), /error: 'fd00:10:1::10' is IPv6: firewall\.bpf\.o keys its sources by IPv4 address and passes all IPv6 traffic - block IPv6 sources with xdp-filter/);
   await app.send("quit");
   await app.proc;
 });
