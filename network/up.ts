@@ -89,6 +89,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await sysctl(plan.ns.lab, "net.ipv4.ip_forward", "1");
     // Bridged frames must not go through the lab namespace's IP filter (br_netfilter, if loaded).
     await sysctl(plan.ns.lab, "net.bridge.bridge-nf-call-iptables", "0");
+    await sysctl(plan.ns.lab, "net.bridge.bridge-nf-call-ip6tables", "0");
     await nft(plan.ns.lab, edgeRuleset(o.uplink !== undefined ? plan.uplink.labVeth : "uplink0"));
     await hostFiles(plan);
     await services(plan, o.uplink !== undefined);

@@ -1,7 +1,7 @@
 // The lab's network on the host: the ip commands that wire the namespaces (pure, one batch per
 // namespace), their hosts files, the web servers on the server and the internet, and --uplink.
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { ip, netnsExec } from "./ip.ts";
+import { ip, netnsExec, sysctl } from "./ip.ts";
 import { nft, hostUplinkRuleset } from "./nft.ts";
 import { GUEST_NICS } from "./contract.ts";
 import { ADDR, ADDR6, HOST_MACS, NAMESPACE_ROLES, NETNS_ETC, hostsFile, type LabPlan, type Role } from "./plan.ts";
@@ -114,14 +114,24 @@ export async function services(plan: LabPlan, uplink: boolean): Promise<void> {
   const blob = Buffer.alloc(4 << 20);
   for (let i = 0; i < blob.length; i += 4) blob.writeUInt32LE((i * 2654435761) >>> 0, i);
   await writeFile(`${server}/blob`, blob);
-  await started(netnsExec(plan.ns.server, [BUSYBOX, "httpd", "-p", "0.0.0.0:80", "-h", server]), "the server's web server");
+  await httpd(plan.ns.server, server, "the server's web server");
   if (uplink) return;
   const internet = `${plan.files.www}/internet`;
   await mkdir(`${internet}/cgi-bin`, { recursive: true });
   await writeFile(`${internet}/index.html`, "the simulated internet\n");
   await writeFile(`${internet}/cgi-bin/ip`, '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "$REMOTE_ADDR"\n');
   await chmod(`${internet}/cgi-bin/ip`, 0o755);
-  await started(netnsExec(plan.ns.internet, [BUSYBOX, "httpd", "-p", "0.0.0.0:80", "-h", internet]), "the internet's web server");
+  await httpd(plan.ns.internet, internet, "the internet's web server");
+}
+
+/**
+ * busybox httpd on port 80 in both families: one per family, with bindv6only set in the namespace,
+ * so the CGI sees IPv4 clients as plain dotted quads (not as ::ffff:a.b.c.d).
+ */
+async function httpd(ns: string, root: string, what: string): Promise<void> {
+  await sysctl(ns, "net.ipv6.bindv6only", "1");
+  await started(netnsExec(ns, [BUSYBOX, "httpd", "-p", "0.0.0.0:80", "-h", root]), what);
+  await started(netnsExec(ns, [BUSYBOX, "httpd", "-p", "[::]:80", "-h", root]), `${what} (IPv6)`);
 }
 
 /** --uplink: a veth from the lab namespace to the host, NAT'd out of IFACE by a table of the lab's own. */
