@@ -45,7 +45,7 @@ export async function handler(argv: Args): Promise<void> {
       onText: (b) => process.stdout.write(b),
       onInfo: (b) => process.stderr.write(b),
     });
-    if (r.file) process.stderr.write(`xdp-lab: ${r.packets ?? "?"} packets written to ${r.file}\n`);
+    if (r.file) process.stderr.write(`xdp-lab: ${r.packets !== undefined ? `${r.packets} packets` : "pcap"} written to ${r.file}\n`);
   } finally {
     process.off("SIGINT", onSigint);
   }

@@ -122,4 +122,83 @@ t("capture: 5 pings from the client give a pcap of exactly the 5 requests and th
   assert.is(lines.filter((l) => /IP 10\.10\.2\.10 > 10\.10\.1\.10: ICMP echo reply/.test(l)).length, 5);
 });
 
+t("IPv6: ping -6 by name through the VM, names resolve to both families, NAT66 to the internet", async () => {
+  const ping = await on("client", "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "server");
+  assert.is(ping.exitCode, 0, ping.stdout + ping.stderr);
+  assert.match(ping.stdout, /from fd00:10:2::10: icmp_seq=1 ttl=63/);
+  const names = await on("client", "getent", "ahosts", "server");
+  assert.match(names.stdout, /^fd00:10:2::10\s/m);
+  assert.match(names.stdout, /^10\.10\.2\.10\s/m);
+  const seen = await on("client", "curl", "-sS", "-6", "--max-time", "10", "http://internet/cgi-bin/ip");
+  assert.is(seen.stdout.trim(), "[2001:db8:100::1]");
+  const v4 = await on("client", "curl", "-sS", "-4", "--max-time", "10", "http://internet/cgi-bin/ip");
+  assert.is(v4.stdout.trim(), "198.51.100.1");
+});
+
+t("xdp-filter (xdp-tools) in the VM blocks the client by source, IPv4 and IPv6, and the server still reaches the internet", async () => {
+  assert.is((await on("vm", "xdp-filter load lan0 -m skb")).exitCode, 0);
+  try {
+    for (const a of ["10.10.1.10", "fd00:10:1::10"]) assert.is((await on("vm", `xdp-filter ip ${a} -m src`)).exitCode, 0);
+    for (const fam of ["-4", "-6"]) {
+      const r = await on("client", "ping", fam, "-c", "3", "-i", "0.2", "-W", "1", "server");
+      assert.match(r.stdout, /3 packets transmitted, 0 received/, `${fam}: ${r.stdout}`);
+    }
+    const status = await on("vm", "xdp-filter status");
+    assert.match(status.stdout, /10\.10\.1\.10\s+src\s+3\b/);
+    assert.match(status.stdout, /fd00:10:1::10\s+src\s+3\b/);
+    const server = await on("server", "curl", "-sS", "--max-time", "10", "http://internet/");
+    assert.is(server.stdout.trim(), "the simulated internet");
+    const net = await on("vm", "bpftool net");
+    assert.match(net.stdout, /lan0\(\d+\) generic id \d+/);
+  } finally {
+    await on("vm", "xdp-filter unload lan0");
+  }
+});
+
+t("xdp-bench drop on lan0 reports a non-zero rate while the client floods", async () => {
+  const flood = on("client", "timeout", "8", "ping", "-4", "-f", "-W", "1", "server");
+  const bench = await on("vm", "timeout -s INT 5 xdp-bench drop lan0 -m skb -i 1");
+  await flood;
+  const rate = Number(/Average packets\/s\s*:\s*(\d+)/.exec(bench.stdout)?.[1]);
+  assert.ok(rate > 0, bench.stdout + bench.stderr);
+  assert.ok(Number(/Rx dropped\s*:\s*(\d+)/.exec(bench.stdout)?.[1]) > 0, bench.stdout);
+});
+
+t("capture --xdp: xdpdump in the guest sees the client's packets at the program's entry and exit", async () => {
+  await ok(["load", `${out}/pass.bpf.o`, "--name", L]);
+  const pcap = join(await tempDir(), "xdp.pcap");
+  const cap = execa(XDP_LAB, ["capture", "lan", "--xdp", "--name", L, "--count", "6", "--write", pcap], { reject: false });
+  await new Promise<void>((res) => cap.stderr!.on("data", (b: Buffer) => /listening on lan0/.test(b.toString()) && res()));
+  await on("client", "ping", "-4", "-c", "3", "-i", "0.3", "-W", "1", "server");
+  const r = await cap;
+  assert.is(r.exitCode, 0, r.stderr);
+  const lines = (await execa("tcpdump", ["-r", pcap, "-n"])).stdout.trim().split("\n");
+  assert.is(lines.filter((l) => /IP 10\.10\.1\.10 > 10\.10\.2\.10: ICMP echo request/.test(l)).length, 6, "3 requests, each at entry and exit");
+  await on("vm", "xdp-lab-app ctl unload lan0");
+});
+
+t("a CO-RE program built against out/vmlinux.h loads and runs; a tc program on wan0 egress counts; status and bpftool net list both", async () => {
+  const core = await xdpLab(["load", `${out}/proto_count.bpf.o`, "--name", L, "--mode", "generic", "--json"]);
+  assert.is(core.exitCode, 0, core.stderr);
+  let r = await on("vm", "tc qdisc add dev wan0 clsact && tc filter add dev wan0 egress bpf da obj /usr/lib/xdp-lab/bpf/tc_count.bpf.o sec tc");
+  assert.is(r.exitCode, 0, r.stderr);
+  try {
+    const ping = await on("client", "ping", "-4", "-c", "3", "-i", "0.2", "-W", "1", "server");
+    assert.is(ping.exitCode, 0, ping.stdout);
+    const list = await attached();
+    const tc = list.find((p) => p.hook === "tc/egress" && p.iface === "wan0");
+    assert.ok(tc, JSON.stringify(list));
+    assert.is(tc!.name, "tc_count");
+    assert.ok(tc!.runCount >= 3, `tc runs ${tc!.runCount}`);
+    const xdp = list.find((p) => p.iface === "lan0" && p.hook === "xdp");
+    assert.ok(xdp && xdp.runCount >= 3, JSON.stringify(xdp));
+    r = await on("vm", "bpftool net");
+    assert.match(r.stdout, /wan0\(\d+\) clsact\/egress tc_count\.bpf\.o:\[tc\] id \d+/);
+    assert.match(r.stdout, /lan0\(\d+\) generic id \d+/);
+  } finally {
+    await on("vm", "tc qdisc del dev wan0 clsact");
+    await on("vm", "xdp-lab-app ctl unload lan0");
+  }
+});
+
 t.run();
