@@ -1,15 +1,18 @@
 #!/bin/sh
 # Assembles the initramfs tree in a temporary directory and writes it as a reproducible cpio.gz:
 # sorted entries, owner 0:0, every mtime at SOURCE_DATE_EPOCH, gzip without name or time.
-# Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [BPF_DIR] [KMOD_DIR] [APP_DIR] [EXTRA_DIR]
+# Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [BPF_DIR] [KMOD_DIR] [APP_DIR] [EXTRA_DIR] [XDP_OBJECTS_DIR]
 set -eu
-output=$1 busybox=$2 binaries=$3 bpf=${4:-} kmod=${5:-} app=${6:-} extra=${7:-}
+output=$1 busybox=$2 binaries=$3 bpf=${4:-} kmod=${5:-} app=${6:-} extra=${7:-} xdp_objects=${8:-}
 here=$(cd "$(dirname "$0")" && pwd)
 umask 022
 
 for f in "$busybox" $binaries; do
 	[ -x "$f" ] || { echo "rootfs: $f is missing: install the Debian package that provides it (dpkg -S $f on a machine that has it)" >&2; exit 1; }
 done
+if [ -n "$xdp_objects" ] && [ ! -f "$xdp_objects/xdp-dispatcher.o" ]; then
+	echo "rootfs: $xdp_objects has no xdp-dispatcher.o: install libxdp1 (it holds libxdp's BPF objects), or pass XDP_OBJECTS=<where they are>" >&2; exit 1
+fi
 "$busybox" --list-full >/dev/null 2>&1 || { echo "rootfs: $busybox is not a busybox binary with --list-full (install busybox-static)" >&2; exit 1; }
 if file -L "$busybox" 2>/dev/null | grep -q 'dynamically linked'; then
 	echo "rootfs: $busybox is dynamically linked: install busybox-static" >&2; exit 1
@@ -46,6 +49,10 @@ ln -sfn /usr/bin/bash bin/bash
 cp --remove-destination "$here/init" init
 cp -R --remove-destination "$here"/etc/. etc/
 chmod 0755 init
+if [ -n "$xdp_objects" ]; then
+	mkdir -p "$root$xdp_objects"
+	cp --remove-destination "$xdp_objects"/*.o "$root$xdp_objects/"
+fi
 if [ -n "$bpf" ]; then
 	mkdir -p usr/lib/xdp-lab/bpf
 	cp --remove-destination "$bpf"/*.bpf.o usr/lib/xdp-lab/bpf/
