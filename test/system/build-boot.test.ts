@@ -179,20 +179,24 @@ t("the CO-RE example, built against out/vmlinux.h, loads with xdp-loader on lo a
   assert.equal(rest, ["xdp_proto_count", "unloaded"]);
 });
 
-t("the standard tools run in the guest: xdp-tools, tcpdump, tc", async () => {
+t("the standard tools run in the guest: xdp-tools, tcpdump, tc; xdp-filter and xdp-monitor work", async () => {
   const script = [
-    "for t in xdp-loader xdp-filter xdp-bench xdpdump xdp-monitor; do $t --help >/dev/null 2>&1 && echo $t-ok || echo $t-failed; done",
+    "for t in xdp-loader xdp-filter xdp-bench; do $t help 2>&1 | head -1; done",
+    "xdpdump --version; xdp-monitor --version",
     "tcpdump --version | head -1",
     "tc -V",
     "ls /usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o",
-    "xdp-filter load -m skb lo && xdp-filter status | grep -c lo && xdp-filter unload lo && echo filter-ok",
+    "xdp-filter load -m skb lo && xdp-filter status | grep -cw lo && xdp-filter unload lo && echo filter-ok",
+    "timeout 3 xdp-monitor -i 1 | grep -c Summary",
   ].join("; ");
   const r = await xdpLab(["boot", "--quiet", "--", script]);
   assert.is(r.exitCode, 0, r.stderr + r.stdout);
-  for (const t of ["xdp-loader", "xdp-filter", "xdp-bench", "xdpdump", "xdp-monitor"]) assert.match(r.stdout, new RegExp(`^${t}-ok$`, "m"));
+  for (const t of ["xdp-loader", "xdp-filter", "xdp-bench"]) assert.match(r.stdout, new RegExp(`^Usage: ${t} COMMAND`, "m"));
+  for (const t of ["xdpdump", "xdp-monitor"]) assert.match(r.stdout, new RegExp(`^${t} version 1\\.3\\.\\d+ using libbpf`, "m"));
   assert.match(r.stdout, /tcpdump version 4\.99/);
   assert.match(r.stdout, /tc utility, iproute2-6\.1\.0, libbpf/);
-  assert.match(r.stdout, /filter-ok/);
+  assert.match(r.stdout, /\n1\nfilter-ok\n[1-9]\d*\n?$/, "xdp-filter attached to lo; xdp-monitor printed its summary (tracepoints)");
+  assert.not.match(r.stdout, /Couldn't flock/);
 });
 
 t("tcpdump captures in the guest", async () => {
