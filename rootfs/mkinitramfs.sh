@@ -1,6 +1,7 @@
 #!/bin/sh
 # Assembles the initramfs tree in a temporary directory and writes it as a reproducible cpio.gz:
-# sorted entries, owner 0:0, every mtime at SOURCE_DATE_EPOCH, gzip without name or time.
+# sorted entries, owner 0:0, every mtime at SOURCE_DATE_EPOCH, gzip without name or time
+# (COMPRESS=lz4: LZ4's legacy frame, the one the kernel unpacks; COMPRESS=none: plain cpio).
 # Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [BPF_DIR] [KMOD_DIR] [APP_DIR] [EXTRA_DIR] [XDP_OBJECTS_DIR]
 set -eu
 output=$1 busybox=$2 binaries=$3 bpf=${4:-} kmod=${5:-} app=${6:-} extra=${7:-} xdp_objects=${8:-}
@@ -71,5 +72,10 @@ fi
 find . -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 find . -print0 | LC_ALL=C sort -z \
 	| cpio --null --create --format=newc --reproducible --owner=0:0 --quiet \
-	| gzip -9 -n >"$tmp/rootfs.cpio.gz"
-mv "$tmp/rootfs.cpio.gz" "$output"
+	| case ${COMPRESS:-gzip} in
+		gzip) gzip -9 -n ;;
+		lz4) lz4 -l -9 -q ;;
+		none) cat ;;
+		*) echo "rootfs: COMPRESS=$COMPRESS: choose gzip, lz4 or none" >&2; exit 1 ;;
+	esac >"$tmp/rootfs.cpio"
+mv "$tmp/rootfs.cpio" "$output"
