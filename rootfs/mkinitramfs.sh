@@ -1,7 +1,7 @@
 #!/bin/sh
 # Assembles the initramfs tree in a temporary directory and writes it as a reproducible cpio.gz:
-# sorted entries, owner 0:0, every mtime at SOURCE_DATE_EPOCH, gzip without name or time
-# (COMPRESS=lz4: LZ4's legacy frame, the one the kernel unpacks; COMPRESS=none: plain cpio).
+# sorted entries, owner 0:0, every mtime at SOURCE_DATE_EPOCH, compressed with COMPRESS: lz4
+# (LZ4's legacy frame, the one the kernel unpacks), gzip (without name or time) or none.
 # Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [BPF_DIR] [KMOD_DIR] [APP_DIR] [EXTRA_DIR] [XDP_OBJECTS_DIR]
 set -eu
 output=$1 busybox=$2 binaries=$3 bpf=${4:-} kmod=${5:-} app=${6:-} extra=${7:-} xdp_objects=${8:-}
@@ -72,9 +72,11 @@ fi
 find . -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 find . -print0 | LC_ALL=C sort -z \
 	| cpio --null --create --format=newc --reproducible --owner=0:0 --quiet \
-	| case ${COMPRESS:-gzip} in
+	| case ${COMPRESS:-lz4} in
 		gzip) gzip -9 -n ;;
-		lz4) lz4 -l -9 -q ;;
+		# A legacy LZ4 stream has no end of its own: the kernel would read an archive appended
+		# later (the lab's overlay) as one more LZ4 block. A zero block length ends it.
+		lz4) lz4 -l -9 -q && printf '\0\0\0\0' ;;
 		none) cat ;;
 		*) echo "rootfs: COMPRESS=$COMPRESS: choose gzip, lz4 or none" >&2; exit 1 ;;
 	esac >"$tmp/rootfs.cpio"

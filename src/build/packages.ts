@@ -74,6 +74,7 @@ export const ROOTFS_CONTENT: Requirement[] = [
   { package: "libxdp1", file: "/usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o" },
   { package: "tcpdump", bin: "tcpdump" },
   { package: "cpio", bin: "cpio" },
+  { package: "lz4", bin: "lz4" },
   { package: "gzip", bin: "gzip" },
   { package: "file", bin: "file" },
 ];
