@@ -149,7 +149,7 @@ export const STAGES: readonly Stage[] = [
   },
   {
     name: "rootfs",
-    description: "initramfs (rootfs.cpio.gz): busybox, iproute2, bpftool, nft, dropbear, the XDP programs and module",
+    description: "initramfs (rootfs.cpio.gz, LZ4 inside): busybox, iproute2 with tc, bpftool, xdp-tools, tcpdump, nft, dropbear, the BPF programs and module",
     needs: ["bpf", "kmod", "app"],
     inputs: ["rootfs"],
     requires: ROOTFS_CONTENT,
