@@ -7,12 +7,16 @@ set -eu
 config=$1 src=$2 report=$3
 shift 3
 
-# One "SYMBOL VALUE FILE" line per request; "# CONFIG_X is not set" requests n. Files are named by
-# their base name: the report is a build artifact and must not depend on where the checkout is.
+# One "SYMBOL VALUE FILE" line per requested symbol; "# CONFIG_X is not set" requests n. A later
+# fragment overrides an earlier one, as in the merge (e.g. a --kconfig that turns BTF off). Files
+# are named by their base name: the report is a build artifact and must not depend on where the
+# checkout is.
 requests=$(awk '
 	{ file = FILENAME; sub(/.*\//, "", file) }
-	/^CONFIG_[A-Za-z0-9_]+=/ { i = index($0, "="); print substr($0, 8, i - 8), substr($0, i + 1), file; next }
-	/^# CONFIG_[A-Za-z0-9_]+ is not set/ { print substr($2, 8), "n", file }
+	/^CONFIG_[A-Za-z0-9_]+=/ { i = index($0, "="); req(substr($0, 8, i - 8), substr($0, i + 1), file); next }
+	/^# CONFIG_[A-Za-z0-9_]+ is not set/ { req(substr($2, 8), "n", file) }
+	function req(sym, want, file) { if (!(sym in line)) order[n++] = sym; line[sym] = sym " " want " " file }
+	END { for (i = 0; i < n; i++) print line[order[i]] }
 ' "$@")
 
 bad=0

@@ -17,7 +17,10 @@ const IPROUTE2: Requirement = { package: "iproute2", bin: "ip" };
 const NFTABLES: Requirement = { package: "nftables", bin: "nft" };
 const QEMU: Requirement = { package: "qemu-system-x86", bin: "qemu-system-x86_64" };
 
-/** Build toolchain for the kernel (kbuild's documented minimal requirements). */
+/**
+ * Build toolchain for the kernel: kbuild's documented minimal requirements, pahole (BTF from the
+ * DWARF), lz4 (the image's compression) and bpftool (vmlinux.h from the BTF).
+ */
 export const KERNEL_TOOLCHAIN: Requirement[] = [
   MAKE,
   GCC,
@@ -31,6 +34,9 @@ export const KERNEL_TOOLCHAIN: Requirement[] = [
   { package: "xz-utils", bin: "xz" },
   { package: "ccache", bin: "ccache" },
   { package: "kmod", bin: "depmod" },
+  { package: "dwarves", bin: "pahole" },
+  { package: "lz4", bin: "lz4" },
+  { package: "bpftool", bin: "bpftool" },
   { package: "linux-source-6.1", file: "/usr/src/linux-source-6.1.tar.xz" },
 ];
 
@@ -63,7 +69,12 @@ export const ROOTFS_CONTENT: Requirement[] = [
   { package: "bpftool", bin: "bpftool" },
   NFTABLES,
   { package: "dropbear-bin", bin: "dropbear" },
+  { package: "iproute2", bin: "tc" },
+  { package: "xdp-tools", bin: "xdp-loader" },
+  { package: "libxdp1", file: "/usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o" },
+  { package: "tcpdump", bin: "tcpdump" },
   { package: "cpio", bin: "cpio" },
+  { package: "lz4", bin: "lz4" },
   { package: "gzip", bin: "gzip" },
   { package: "file", bin: "file" },
 ];
@@ -136,6 +147,7 @@ export const PROGRAM_PACKAGES: Readonly<Record<string, string>> = {
   "xdp-filter": "xdp-tools",
   "xdp-bench": "xdp-tools",
   xdpdump: "xdp-tools",
+  "xdp-monitor": "xdp-tools",
   python3: "python3",
   scapy: "python3-scapy",
   tmux: "tmux",

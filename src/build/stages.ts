@@ -88,7 +88,7 @@ export function isBuildProduct(rel: string): boolean {
 export const STAGES: readonly Stage[] = [
   {
     name: "kernel",
-    description: "guest kernel (bzImage) from tinyconfig + kernel/lab.config",
+    description: "guest kernel (bzImage) from tinyconfig + kernel/lab.config, and vmlinux.h from its BTF",
     needs: [],
     inputs: ["kernel"],
     requires: KERNEL_TOOLCHAIN,
@@ -96,8 +96,10 @@ export const STAGES: readonly Stage[] = [
       ["gcc", "--version"],
       ["ld", "--version"],
       ["make", "--version"],
+      ["pahole", "--version"],
+      ["bpftool", "version"],
     ],
-    artifacts: ["bzImage", "kernel.config", "kernel-config.report"],
+    artifacts: ["bzImage", "kernel.config", "kernel-config.report", "vmlinux.h"],
     incremental: true,
     progress: /^\s+(CC|AS)\s/,
     validate: checkKernelParams,
@@ -124,14 +126,14 @@ export const STAGES: readonly Stage[] = [
   },
   {
     name: "bpf",
-    description: "XDP programs: one bpf/<name>.bpf.c each, compiled to <name>.bpf.o with BTF",
-    needs: [],
+    description: "BPF programs: one bpf/<name>.bpf.c each, compiled to <name>.bpf.o with BTF; CO-RE ones against the kernel stage's vmlinux.h",
+    needs: ["kernel"],
     inputs: ["bpf"],
     requires: BPF_TOOLCHAIN,
     toolchain: [["clang", "--version"]],
     artifacts: bpfPrograms().map((p) => `${p}.bpf.o`),
     incremental: false,
-    command: (p, _params, sde) => make("bpf", { OUT: p.out }, sde),
+    command: (p, _params, sde) => make("bpf", { OUT: p.out, VMLINUX_H: `${p.upstream.kernel}/vmlinux.h` }, sde),
   },
   {
     name: "app",
@@ -147,7 +149,7 @@ export const STAGES: readonly Stage[] = [
   },
   {
     name: "rootfs",
-    description: "initramfs (rootfs.cpio.gz): busybox, iproute2, bpftool, nft, dropbear, the XDP programs and module",
+    description: "initramfs (rootfs.cpio.gz, LZ4 inside): busybox, iproute2 with tc, bpftool, xdp-tools, tcpdump, nft, dropbear, the BPF programs and module",
     needs: ["bpf", "kmod", "app"],
     inputs: ["rootfs"],
     requires: ROOTFS_CONTENT,
@@ -159,7 +161,7 @@ export const STAGES: readonly Stage[] = [
   },
 ];
 
-/** The XDP programs in bpf/: each <name>.bpf.c is one program, built by the `bpf` stage. */
+/** The BPF programs in bpf/: each <name>.bpf.c is one program, built by the `bpf` stage. */
 export function bpfPrograms(dir = join(REPO, "bpf")): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".bpf.c"))

@@ -58,6 +58,23 @@ t("the bpf stage publishes one object per bpf/*.bpf.c, and the rootfs carries th
   assert.ok(args.includes("BPF=/u/bpf") && args.includes("KMOD=/u/kmod") && args.includes("APP=/u/app"));
 });
 
+t("the kernel stage exports vmlinux.h from its BTF, and its toolchain has pahole, lz4 and bpftool", () => {
+  const kernel = STAGES.find((s) => s.name === "kernel")!;
+  assert.ok(kernel.artifacts.includes("vmlinux.h"));
+  assert.ok(kernel.artifacts.includes("bzImage"));
+  for (const bin of ["pahole", "lz4", "bpftool"]) assert.ok(kernel.requires.some((r) => r.bin === bin), bin);
+  assert.ok(kernel.toolchain.some((c) => c[0] === "pahole"), "pahole's version is part of the kernel's cache key");
+});
+
+t("the bpf stage needs the kernel stage and compiles its CO-RE programs against the kernel's vmlinux.h", () => {
+  const bpf = STAGES.find((s) => s.name === "bpf")!;
+  assert.equal(bpf.needs, ["kernel"]);
+  const args = bpf.command({ ...paths, upstream: { kernel: "/u/kernel" } }, DEFAULT_PARAMS, 0).args;
+  assert.ok(args.includes("VMLINUX_H=/u/kernel/vmlinux.h"), args.join(" "));
+  assert.ok(bpfPrograms().includes("proto_count") && bpfPrograms().includes("tc_count"));
+  assert.equal(plan(["bpf"]).map((s) => s.name), ["kernel", "bpf"]);
+});
+
 t("the module builds against the kernel stage's exported kbuild tree", () => {
   const kmod = STAGES.find((s) => s.name === "kmod")!;
   assert.equal(kmod.needs, ["kernel"]);

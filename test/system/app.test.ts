@@ -215,7 +215,7 @@ t("Lua cannot freeze the app: a hook over its time budget or memory limit is abo
 
 t("bad input gets a clear message and the app keeps running", async () => {
   const obj = join(out, "unbounded.bpf.o");
-  const clang = await execa("make", ["-s", "-C", join(REPO, "bpf"), `OUT=${out}`], { reject: false });
+  const clang = await execa("make", ["-s", "-C", join(REPO, "bpf"), `OUT=${out}`, `VMLINUX_H=${join(out, "vmlinux.h")}`], { reject: false });
   assert.is(clang.exitCode, 0, clang.stderr);
   await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/unbounded.bpf.c"), "-o", obj]);
   const app = startApp();

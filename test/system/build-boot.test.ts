@@ -21,11 +21,13 @@ t("build: kernel and initramfs into out/ with a manifest of their hashes", async
   const r = await xdpLab(["build", "--json"]);
   assert.is(r.exitCode, 0, r.stderr + r.stdout.slice(-3000));
   const manifest = JSON.parse(await readFile(join(OUT, "manifest.json"), "utf8")) as Manifest;
-  for (const name of ["bzImage", "rootfs.cpio.gz", "kernel.config", "kernel-config.report"]) {
+  for (const name of ["bzImage", "rootfs.cpio.gz", "kernel.config", "kernel-config.report", "vmlinux.h", "proto_count.bpf.o", "tc_count.bpf.o"]) {
     assert.ok(existsSync(join(OUT, name)), name);
     assert.is(manifest.artifacts[name]?.sha256, await sha256File(join(OUT, name)), `${name} hash in manifest`);
   }
   assert.match(await readFile(join(OUT, "kernel.config"), "utf8"), /CONFIG_XDP_SOCKETS=y/);
+  assert.match(await readFile(join(OUT, "kernel.config"), "utf8"), /CONFIG_DEBUG_INFO_BTF=y/);
+  assert.match(await readFile(join(OUT, "vmlinux.h"), "utf8"), /struct xdp_md \{/, "vmlinux.h is the kernel's types as C");
   assert.not.match(await readFile(join(OUT, "kernel-config.report"), "utf8"), /DROPPED|UNKNOWN/);
 });
 
@@ -118,6 +120,112 @@ t("XDP in the guest: drop on lo stops ping and counts exactly the dropped packet
   assert.match(after!, /2 packets transmitted, 2 packets received/);
 });
 
+/** Sums a per-CPU array slot's packets in `bpftool -j map dump` output. */
+function packetsIn(json: string, key: number): number {
+  type Entry = { formatted: { key: number; values: { value: { packets: number } }[] } };
+  const entry = (JSON.parse(json) as Entry[]).find((e) => e.formatted.key === key);
+  assert.ok(entry, `slot ${key} in ${json}`);
+  return entry!.formatted.values.reduce((a, v) => a + v.value.packets, 0);
+}
+
+t("the guest kernel has its BTF, and bpftool reads it and lists attachments", async () => {
+  const script = [
+    "test -r /sys/kernel/btf/vmlinux && echo btf-present",
+    "bpftool btf dump file /sys/kernel/btf/vmlinux | head -2",
+    "bpftool btf dump file /sys/kernel/btf/vmlinux format c | grep -c '^struct xdp_md {'",
+    "bpftool net && echo net-ok",
+    "bpftool feature probe kernel | grep -E 'program_type (xdp|sched_cls|kprobe|tracing) is available' | sort",
+  ].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /btf-present\n\[1\] \w+ '/);
+  assert.match(r.stdout, /\n1\n/, "struct xdp_md is in the kernel's BTF once");
+  assert.match(r.stdout, /xdp:\n(.*\n)*tc:\n(.*\n)*net-ok/);
+  for (const type of ["kprobe", "sched_cls", "tracing", "xdp"]) assert.match(r.stdout, new RegExp(`program_type ${type} is available`));
+});
+
+t("tc in the guest: clsact, and a BPF classifier on lo's egress counts exactly the packets sent", async () => {
+  const script = [
+    "tc qdisc add dev lo clsact",
+    "tc filter add dev lo egress bpf da obj /usr/lib/xdp-lab/bpf/tc_count.bpf.o sec tc",
+    "ping -c 3 -i 0.2 127.0.0.1 | grep transmitted",
+    "bpftool -j map dump name tc_stats",
+    "bpftool net | grep -A1 '^tc:'",
+    "tc qdisc del dev lo clsact && echo removed",
+  ].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  const [ping, stats, ...rest] = r.stdout.split("\n").filter((l) => l.trim() !== "");
+  assert.match(ping!, /3 packets transmitted, 3 packets received/);
+  assert.is(packetsIn(stats!, 0), 6, "three echo requests and three replies leave through lo");
+  assert.match(rest.join("\n"), /lo\(1\) clsact\/egress tc_count\.bpf\.o:\[tc\] id \d+\nremoved$/);
+});
+
+t("the CO-RE example, built against out/vmlinux.h, loads with xdp-loader on lo and counts IPv4", async () => {
+  const script = [
+    "xdp-loader load -m skb lo /usr/lib/xdp-lab/bpf/proto_count.bpf.o && echo loaded",
+    "ping -c 3 -i 0.2 127.0.0.1 | grep transmitted",
+    "bpftool -j map dump name protocols",
+    "xdp-loader status lo | grep -o 'xdp_proto_count'",
+    "xdp-loader unload lo --all && echo unloaded",
+  ].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  const [loaded, ping, stats, ...rest] = r.stdout.split("\n").filter((l) => l.trim() !== "");
+  assert.is(loaded, "loaded", r.stdout);
+  assert.match(ping!, /3 packets transmitted, 3 packets received/);
+  assert.is(packetsIn(stats!, 0), 6, "each request and each reply arrives on lo once, as IPv4");
+  assert.is(packetsIn(stats!, 1), 0, "no IPv6");
+  assert.equal(rest, ["xdp_proto_count", "unloaded"]);
+});
+
+t("the standard tools run in the guest: xdp-tools, tcpdump, tc; xdp-filter and xdp-monitor work", async () => {
+  const script = [
+    "for t in xdp-loader xdp-filter xdp-bench; do $t help 2>&1 | head -1; done",
+    "xdpdump --version; xdp-monitor --version",
+    "tcpdump --version | head -1",
+    "tc -V",
+    "ls /usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o",
+    "xdp-filter load -m skb lo && xdp-filter status | grep -cw lo && xdp-filter unload lo && echo filter-ok",
+    "timeout 3 xdp-monitor -i 1 | grep -c Summary",
+  ].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  for (const t of ["xdp-loader", "xdp-filter", "xdp-bench"]) assert.match(r.stdout, new RegExp(`^Usage: ${t} COMMAND`, "m"));
+  for (const t of ["xdpdump", "xdp-monitor"]) assert.match(r.stdout, new RegExp(`^${t} version 1\\.3\\.\\d+ using libbpf`, "m"));
+  assert.match(r.stdout, /tcpdump version 4\.99/);
+  assert.match(r.stdout, /tc utility, iproute2-6\.1\.0, libbpf/);
+  assert.match(r.stdout, /\n1\nfilter-ok\n[1-9]\d*\n?$/, "xdp-filter attached to lo; xdp-monitor printed its summary (tracepoints)");
+  assert.not.match(r.stdout, /Couldn't flock/);
+});
+
+t("tcpdump captures in the guest", async () => {
+  const script = ["(tcpdump -n -i lo -c 2 icmp 2>/dev/null &)", "sleep 2", "ping -c 1 127.0.0.1 >/dev/null", "sleep 1"].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /IP 127\.0\.0\.1 > 127\.0\.0\.1: ICMP echo request[\s\S]*ICMP echo reply/);
+});
+
+t("network namespaces, veth, a bridge and IPv6 in the guest", async () => {
+  const script = [
+    "ip netns add peer",
+    "ip link add va type veth peer name vb",
+    "ip link set vb netns peer",
+    "ip link add br0 type bridge && ip link set va master br0",
+    "ip link set br0 up && ip link set va up",
+    "ip addr add fd00:1ab::1/64 dev br0 nodad",
+    "ip -n peer addr add fd00:1ab::2/64 dev vb nodad && ip -n peer link set vb up",
+    "ip link show master br0 | grep -o 'va@'",
+    "ping -6 -c 2 -W 2 fd00:1ab::2 | grep transmitted",
+    "ip netns exec peer ip -6 addr show dev vb | grep -o 'fd00:1ab::2/64'",
+  ].join("; ");
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /va@\n/);
+  assert.match(r.stdout, /2 packets transmitted, 2 packets received/);
+  assert.match(r.stdout, /fd00:1ab::2\/64/);
+});
+
 t("the echo module loads in the guest, registers its generic netlink family, and unloads cleanly", async () => {
   const script = [
     "insmod /usr/lib/xdp-lab/kmod/xdp_lab_echo.ko",
@@ -187,11 +295,11 @@ t("boot without qemu names the package", async () => {
 t("a Kconfig fragment with an unknown or unsatisfiable option fails naming each, and out/ is untouched", async () => {
   const before = await readFile(join(OUT, "manifest.json"), "utf8");
   const frag = join(await tempDir(), "bad.config");
-  await writeFile(frag, "CONFIG_XDP_LAB_NO_SUCH_OPTION=y\nCONFIG_NF_TABLES_INET=y\n");
+  await writeFile(frag, "CONFIG_XDP_LAB_NO_SUCH_OPTION=y\nCONFIG_NFT_FIB_INET=y\n");
   const r = await xdpLab(["build", "kernel", "--kconfig", frag]);
   assert.is(r.exitCode, 1);
   assert.match(r.stderr, /UNKNOWN\s+CONFIG_XDP_LAB_NO_SUCH_OPTION=y \(no such Kconfig symbol/);
-  assert.match(r.stderr, /DROPPED\s+CONFIG_NF_TABLES_INET=y \(effective: n; depends on: IPV6/);
+  assert.match(r.stderr, /DROPPED\s+CONFIG_NFT_FIB_INET=y \(effective: n; depends on: NF_TABLES_INET && NFT_FIB_IPV4/);
   assert.match(r.stderr, /Full log: /);
   assert.is(await readFile(join(OUT, "manifest.json"), "utf8"), before);
 });
