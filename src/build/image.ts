@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { aptSpecs, lockDifferences, lockHash, type Lock } from "./lock.ts";
 import { debootstrap } from "../tools/debootstrap.ts";
-import { imageExists, importImage, runAndCommit, runOutput, type Engine } from "../tools/podman.ts";
+import { imageExists, importImage, removeImage, runAndCommit, runOutput, type Engine } from "../tools/podman.ts";
 
 export const SUITE = "bookworm";
 
@@ -69,6 +69,9 @@ export async function ensureImage(engine: Engine, lock: Lock, log: (m: string) =
   }
   const installed = (await runOutput(engine, tag, ["dpkg-query", "-W", "-f=${Package}=${Version}\\n", ...Object.keys(lock)])).split("\n").filter(Boolean);
   const diffs = lockDifferences(lock, installed);
-  if (diffs.length) throw new Error(`Image ${tag} does not hold the locked versions: ${diffs.map((d) => `${d.package} ${d.installed ?? "-"} (lock ${d.locked})`).join(", ")}`);
+  if (diffs.length) {
+    await removeImage(engine, tag);
+    throw new Error(`Image ${tag} does not hold the locked versions: ${diffs.map((d) => `${d.package} ${d.installed ?? "-"} (lock ${d.locked})`).join(", ")}`);
+  }
   return { tag, built: true };
 }

@@ -63,7 +63,7 @@ export async function runAndCommit(engine: Engine, image: string, script: string
 
 /** A command's stdout in a throwaway container of IMAGE, without network. */
 export async function runOutput(engine: Engine, image: string, argv: string[]): Promise<string> {
-  return run(engine, ["run", "--rm", "--network", "none", image, ...argv], `run ${argv[0]} in ${image}`);
+  return run(engine, ["run", "--rm", "--network", "none", ...RUN_LIMITS, image, ...argv], `run ${argv[0]} in ${image}`);
 }
 
 /** Removes named volumes; ones that do not exist are fine. */
