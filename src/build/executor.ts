@@ -331,3 +331,26 @@ async function publish(
     await rm(staging, { recursive: true, force: true });
   }
 }
+
+/**
+ * The cache key of each requested stage and of what it needs, without building: what CI caches the
+ * kernel entry under (`xdp-lab cache key kernel`). With `container`, the keys `build --container` uses.
+ */
+export async function planKeys(o: {
+  repo: string;
+  cacheDir: string;
+  params: StageParams;
+  stages: StageName[];
+  container?: boolean;
+  table?: readonly Stage[];
+}): Promise<Partial<Record<StageName, string>>> {
+  const memo = new HashMemo(join(o.cacheDir, "hashes.json"));
+  await memo.load();
+  const keys: Partial<Record<StageName, string>> = {};
+  const containerLock = o.container ? lockHash(readLock()) : undefined;
+  for (const s of plan(o.stages, o.table ?? STAGES)) {
+    keys[s.name] = (await stageKey(s, { repo: o.repo, params: o.params, upstreamKeys: keys, memo, containerLock })).key;
+  }
+  await memo.save();
+  return keys;
+}
