@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Cache } from "./cache.ts";
 import { hashInputs } from "./hash.ts";
 import { tarCreate, tarExtract } from "../tools/tar.ts";
+import { pullFile, pushFile, type Engine } from "../tools/podman.ts";
 
 const INDEX = "xdp-lab-cache.json";
 const SCHEMA = "xdp-lab-cache/1";
@@ -79,6 +80,31 @@ export async function importEntries(cache: Cache, archive: string): Promise<{ st
       done.push({ stage: e.stage, key: e.key, replaced });
     }
     return done;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Exports the entries and pushes the archive to an OCI registry as REF (`cache push`). */
+export async function pushEntries(cache: Cache, engine: Engine, ref: string, wanted: { stage: string; key?: string }[], insecure: boolean): Promise<{ stage: string; key: string }[]> {
+  const staging = await cache.scratch("push");
+  try {
+    const archive = join(staging, "entries.tar.gz");
+    const done = await exportEntries(cache, archive, wanted);
+    await pushFile(engine, archive, ref, insecure);
+    return done;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Pulls REF from an OCI registry and imports its entries, verified as `cache import` does (`cache pull`). */
+export async function pullEntries(cache: Cache, engine: Engine, ref: string, insecure: boolean): Promise<{ stage: string; key: string; replaced: boolean }[]> {
+  const staging = await cache.scratch("pull");
+  try {
+    const archive = join(staging, "entries.tar.gz");
+    await pullFile(engine, ref, archive, insecure);
+    return await importEntries(cache, archive);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

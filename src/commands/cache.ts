@@ -1,24 +1,26 @@
-// `xdp-lab cache ls|prune|export|import|key`: what the build cache holds, removing what is no longer
-// used, moving entries between machines, and the key a stage would be cached under.
+// `xdp-lab cache ls|prune|export|import|push|pull|key`: what the build cache holds, removing what is
+// no longer used, moving entries between machines (a file or an OCI registry), a stage's key.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { Cache, defaultCacheDir } from "../build/cache.ts";
 import { planKeys } from "../build/executor.ts";
 import { DEFAULT_PARAMS, STAGE_NAMES, type StageName } from "../build/stages.ts";
-import { exportEntries, importEntries } from "../build/transfer.ts";
+import { exportEntries, importEntries, pullEntries, pushEntries } from "../build/transfer.ts";
+import { detectEngine } from "../tools/podman.ts";
 import { REPO } from "../paths.ts";
 
 export const command = "cache <action> [args..]";
-export const describe = "List (ls), prune, export FILE [STAGE[=KEY]...], import FILE, or print the key of a STAGE";
+export const describe = "List (ls), prune, export FILE / push REF [STAGE[=KEY]...], import FILE / pull REF, or print the key of a STAGE";
 
 export function builder(y: Argv) {
   return y
-    .positional("action", { choices: ["ls", "prune", "export", "import", "key"] as const, demandOption: true })
-    .positional("args", { type: "string", array: true, describe: "export: FILE then stages (default all); import: FILE; key: STAGE" })
+    .positional("action", { choices: ["ls", "prune", "export", "import", "push", "pull", "key"] as const, demandOption: true })
+    .positional("args", { type: "string", array: true, describe: "export: FILE then stages (default all); import: FILE; push: REF then stages; pull: REF; key: STAGE" })
     .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache" })
     .option("keep", { type: "number", default: 2, describe: "prune: entries to keep per stage, most recently used first" })
     .option("all", { type: "boolean", default: false, describe: "prune: remove everything, kernel work trees and ccache included" })
     .option("container", { type: "boolean", default: false, describe: "key: the key of build --container (the lock's image), not of this host" })
+    .option("insecure", { type: "boolean", default: false, describe: "push/pull: plain HTTP, no TLS check (a registry on localhost)" })
     .option("json", { type: "boolean", default: false, describe: "ls: print JSON" });
 }
 
@@ -59,6 +61,18 @@ export async function handler(argv: Args): Promise<void> {
   if (argv.action === "import") {
     if (args.length !== 1) throw new Error("cache import: name one archive. Fix: ./xdp-lab cache import FILE");
     for (const e of await importEntries(cache, resolve(args[0]!))) process.stdout.write(`imported ${e.stage.padEnd(8)} ${e.key}${e.replaced ? " (replaced)" : ""}\n`);
+    return;
+  }
+  if (argv.action === "push") {
+    const [ref, ...wanted] = args;
+    if (!ref) throw new Error("cache push: name the image reference. Fix: ./xdp-lab cache push registry.example/xdp-lab/kernel:$(./xdp-lab cache key kernel) kernel");
+    const list = (wanted.length ? wanted : [...STAGE_NAMES]).map((w) => ({ stage: stageArg(w.split("=")[0]!, "push"), key: w.split("=")[1] }));
+    for (const e of await pushEntries(cache, detectEngine(), ref, list, argv.insecure)) process.stdout.write(`pushed ${e.stage.padEnd(8)} ${e.key} to ${ref}\n`);
+    return;
+  }
+  if (argv.action === "pull") {
+    if (args.length !== 1) throw new Error("cache pull: name one image reference. Fix: ./xdp-lab cache pull registry.example/xdp-lab/kernel:KEY");
+    for (const e of await pullEntries(cache, detectEngine(), args[0]!, argv.insecure)) process.stdout.write(`imported ${e.stage.padEnd(8)} ${e.key}${e.replaced ? " (replaced)" : ""}\n`);
     return;
   }
   if (argv.action === "key") {

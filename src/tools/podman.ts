@@ -1,4 +1,7 @@
 // Wraps the container engine (podman, or docker when podman is absent): the only place that runs it.
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { execa } from "execa";
 import { which } from "../build/requirements.ts";
 
@@ -73,4 +76,38 @@ export async function removeVolumes(engine: Engine, names: string[]): Promise<vo
 
 export async function removeImage(engine: Engine, tag: string): Promise<void> {
   await execa(engine.file, engineArgs(engine, ["rmi", "-f", tag]), { reject: false, stdin: "ignore" });
+}
+
+/** The one file a cache image holds, at its root. */
+export const CACHE_IMAGE_FILE = "xdp-lab-cache.tar.gz";
+
+/**
+ * Pushes FILE to a registry as a one-layer image holding it (the engine does the transport, so any
+ * registry the engine can log in to works). `insecure` allows plain HTTP, for a registry on localhost.
+ */
+export async function pushFile(engine: Engine, file: string, ref: string, insecure: boolean): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "xdp-lab-push-"));
+  try {
+    await copyFile(file, join(dir, CACHE_IMAGE_FILE));
+    const layer = join(dir, "layer.tar");
+    await execa("tar", ["-C", dir, "-cf", layer, CACHE_IMAGE_FILE]);
+    await run(engine, ["import", "--change", "LABEL org.xdp-lab.cache=1", layer, ref], `wrap ${file} as ${ref}`);
+    await run(engine, ["push", ...(insecure && engine.file === "podman" ? ["--tls-verify=false"] : []), ref], `push ${ref}`);
+  } finally {
+    await removeImage(engine, ref);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Pulls REF (pushed by pushFile) and copies its file to DEST. */
+export async function pullFile(engine: Engine, ref: string, dest: string, insecure: boolean): Promise<void> {
+  const name = `xdp-lab-pull-${process.pid}-${Date.now()}`;
+  try {
+    await run(engine, ["pull", ...(insecure && engine.file === "podman" ? ["--tls-verify=false"] : []), ref], `pull ${ref}`);
+    await run(engine, ["create", "--name", name, ref, "true"], `open ${ref}`);
+    await run(engine, ["cp", `${name}:/${CACHE_IMAGE_FILE}`, dest], `copy the cache archive out of ${ref} (is it an xdp-lab cache image?)`);
+  } finally {
+    await execa(engine.file, engineArgs(engine, ["rm", "-f", name]), { reject: false, stdin: "ignore" });
+    await removeImage(engine, ref);
+  }
 }
