@@ -14,7 +14,7 @@ import { isBuildProduct, plan, STAGES, type Stage, type StageName, type StagePar
 import { stageEpoch } from "./epochs.ts";
 import { containerRun } from "./container.ts";
 import { ensureImage } from "./image.ts";
-import { describeDifferences, lockDifferences, lockHash, readLock } from "./lock.ts";
+import { describeDifferences, lockDifferences, lockHash, LOCK_PATH, parseLock, readLock } from "./lock.ts";
 import { DEFAULT_PARAMS } from "./stages.ts";
 import { packageVersions } from "../tools/dpkg.ts";
 import { detectEngine, type Engine } from "../tools/podman.ts";
@@ -37,6 +37,8 @@ export interface BuildOptions {
   report?: Reporter;
   /** The stage table; tests pass their own. */
   table?: readonly Stage[];
+  /** The package lock (default src/build/packages.lock); tests pass their own. */
+  lockPath?: string;
   /**
    * Run every stage in a container of the locked image (src/build/image.ts) instead of on this
    * machine, replaying the steps the Dagger module replays.
@@ -278,7 +280,7 @@ async function prepareHost(o: BuildOptions, stages: Stage[], report: Reporter): 
   for (const s of stages) await s.validate?.(o.params);
   const needed = [...new Set(stages.flatMap((s) => s.requires.map((r) => r.package)))];
   if (needed.length) {
-    const lock = readLock();
+    const lock = parseLock(await readFile(o.lockPath ?? LOCK_PATH, "utf8"), o.lockPath);
     const locked = Object.fromEntries(needed.filter((p) => p in lock).map((p) => [p, lock[p]!]));
     const diffs = lockDifferences(locked, await packageVersions(Object.keys(locked)));
     if (diffs.length) report({ event: "warning", message: describeDifferences(diffs) });
