@@ -1,5 +1,6 @@
-// The host executor: runs the stage table with plain processes, caches each stage by content key,
-// and publishes the artifacts to out/ only when every stage succeeded.
+// The executor: runs the stage table with plain processes (or, with `container`, each stage in a
+// container of the locked image), caches each stage by content key, and publishes the artifacts to
+// out/ only when every stage succeeded.
 import { createWriteStream, existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rename, rm, writeFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,12 +11,11 @@ import { HashMemo, hashInputs, sha256 } from "./hash.ts";
 import { makeManifest, type Manifest, type StageRecord } from "./manifest.ts";
 import { ensure } from "./requirements.ts";
 import type { Reporter } from "./progress.ts";
-import { isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
+import { DEFAULT_PARAMS, isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
 import { stageEpoch } from "./epochs.ts";
 import { containerRun } from "./container.ts";
 import { ensureImage } from "./image.ts";
 import { describeDifferences, lockDifferences, lockHash, LOCK_PATH, parseLock, readLock } from "./lock.ts";
-import { DEFAULT_PARAMS } from "./stages.ts";
 import { packageVersions } from "../tools/dpkg.ts";
 import { detectEngine, type Engine } from "../tools/podman.ts";
 
@@ -127,6 +127,55 @@ export async function stageKey(
   return { key, sourceDateEpoch: sde, inputs: inputs.files, identity };
 }
 
+interface Run {
+  /** What runs: the stage's command, or the engine running it in a container. */
+  run: { file: string; args: string[]; env: Record<string, string>; cwd: string };
+  /** Where the stage's outputs land. */
+  out: string;
+  /** Releases the stage's work tree. */
+  unlock: () => Promise<void>;
+}
+
+/**
+ * The process that runs a stage, and where it writes: on the host, the stage's command with its
+ * work tree (incremental stages) locked; in a container, the engine's `run` of the stage's steps.
+ */
+async function prepareRun(
+  s: Stage,
+  rec: StageRecord,
+  o: BuildOptions,
+  cache: Cache,
+  upstream: Partial<Record<StageName, string>>,
+  memo: HashMemo,
+  executor: Executor,
+  scratch: string,
+): Promise<Run> {
+  const none = async (): Promise<void> => undefined;
+  if (executor.kind === "container") {
+    const c = containerRun(s, { ...executor, repo: o.repo, scratch, sourceDateEpoch: rec.sourceDateEpoch, upstream });
+    for (const d of c.emptyDirs) await mkdir(d, { recursive: true });
+    let unlock = none;
+    // The work tree is a named volume: two builds must not share it at once either.
+    if (s.incremental) {
+      await mkdir(join(cache.root, "work"), { recursive: true });
+      unlock = await lockDir(join(cache.root, "work", `${executor.volumePrefix}${s.name}-container`));
+    }
+    return { run: { file: c.file, args: c.args, env: {}, cwd: o.repo }, out: c.out, unlock };
+  }
+  const out = join(scratch, "out");
+  await mkdir(out);
+  let work = join(scratch, "work");
+  let unlock = none;
+  if (s.incremental) {
+    const id = s.identity ? sha256(JSON.stringify(await s.identity({ ...o.params, kconfig: [] }, memo))) : s.name;
+    work = cache.workDir(s.name, id);
+    await mkdir(work, { recursive: true });
+    unlock = await lockDir(work);
+  }
+  const cmd = s.command({ repo: o.repo, out, work, ccache: cache.ccache, upstream }, o.params, rec.sourceDateEpoch);
+  return { run: { file: cmd.file, args: cmd.args, env: cmd.env, cwd: o.repo }, out, unlock };
+}
+
 /** Runs a stage's command into a scratch directory; returns the stored cache entry. */
 async function runStage(
   s: Stage,
@@ -139,37 +188,10 @@ async function runStage(
 ): Promise<{ dir: string; seconds: number }> {
   const report = o.report ?? (() => undefined);
   const scratch = await cache.scratch(s.name);
-  let out = join(scratch, "out");
-  let work = join(scratch, "work");
-  let unlock = async (): Promise<void> => undefined;
-  let run: { file: string; args: string[]; env: Record<string, string>; cwd: string };
-  if (executor.kind === "container") {
-    const c = containerRun(s, { ...executor, repo: o.repo, scratch, sourceDateEpoch: rec.sourceDateEpoch, upstream });
-    for (const d of c.emptyDirs) await mkdir(d, { recursive: true });
-    out = c.out;
-    run = { file: c.file, args: c.args, env: {}, cwd: o.repo };
-    // The work tree is a named volume: two builds must not share it at once either.
-    if (s.incremental) {
-      await mkdir(join(cache.root, "work"), { recursive: true });
-      unlock = await lockDir(join(cache.root, "work", `${executor.volumePrefix}${s.name}-container`));
-    }
-  } else {
-    await mkdir(out);
-    run = { file: "", args: [], env: {}, cwd: o.repo };
-  }
-  if (executor.kind === "host" && s.incremental) {
-    const id = s.identity ? sha256(JSON.stringify(await s.identity({ ...o.params, kconfig: [] }, memo))) : s.name;
-    work = cache.workDir(s.name, id);
-    await mkdir(work, { recursive: true });
-    unlock = await lockDir(work);
-  }
+  const { run, out, unlock } = await prepareRun(s, rec, o, cache, upstream, memo, executor, scratch);
   const logPath = join(o.out, "logs", `${s.name}.log`);
   await mkdir(join(o.out, "logs"), { recursive: true });
   const log = createWriteStream(logPath);
-  if (executor.kind === "host") {
-    const cmd = s.command({ repo: o.repo, out, work, ccache: cache.ccache, upstream }, o.params, rec.sourceDateEpoch);
-    run = { file: cmd.file, args: cmd.args, env: cmd.env, cwd: o.repo };
-  }
   const total = s.progress ? await cache.lastProgressUnits(s.name) : undefined;
   const started = Date.now();
   report({ event: "stage", stage: s.name, status: "running", key: rec.key });
