@@ -4,7 +4,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { build } from "../../src/build/executor.ts";
+import { build, planKeys } from "../../src/build/executor.ts";
 import { lockHash, readLock } from "../../src/build/lock.ts";
 import { imageTag } from "../../src/build/image.ts";
 import { DEFAULT_PARAMS, STAGES, type Stage } from "../../src/build/stages.ts";
@@ -59,6 +59,9 @@ t("every stage runs in the engine with the locked image; outputs are cached and 
   assert.is((await readFile(join(o.out, "bzImage"), "utf8")).trim(), "bzImage");
   assert.is(first.manifest.stages.kernel!.identity.image, `lock:${lockHash(readLock())}`);
   assert.not.ok("tool:gcc" in first.manifest.stages.kernel!.identity, "the host's toolchain is not the container's");
+  // `cache key STAGE --container` prints the keys this build used, without building.
+  const keys = await planKeys({ repo: REPO, cacheDir: o.cacheDir, params: DEFAULT_PARAMS, stages: ["rootfs"], container: true, table });
+  assert.equal(keys, Object.fromEntries(first.stages.map((s) => [s.stage, s.key])));
   const second = await build({ ...o, container: { engine: { file: engine.file as "podman", global: [] }, volumePrefix: "t-" } });
   assert.ok(second.stages.every((s) => s.cached));
   assert.is((await engine.calls()).filter((c) => c[0] === "run").length, STAGES.length, "no second run");
