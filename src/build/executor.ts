@@ -9,7 +9,8 @@ import { execa } from "execa";
 import { Cache, lockDir } from "./cache.ts";
 import { HashMemo, hashInputs, sha256 } from "./hash.ts";
 import { makeManifest, type Manifest, type StageRecord } from "./manifest.ts";
-import { ensure } from "./requirements.ts";
+import { ensure, which } from "./requirements.ts";
+import { CONTAINER_RUNTIME } from "./packages.ts";
 import type { Reporter } from "./progress.ts";
 import { DEFAULT_PARAMS, isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
 import { stageEpoch } from "./epochs.ts";
@@ -316,6 +317,9 @@ async function prepareContainer(o: BuildOptions, c: ContainerOptions, report: Re
     throw new Error(
       "--kernel-src and --kconfig do not apply to build --container: it builds the locked linux-source-6.1 of its image. Fix: drop them, or build on the host",
     );
+  }
+  if (!c.engine && !which("podman") && !which("docker")) {
+    await ensure(CONTAINER_RUNTIME, { install: o.install ?? true, purpose: "build --container", log: (m) => report({ event: "info", message: m }) });
   }
   const engine = c.engine ?? detectEngine();
   const lock = readLock();
