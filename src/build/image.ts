@@ -3,9 +3,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { aptSpecs, lockDifferences, lockHash, type Lock } from "./lock.ts";
 import { debootstrap } from "../tools/debootstrap.ts";
+import { tarTree } from "../tools/tar.ts";
 import { imageExists, importImage, removeImage, runAndCommit, runOutput, type Engine } from "../tools/podman.ts";
 
 export const SUITE = "bookworm";
@@ -52,7 +52,7 @@ export async function ensureImage(engine: Engine, lock: Lock, log: (m: string) =
       const root = join(dir, "root");
       await debootstrap(SUITE, root);
       const tarball = join(dir, "root.tar");
-      await execa("tar", ["-C", root, "-cf", tarball, "."]);
+      await tarTree(root, tarball);
       await importImage(engine, tarball, MINBASE_TAG);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { which } from "../build/requirements.ts";
+import { tarCreate } from "./tar.ts";
 
 export interface Engine {
   file: "podman" | "docker";
@@ -90,7 +91,7 @@ export async function pushFile(engine: Engine, file: string, ref: string, insecu
   try {
     await copyFile(file, join(dir, CACHE_IMAGE_FILE));
     const layer = join(dir, "layer.tar");
-    await execa("tar", ["-C", dir, "-cf", layer, CACHE_IMAGE_FILE]);
+    await tarCreate(layer, [[dir, CACHE_IMAGE_FILE]], false);
     await run(engine, ["import", "--change", "LABEL org.xdp-lab.cache=1", layer, ref], `wrap ${file} as ${ref}`);
     await run(engine, ["push", ...(insecure && engine.file === "podman" ? ["--tls-verify=false"] : []), ref], `push ${ref}`);
   } finally {
