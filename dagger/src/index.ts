@@ -1,10 +1,10 @@
 /**
  * xdp-lab's build in containers: the same stage table as `xdp-lab build`, each stage's command run
- * in a Debian bookworm container pinned by digest, with the packages of src/build/packages.ts.
+ * in a Debian bookworm container pinned by digest, with the exact versions of src/build/packages.lock.
  * The kernel object tree and ccache live in named cache volumes; results are copied out of them.
  */
 import { argument, dag, func, object, type Container, type Directory, type File } from "@dagger.io/dagger";
-import { buildPackages } from "../../src/build/packages.ts";
+import { aptSpecs, readLock } from "../../src/build/lock.ts";
 import { stage, type StageName } from "../../src/build/stages.ts";
 import { BASE_IMAGE, CACHE_VOLUMES, LISTING_SCRIPT, applySteps, manifestFromListing, parseEpochs, publishedArtifacts, stageSteps } from "./pipeline.ts";
 
@@ -25,7 +25,8 @@ export class XdpLab {
   }
 
   /**
-   * The build container: Debian bookworm pinned by digest with every package the build stages need.
+   * The build container: Debian bookworm pinned by digest with every package the build stages need,
+   * at the exact version src/build/packages.lock gives (as `xdp-lab build --container` installs them).
    *
    * Example usage: dagger call toolchain terminal
    */
@@ -37,7 +38,7 @@ export class XdpLab {
       .withMountedCache("/var/cache/apt/archives", dag.cacheVolume(CACHE_VOLUMES.aptArchives))
       .withMountedCache("/var/lib/apt/lists", dag.cacheVolume(CACHE_VOLUMES.aptLists))
       .withEnvVariable("DEBIAN_FRONTEND", "noninteractive")
-      .withExec(["sh", "-c", `rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y --no-install-recommends ${buildPackages().join(" ")}`]);
+      .withExec(["sh", "-c", `rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y --no-install-recommends ${aptSpecs(readLock()).join(" ")}`]);
   }
 
   /**

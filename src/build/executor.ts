@@ -1,5 +1,6 @@
-// The host executor: runs the stage table with plain processes, caches each stage by content key,
-// and publishes the artifacts to out/ only when every stage succeeded.
+// The executor: runs the stage table with plain processes (or, with `container`, each stage in a
+// container of the locked image), caches each stage by content key, and publishes the artifacts to
+// out/ only when every stage succeeded.
 import { createWriteStream, existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rename, rm, writeFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -8,11 +9,16 @@ import { execa } from "execa";
 import { Cache, lockDir } from "./cache.ts";
 import { HashMemo, hashInputs, sha256 } from "./hash.ts";
 import { makeManifest, type Manifest, type StageRecord } from "./manifest.ts";
-import { ensure } from "./requirements.ts";
+import { ensure, which } from "./requirements.ts";
+import { CONTAINER_RUNTIME } from "./packages.ts";
 import type { Reporter } from "./progress.ts";
-import { isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
+import { DEFAULT_PARAMS, isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
 import { stageEpoch } from "./epochs.ts";
+import { containerRun } from "./container.ts";
+import { ensureImage } from "./image.ts";
+import { describeDifferences, lockDifferences, lockHash, LOCK_PATH, parseLock, readLock } from "./lock.ts";
 import { packageVersions } from "../tools/dpkg.ts";
+import { detectEngine, type Engine } from "../tools/podman.ts";
 
 export interface BuildOptions {
   /** Checkout root. */
@@ -32,7 +38,24 @@ export interface BuildOptions {
   report?: Reporter;
   /** The stage table; tests pass their own. */
   table?: readonly Stage[];
+  /** The package lock (default src/build/packages.lock); tests pass their own. */
+  lockPath?: string;
+  /**
+   * Run every stage in a container of the locked image (src/build/image.ts) instead of on this
+   * machine, replaying the steps the Dagger module replays.
+   */
+  container?: ContainerOptions;
 }
+
+export interface ContainerOptions {
+  /** Default: podman, else docker. */
+  engine?: Engine;
+  /** Prefix of the named cache volumes (kernel work tree, ccache); tests use their own. Default: none. */
+  volumePrefix?: string;
+}
+
+/** How a stage's command runs: on this machine, or in the container of the locked image. */
+type Executor = { kind: "host" } | { kind: "container"; engine: Engine; image: string; lockHash: string; volumePrefix: string };
 
 export interface StageResult {
   stage: StageName;
@@ -66,18 +89,30 @@ export async function checkWritable(out: string): Promise<void> {
 /** The cache key of a stage and the record of what went into it. */
 export async function stageKey(
   s: Stage,
-  opts: { repo: string; params: StageParams; upstreamKeys: Partial<Record<StageName, string>>; memo: HashMemo },
+  opts: {
+    repo: string;
+    params: StageParams;
+    upstreamKeys: Partial<Record<StageName, string>>;
+    memo: HashMemo;
+    /** In a container the toolchain, the packages and the kernel source are the locked image's: its lock hash stands for them. */
+    containerLock?: string;
+  },
 ): Promise<StageRecord> {
   const sde = await stageEpoch(opts.repo, s);
   const inputs = await hashInputs(opts.repo, s.inputs, isBuildProduct);
   const identity: Record<string, string> = {};
-  for (const argv of s.toolchain) {
-    const [file, ...args] = argv as [string, ...string[]];
-    const r = await execa(file, args, { reject: false });
-    identity[`tool:${file}`] = (r.stdout.split("\n")[0] ?? "").trim();
+  if (opts.containerLock !== undefined) {
+    identity.executor = "container";
+    identity.image = `lock:${opts.containerLock}`;
+  } else {
+    for (const argv of s.toolchain) {
+      const [file, ...args] = argv as [string, ...string[]];
+      const r = await execa(file, args, { reject: false });
+      identity[`tool:${file}`] = (r.stdout.split("\n")[0] ?? "").trim();
+    }
+    identity.packages = (await packageVersions([...new Set(s.requires.map((r) => r.package))])).join(" ");
+    if (s.identity) Object.assign(identity, await s.identity(opts.params, opts.memo));
   }
-  identity.packages = (await packageVersions([...new Set(s.requires.map((r) => r.package))])).join(" ");
-  if (s.identity) Object.assign(identity, await s.identity(opts.params, opts.memo));
   for (const dep of s.needs) identity[`upstream:${dep}`] = opts.upstreamKeys[dep] ?? "";
   // Paths differ between machines and checkouts; the command's shape, with placeholders, is what counts.
   const placeholders: StagePaths = {
@@ -93,6 +128,55 @@ export async function stageKey(
   return { key, sourceDateEpoch: sde, inputs: inputs.files, identity };
 }
 
+interface Run {
+  /** What runs: the stage's command, or the engine running it in a container. */
+  run: { file: string; args: string[]; env: Record<string, string>; cwd: string };
+  /** Where the stage's outputs land. */
+  out: string;
+  /** Releases the stage's work tree. */
+  unlock: () => Promise<void>;
+}
+
+/**
+ * The process that runs a stage, and where it writes: on the host, the stage's command with its
+ * work tree (incremental stages) locked; in a container, the engine's `run` of the stage's steps.
+ */
+async function prepareRun(
+  s: Stage,
+  rec: StageRecord,
+  o: BuildOptions,
+  cache: Cache,
+  upstream: Partial<Record<StageName, string>>,
+  memo: HashMemo,
+  executor: Executor,
+  scratch: string,
+): Promise<Run> {
+  const none = async (): Promise<void> => undefined;
+  if (executor.kind === "container") {
+    const c = containerRun(s, { ...executor, repo: o.repo, scratch, sourceDateEpoch: rec.sourceDateEpoch, upstream });
+    for (const d of c.emptyDirs) await mkdir(d, { recursive: true });
+    let unlock = none;
+    // The work tree is a named volume: two builds must not share it at once either.
+    if (s.incremental) {
+      await mkdir(join(cache.root, "work"), { recursive: true });
+      unlock = await lockDir(join(cache.root, "work", `${executor.volumePrefix}${s.name}-container`));
+    }
+    return { run: { file: c.file, args: c.args, env: {}, cwd: o.repo }, out: c.out, unlock };
+  }
+  const out = join(scratch, "out");
+  await mkdir(out);
+  let work = join(scratch, "work");
+  let unlock = none;
+  if (s.incremental) {
+    const id = s.identity ? sha256(JSON.stringify(await s.identity({ ...o.params, kconfig: [] }, memo))) : s.name;
+    work = cache.workDir(s.name, id);
+    await mkdir(work, { recursive: true });
+    unlock = await lockDir(work);
+  }
+  const cmd = s.command({ repo: o.repo, out, work, ccache: cache.ccache, upstream }, o.params, rec.sourceDateEpoch);
+  return { run: { file: cmd.file, args: cmd.args, env: cmd.env, cwd: o.repo }, out, unlock };
+}
+
 /** Runs a stage's command into a scratch directory; returns the stored cache entry. */
 async function runStage(
   s: Stage,
@@ -101,32 +185,23 @@ async function runStage(
   cache: Cache,
   upstream: Partial<Record<StageName, string>>,
   memo: HashMemo,
+  executor: Executor,
 ): Promise<{ dir: string; seconds: number }> {
   const report = o.report ?? (() => undefined);
   const scratch = await cache.scratch(s.name);
-  const out = join(scratch, "out");
-  await mkdir(out);
-  let work = join(scratch, "work");
-  let unlock = async (): Promise<void> => undefined;
-  if (s.incremental) {
-    const id = s.identity ? sha256(JSON.stringify(await s.identity({ ...o.params, kconfig: [] }, memo))) : s.name;
-    work = cache.workDir(s.name, id);
-    await mkdir(work, { recursive: true });
-    unlock = await lockDir(work);
-  }
+  const { run, out, unlock } = await prepareRun(s, rec, o, cache, upstream, memo, executor, scratch);
   const logPath = join(o.out, "logs", `${s.name}.log`);
   await mkdir(join(o.out, "logs"), { recursive: true });
   const log = createWriteStream(logPath);
-  const cmd = s.command({ repo: o.repo, out, work, ccache: cache.ccache, upstream }, o.params, rec.sourceDateEpoch);
   const total = s.progress ? await cache.lastProgressUnits(s.name) : undefined;
   const started = Date.now();
   report({ event: "stage", stage: s.name, status: "running", key: rec.key });
-  log.write(`$ ${Object.entries(cmd.env).map(([k, v]) => `${k}=${v} `).join("")}${cmd.file} ${cmd.args.join(" ")}\n`);
+  log.write(`$ ${Object.entries(run.env).map(([k, v]) => `${k}=${v} `).join("")}${run.file} ${run.args.join(" ")}\n`);
   let units = 0;
   try {
-    const child = execa(cmd.file, cmd.args, {
-      cwd: o.repo,
-      env: cmd.env,
+    const child = execa(run.file, run.args, {
+      cwd: run.cwd,
+      env: run.env,
       all: true,
       buffer: false,
       stdin: "ignore",
@@ -183,11 +258,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const stages = plan(requested, table);
   report({ event: "plan", stages: stages.map((s) => s.name) });
   await checkWritable(o.out);
-  await ensure(
-    stages.flatMap((s) => s.requires),
-    { install: o.install ?? true, purpose: `building ${stages.map((s) => s.name).join(", ")}`, log: (m) => report({ event: "info", message: m }) },
-  );
-  for (const s of stages) await s.validate?.(o.params);
+  const executor = o.container ? await prepareContainer(o, o.container, report) : await prepareHost(o, stages, report);
   const cache = new Cache(o.cacheDir);
   const memo = new HashMemo(join(o.cacheDir, "hashes.json"));
   await memo.load();
@@ -196,7 +267,13 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const dirs: Partial<Record<StageName, string>> = {};
   const keys: Partial<Record<StageName, string>> = {};
   for (const s of stages) {
-    const rec = await stageKey(s, { repo: o.repo, params: o.params, upstreamKeys: keys, memo });
+    const rec = await stageKey(s, {
+      repo: o.repo,
+      params: o.params,
+      upstreamKeys: keys,
+      memo,
+      containerLock: executor.kind === "container" ? executor.lockHash : undefined,
+    });
     records[s.name] = rec;
     keys[s.name] = rec.key;
     const hit = o.noCache && requested.includes(s.name) ? undefined : await cache.lookup(s.name, rec.key);
@@ -206,7 +283,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       dirs[s.name] = hit;
       continue;
     }
-    const { dir, seconds } = await runStage(s, rec, o, cache, dirs, memo);
+    const { dir, seconds } = await runStage(s, rec, o, cache, dirs, memo, executor);
     results.push({ stage: s.name, key: rec.key, cached: false, seconds, dir });
     dirs[s.name] = dir;
   }
@@ -215,6 +292,39 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const manifestPath = join(o.out, "manifest.json");
   report({ event: "published", out: o.out, manifest: manifestPath, seconds: (Date.now() - started) / 1000 });
   return { stages: results, manifest, manifestPath };
+}
+
+/** The host's packages installed and the stages' choices checked; warns once when the packages are not the locked ones. */
+async function prepareHost(o: BuildOptions, stages: Stage[], report: Reporter): Promise<Executor> {
+  await ensure(
+    stages.flatMap((s) => s.requires),
+    { install: o.install ?? true, purpose: `building ${stages.map((s) => s.name).join(", ")}`, log: (m) => report({ event: "info", message: m }) },
+  );
+  for (const s of stages) await s.validate?.(o.params);
+  const needed = [...new Set(stages.flatMap((s) => s.requires.map((r) => r.package)))];
+  if (needed.length) {
+    const lock = parseLock(await readFile(o.lockPath ?? LOCK_PATH, "utf8"), o.lockPath);
+    const locked = Object.fromEntries(needed.filter((p) => p in lock).map((p) => [p, lock[p]!]));
+    const diffs = lockDifferences(locked, await packageVersions(Object.keys(locked)));
+    if (diffs.length) report({ event: "warning", message: describeDifferences(diffs) });
+  }
+  return { kind: "host" };
+}
+
+/** The engine found and the locked image built if it is not there yet. */
+async function prepareContainer(o: BuildOptions, c: ContainerOptions, report: Reporter): Promise<Executor> {
+  if (o.params.kernelSrc !== DEFAULT_PARAMS.kernelSrc || o.params.kconfig.length) {
+    throw new Error(
+      "--kernel-src and --kconfig do not apply to build --container: it builds the locked linux-source-6.1 of its image. Fix: drop them, or build on the host",
+    );
+  }
+  if (!c.engine && !which("podman") && !which("docker")) {
+    await ensure(CONTAINER_RUNTIME, { install: o.install ?? true, purpose: "build --container", log: (m) => report({ event: "info", message: m }) });
+  }
+  const engine = c.engine ?? detectEngine();
+  const lock = readLock();
+  const { tag } = await ensureImage(engine, lock, (m) => report({ event: "info", message: m }));
+  return { kind: "container", engine, image: tag, lockHash: lockHash(lock), volumePrefix: c.volumePrefix ?? "" };
 }
 
 /** Copies artifacts next to out/, then renames them in, then writes the manifest: out/ never holds a half-written file. */
@@ -248,4 +358,27 @@ async function publish(
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * The cache key of each requested stage and of what it needs, without building: what CI caches the
+ * kernel entry under (`xdp-lab cache key kernel`). With `container`, the keys `build --container` uses.
+ */
+export async function planKeys(o: {
+  repo: string;
+  cacheDir: string;
+  params: StageParams;
+  stages: StageName[];
+  container?: boolean;
+  table?: readonly Stage[];
+}): Promise<Partial<Record<StageName, string>>> {
+  const memo = new HashMemo(join(o.cacheDir, "hashes.json"));
+  await memo.load();
+  const keys: Partial<Record<StageName, string>> = {};
+  const containerLock = o.container ? lockHash(readLock()) : undefined;
+  for (const s of plan(o.stages, o.table ?? STAGES)) {
+    keys[s.name] = (await stageKey(s, { repo: o.repo, params: o.params, upstreamKeys: keys, memo, containerLock })).key;
+  }
+  await memo.save();
+  return keys;
 }

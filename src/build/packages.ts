@@ -79,6 +79,13 @@ export const ROOTFS_CONTENT: Requirement[] = [
   { package: "file", bin: "file" },
 ];
 
+/** `build --container`: the engine (runc: crun fails on Debian bookworm's hybrid cgroups) and the image's base. */
+export const CONTAINER_RUNTIME: Requirement[] = [
+  { package: "podman", bin: "podman" },
+  { package: "runc", bin: "runc" },
+  { package: "debootstrap", bin: "debootstrap" },
+];
+
 /** Running the guest. */
 export const VM_RUNTIME: Requirement[] = [QEMU];
 

@@ -7,6 +7,7 @@ export type BuildEvent =
   | { event: "stage"; stage: string; status: "failed"; seconds: number; log: string }
   | { event: "progress"; stage: string; units: number; total?: number }
   | { event: "info"; message: string }
+  | { event: "warning"; message: string }
   | { event: "published"; out: string; manifest: string; seconds: number };
 
 export type Reporter = (e: BuildEvent) => void;

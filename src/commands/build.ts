@@ -1,4 +1,4 @@
-// `xdp-lab build [stage...]`: runs the stage table on this machine into out/.
+// `xdp-lab build [stage...]`: runs the stage table on this machine (or in containers) into out/.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { defaultCacheDir } from "../build/cache.ts";
@@ -17,6 +17,8 @@ export function builder(y: Argv) {
     .option("kernel-src", { type: "string", default: DEFAULT_KERNEL_SRC, describe: "kernel source: a tree or a tarball" })
     .option("kconfig", { type: "string", array: true, default: [] as string[], describe: "extra Kconfig fragment merged after kernel/lab.config (repeatable)" })
     .option("install", { type: "boolean", default: true, describe: "install missing Debian packages (root); --no-install only reports them" })
+    .option("container", { type: "boolean", default: false, describe: "run every stage in a bookworm container with the locked packages (podman, else docker), as the Dagger module does" })
+    .option("volume-prefix", { type: "string", default: "", describe: "--container: prefix of the named volumes for the kernel work tree and ccache" })
     .option("verify", { type: "string", describe: "after building, compare artifacts with this manifest.json; exit 1 if any differ" })
     .option("json", { type: "boolean", default: false, describe: "print JSON lines (events, then the result) on stdout" })
     .option("quiet", { alias: "q", type: "boolean", default: false, describe: "print only errors" });
@@ -35,6 +37,7 @@ export async function handler(argv: Args): Promise<void> {
     params: { kernelSrc: resolve(argv.kernelSrc), kconfig: argv.kconfig.map((f) => resolve(f)) },
     noCache: !argv.cache,
     install: argv.install,
+    container: argv.container ? { volumePrefix: argv.volumePrefix } : undefined,
     report: reporter(mode),
   });
   if (argv.json) {

@@ -1,17 +1,23 @@
-// `xdp-lab cache ls|prune`: what the build cache holds, and removing what is no longer used.
+// `xdp-lab cache ls|prune|export|import|push|pull|key`: what the build cache holds, removing what is
+// no longer used, moving entries between machines (a file or an OCI registry), a stage's key.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { defaultCacheDir } from "../build/cache.ts";
+import { DEFAULT_PARAMS, STAGE_NAMES, type StageName } from "../build/stages.ts";
+import { REPO } from "../paths.ts";
 
-export const command = "cache <action>";
-export const describe = "List (ls) or prune the build cache";
+export const command = "cache <action> [args..]";
+export const describe = "List (ls), prune, export FILE / push REF [STAGE[=KEY]...], import FILE / pull REF, or print the key of a STAGE";
 
 export function builder(y: Argv) {
   return y
-    .positional("action", { choices: ["ls", "prune"] as const, demandOption: true })
+    .positional("action", { choices: ["ls", "prune", "export", "import", "push", "pull", "key"] as const, demandOption: true })
+    .positional("args", { type: "string", array: true, describe: "export: FILE then stages (default all); import: FILE; push: REF then stages; pull: REF; key: STAGE" })
     .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache" })
     .option("keep", { type: "number", default: 2, describe: "prune: entries to keep per stage, most recently used first" })
     .option("all", { type: "boolean", default: false, describe: "prune: remove everything, kernel work trees and ccache included" })
+    .option("container", { type: "boolean", default: false, describe: "key: the key of build --container (the lock's image), not of this host" })
+    .option("insecure", { type: "boolean", default: false, describe: "push/pull: plain HTTP, no TLS check (a registry on localhost)" })
     .option("json", { type: "boolean", default: false, describe: "ls: print JSON" });
 }
 
@@ -19,9 +25,20 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 
 const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
 
+function stageArg(name: string, action: string): StageName {
+  if (!(STAGE_NAMES as readonly string[]).includes(name)) throw new Error(`cache ${action}: unknown stage "${name}". Fix: use one of ${STAGE_NAMES.join(", ")}`);
+  return name as StageName;
+}
+
 export async function handler(argv: Args): Promise<void> {
-  const { Cache } = await import("../build/cache.ts");
+  const [{ Cache }, { planKeys }, { exportEntries, importEntries, pullEntries, pushEntries }, { detectEngine }] = await Promise.all([
+    import("../build/cache.ts"),
+    import("../build/executor.ts"),
+    import("../build/transfer.ts"),
+    import("../tools/podman.ts"),
+  ]);
   const cache = new Cache(resolve(argv.cacheDir));
+  const args = (argv.args ?? []).map(String);
   if (argv.action === "ls") {
     const entries = await cache.list();
     if (argv.json) {
@@ -32,6 +49,40 @@ export async function handler(argv: Args): Promise<void> {
     for (const e of entries) {
       process.stdout.write(`${e.stage.padEnd(8)} ${e.key.slice(0, 16)}  ${mib(e.bytes).padStart(10)}  built ${e.created}  used ${e.lastUsed.toISOString()}\n`);
     }
+    return;
+  }
+  if (argv.action === "export") {
+    const [file, ...wanted] = args;
+    if (!file) throw new Error("cache export: name the archive to write. Fix: ./xdp-lab cache export FILE [STAGE[=KEY]...]");
+    const list = (wanted.length ? wanted : [...STAGE_NAMES]).map((w) => {
+      const [stage, key] = w.split("=");
+      return { stage: stageArg(stage!, "export"), key };
+    });
+    for (const e of await exportEntries(cache, resolve(file), list)) process.stdout.write(`exported ${e.stage.padEnd(8)} ${e.key}\n`);
+    return;
+  }
+  if (argv.action === "import") {
+    if (args.length !== 1) throw new Error("cache import: name one archive. Fix: ./xdp-lab cache import FILE");
+    for (const e of await importEntries(cache, resolve(args[0]!))) process.stdout.write(`imported ${e.stage.padEnd(8)} ${e.key}${e.replaced ? " (replaced)" : ""}\n`);
+    return;
+  }
+  if (argv.action === "push") {
+    const [ref, ...wanted] = args;
+    if (!ref) throw new Error("cache push: name the image reference. Fix: ./xdp-lab cache push registry.example/xdp-lab/kernel:$(./xdp-lab cache key kernel) kernel");
+    const list = (wanted.length ? wanted : [...STAGE_NAMES]).map((w) => ({ stage: stageArg(w.split("=")[0]!, "push"), key: w.split("=")[1] }));
+    for (const e of await pushEntries(cache, detectEngine(), ref, list, argv.insecure)) process.stdout.write(`pushed ${e.stage.padEnd(8)} ${e.key} to ${ref}\n`);
+    return;
+  }
+  if (argv.action === "pull") {
+    if (args.length !== 1) throw new Error("cache pull: name one image reference. Fix: ./xdp-lab cache pull registry.example/xdp-lab/kernel:KEY");
+    for (const e of await pullEntries(cache, detectEngine(), args[0]!, argv.insecure)) process.stdout.write(`imported ${e.stage.padEnd(8)} ${e.key}${e.replaced ? " (replaced)" : ""}\n`);
+    return;
+  }
+  if (argv.action === "key") {
+    if (args.length !== 1) throw new Error("cache key: name one stage. Fix: ./xdp-lab cache key kernel");
+    const stage = stageArg(args[0]!, "key");
+    const keys = await planKeys({ repo: REPO, cacheDir: cache.root, params: DEFAULT_PARAMS, stages: [stage], container: argv.container });
+    process.stdout.write(`${keys[stage]}\n`);
     return;
   }
   if (!Number.isInteger(argv.keep) || argv.keep < 0) throw new Error(`--keep ${argv.keep} is not a count: pass a whole number, 0 or more`);

@@ -21,3 +21,22 @@ export async function aptInstall(packages: string[]): Promise<void> {
     );
   }
 }
+
+/** `package=version` of what `apt-get install` would install now from this machine's sources (apt-cache policy's candidates). */
+export async function candidateVersions(packages: string[]): Promise<string[]> {
+  const r = await execa("apt-cache", ["policy", ...packages], { reject: false });
+  return parseCandidates(String(r.stdout));
+}
+
+/** The `Candidate:` of each package in apt-cache policy's output; packages without one are left out. */
+export function parseCandidates(policy: string): string[] {
+  const out: string[] = [];
+  let pkg: string | undefined;
+  for (const line of policy.split("\n")) {
+    const head = /^(\S+):$/.exec(line);
+    if (head) pkg = head[1]!.replace(/:amd64$/, "");
+    const cand = /^\s+Candidate:\s+(\S+)/.exec(line);
+    if (cand && pkg && cand[1] !== "(none)") out.push(`${pkg}=${cand[1]}`);
+  }
+  return out.sort();
+}

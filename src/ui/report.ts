@@ -22,6 +22,10 @@ export function reporter(mode: ReportMode, stream: NodeJS.WriteStream = process.
         clear();
         stream.write(`  ${e.message}\n`);
         break;
+      case "warning":
+        clear();
+        stream.write(`  warning: ${e.message}\n`);
+        break;
       case "stage": {
         clear();
         const name = e.stage.padEnd(8);

@@ -67,6 +67,24 @@ t("builds, publishes artifacts and a manifest, then hits the cache without runni
   assert.equal(second.manifest, first.manifest);
 });
 
+t("host packages other than the lock's: one warning naming them; none when they match", async () => {
+  const f = await fixture();
+  const table = f.table.map((s) => ({ ...s, requires: [{ package: "make", bin: "make" }, { package: "coreutils", bin: "ls" }] }));
+  const { packageVersions } = await import("../../src/tools/dpkg.ts");
+  const installed = Object.fromEntries((await packageVersions(["make", "coreutils"])).map((l) => l.split("=")));
+  const lockPath = join(f.repo, "packages.lock");
+  await writeFile(lockPath, `make=${installed.make}\ncoreutils=0.0-not-this\n`);
+  const events: BuildEvent[] = [];
+  await build({ ...f, params, table, install: false, lockPath, report: (e) => events.push(e) });
+  const warnings = events.filter((e) => e.event === "warning");
+  assert.is(warnings.length, 1);
+  assert.match((warnings[0] as { message: string }).message, new RegExp(`^host packages differ from src/build/packages.lock: coreutils ${installed.coreutils!.replace(/[.+]/g, "\\$&")} \\(lock: 0\\.0-not-this\\); artifacts will not match CI's`));
+  await writeFile(lockPath, `make=${installed.make}\ncoreutils=${installed.coreutils}\n`);
+  const quiet: BuildEvent[] = [];
+  await build({ ...f, params, table, install: false, lockPath, report: (e) => quiet.push(e) });
+  assert.not.ok(quiet.some((e) => e.event === "warning"));
+});
+
 t("changing an input rebuilds that stage and what needs it", async () => {
   const f = await fixture();
   await build({ ...f, params, table: f.table, install: false });

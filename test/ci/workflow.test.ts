@@ -11,6 +11,7 @@ const t = suite("ci/workflow");
 const text = readFileSync(join(REPO, "ci", "github", "workflows", "build.yml"), "utf8");
 
 interface Step {
+  id?: string;
   name?: string;
   uses?: string;
   run?: string;
@@ -51,10 +52,24 @@ t("the host job runs the README's test command in CI mode, then compares with --
   const verify = host.findIndex((s) => s.run === "./xdp-lab build --verify out-dagger/manifest.json");
   const download = host.findIndex((s) => s.uses?.startsWith("actions/download-artifact@"));
   assert.ok(test >= 0 && download > test && verify > download, "test, then download the Dagger build, then verify");
-  assert.is(wf.jobs.host!.needs, "dagger");
+  assert.equal(wf.jobs.host!.needs, ["key", "dagger"]);
   assert.match(wf.jobs.host!.container!.image, /^debian:bookworm@sha256:[0-9a-f]{64}$/);
   assert.match(readFileSync(join(REPO, ".ci", "run"), "utf8"), /exec npm test/);
   assert.match(readFileSync(join(REPO, "README.md"), "utf8"), /^npm test\s/m);
+});
+
+t("the kernel stage stays in the CI cache under `xdp-lab cache key kernel`, computed with the locked packages", () => {
+  const key = steps("key").find((s) => s.id === "key");
+  assert.match(key!.run!, /\.\/xdp-lab cache key kernel\)/);
+  const install = steps("key").findIndex((s) => s.run?.includes("src/build/packages.lock"));
+  assert.ok(install >= 0 && install < steps("key").indexOf(key!), "the key is computed with the locked packages installed");
+  const host = steps("host");
+  const cache = host.find((s) => s.uses?.startsWith("actions/cache@"));
+  assert.ok(cache, "host job caches the kernel entry");
+  assert.is(cache!.with!.key, "xdp-lab-kernel-${{ needs.key.outputs.kernel }}");
+  assert.is(cache!.with!.path, "~/.cache/xdp-lab/stages/kernel/${{ needs.key.outputs.kernel }}");
+  assert.ok(host.indexOf(cache!) < host.findIndex((s) => s.run?.includes("CI=true .ci/run")), "restored before the tests build");
+  assert.ok(host.findIndex((s) => s.run?.includes("src/build/packages.lock")) < host.findIndex((s) => s.run?.includes("CI=true .ci/run")), "host job installs the locked versions");
 });
 
 t("the base image is the same pinned bookworm in the workflow and in the Dagger module", () => {

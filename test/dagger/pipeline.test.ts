@@ -1,6 +1,7 @@
-// The Dagger build runs, for every stage, the command the host executor runs: same argv, same
-// environment, same working directory, with the executor's paths mapped to the container's.
-// No Dagger engine: the steps are replayed on a recording container.
+// The Dagger build and `build --container` run, for every stage, the command the host executor
+// runs: same argv, same environment, same working directory, with the executor's paths mapped to
+// the container's. No Dagger engine: the steps are replayed on a recording container, and the
+// podman adapter's command line is read back the same way.
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,6 +18,8 @@ import {
   stageSteps,
   type ContainerLike,
 } from "../../dagger/src/pipeline.ts";
+import { containerRun } from "../../src/build/container.ts";
+import { PODMAN_GLOBAL } from "../../src/tools/podman.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 
 const t = suite("dagger/pipeline");
@@ -124,6 +127,52 @@ t("every stage: the container runs the host executor's argv and environment, in 
     assert.equal(calls.filter((c) => c[0] === "withWorkdir"), [["withWorkdir", toContainer(h.cwd, h.paths)]]);
     // The exec comes last: everything it needs is mounted before it.
     assert.is(calls.at(-1)![0], "withExec");
+  }
+});
+
+/** What a `podman run` command line asks for, read back: mounts, workdir, environment, command. */
+function readRun(args: string[], image: string) {
+  const run = args.indexOf("run");
+  const at = args.indexOf(image, run);
+  const opts = args.slice(run + 1, at);
+  const pairs = (flag: string) => opts.flatMap((o, i) => (opts[i - 1] === flag ? [o] : []));
+  return {
+    global: args.slice(0, run),
+    mounts: pairs("-v"),
+    workdir: pairs("-w"),
+    env: Object.fromEntries(pairs("-e").map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+    command: args.slice(at + 1),
+    opts,
+  };
+}
+
+t("every stage: the podman adapter runs the same argv, environment and working directory as the host and the Dagger module", async () => {
+  const host = await hostRuns();
+  const engine = { file: "podman" as const, global: PODMAN_GLOBAL };
+  for (const s of STAGES) {
+    const h = host[s.name];
+    const upstream = Object.fromEntries(s.needs.map((n) => [n, `/cache/stages/${n}/k`]));
+    const c = containerRun(s, { engine, image: "localhost/xdp-lab-build:x", repo: "/checkout", scratch: "/scratch", sourceDateEpoch: h.sde, upstream, volumePrefix: "t-" });
+    const r = readRun(c.args, "localhost/xdp-lab-build:x");
+    assert.equal(r.global, PODMAN_GLOBAL);
+    assert.equal(r.command, [h.cmd.file, ...h.cmd.args].map((a) => toContainer(a, h.paths)), s.name);
+    assert.equal(r.env, Object.fromEntries(Object.entries(h.cmd.env).map(([k, v]) => [k, toContainer(v, h.paths)])), `${s.name} env`);
+    assert.equal(r.workdir, [toContainer(h.cwd, h.paths)]);
+    // The Dagger module's recording of the same steps: the same command and environment.
+    const dagger = applySteps(new Recorder(), stageSteps(s, h.sde), inputs).calls;
+    assert.equal(dagger.filter((x) => x[0] === "withExec")[0]![1], r.command);
+    assert.equal(Object.fromEntries(dagger.filter((x) => x[0] === "withEnvVariable").map((x) => [x[1], x[2]])), r.env);
+    // Mounts: the checkout and upstream outputs read-only, empty out/ (and work/) from scratch, named volumes.
+    assert.equal(r.mounts.sort(), [
+      `/checkout:${CONTAINER.src}:ro`,
+      `/scratch/out:${CONTAINER.out}`,
+      s.incremental ? `t-${CACHE_VOLUMES.work(s.name)}:${CONTAINER.work}` : `/scratch/work:${CONTAINER.work}`,
+      `t-${CACHE_VOLUMES.ccache}:${CONTAINER.ccache}`,
+      ...s.needs.map((n) => `/cache/stages/${n}/k:${CONTAINER.upstream(n)}:ro`),
+    ].sort(), s.name);
+    assert.is(c.out, "/scratch/out");
+    assert.ok(r.opts.includes("--rm") && r.opts.join(" ").includes("--network none"), "throwaway, no network");
+    assert.ok(r.opts.join(" ").includes("--ulimit nofile=20000:20000"));
   }
 });
 

@@ -1,0 +1,95 @@
+// build --container figures, printed as JSON: a cold container build against a cold host build
+// (same machine, back to back, fresh clones and empty caches), the no-op build of each, and a kernel
+// entry carried by `cache export` / `cache import` into a fresh cache, then built (a hit, no compiler).
+//
+//   npm run bench:container             # two cold kernel builds: about 25 minutes on 2 cores
+//   npm run bench:container -- --no-host  # skip the cold host build
+//
+// The locked image (src/build/image.ts) is built first if missing and timed on its own: it is made
+// once per lock, not per build.
+import { execa } from "execa";
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO } from "../src/paths.ts";
+import { CACHE_VOLUMES } from "../src/build/steps.ts";
+import { compareManifests, readManifest } from "../src/build/manifest.ts";
+import { detectEngine, removeVolumes } from "../src/tools/podman.ts";
+
+const withHost = !process.argv.includes("--no-host");
+const prefix = `xdp-lab-bench-${process.pid}-`;
+
+async function timed(checkout: string, args: string[]): Promise<{ seconds: number; stdout: string }> {
+  const started = performance.now();
+  const r = await execa(join(checkout, "xdp-lab"), args, { cwd: checkout, reject: false, stdin: "ignore" });
+  const seconds = (performance.now() - started) / 1000;
+  if (r.exitCode !== 0) throw new Error(`xdp-lab ${args.join(" ")} failed (exit ${r.exitCode}):\n${r.stderr.slice(-3000)}`);
+  return { seconds, stdout: r.stdout };
+}
+
+const events = (stdout: string) =>
+  stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { event: string; stage?: string; status?: string; seconds?: number; differences?: { status: string }[] });
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+
+const root = await mkdtemp(join(tmpdir(), "xdp-lab-bench-ctr-"));
+try {
+  const a = join(root, "checkout");
+  await execa("git", ["clone", "--quiet", "--no-hardlinks", REPO, a]);
+  const ctr = (cache: string, extra: string[] = []) => timed(a, ["build", "--container", "--json", "--cache-dir", cache, "--volume-prefix", prefix, ...extra]);
+  // The image, once (a cache hit when it exists): its creation is not part of a build's time.
+  const image = await timed(a, ["build", "bpf", "--container", "--quiet", "--cache-dir", join(root, "cache-image"), "--volume-prefix", prefix, "--out", join(root, "out-image")]);
+
+  let host: { seconds: number; stdout: string } | undefined;
+  if (withHost) host = await timed(a, ["build", "--json", "--cache-dir", join(root, "cache-host"), "--out", join(root, "out-host")]);
+  const cold = await ctr(join(root, "cache-ctr"), ["--out", join(root, "out-ctr")]);
+  // Compared here, not with --verify: a difference is a figure to report, not a reason to stop.
+  const differences = host
+    ? compareManifests(await readManifest(join(root, "out-ctr", "manifest.json")), await readManifest(join(root, "out-host", "manifest.json")))
+    : undefined;
+
+  const noopCtr: number[] = [];
+  const noopHost: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    noopCtr.push((await ctr(join(root, "cache-ctr"), ["--out", join(root, "out-ctr")])).seconds);
+    if (host) noopHost.push((await timed(a, ["build", "--json", "--cache-dir", join(root, "cache-host"), "--out", join(root, "out-host")])).seconds);
+  }
+
+  const archive = join(root, "kernel.tar.gz");
+  const exported = await timed(a, ["cache", "export", archive, "kernel", "--cache-dir", join(root, "cache-ctr")]);
+  const imported = await timed(a, ["cache", "import", archive, "--cache-dir", join(root, "cache-fresh")]);
+  const after = await ctr(join(root, "cache-fresh"), ["kernel", "--out", join(root, "out-fresh")]);
+  const ev = events(after.stdout);
+
+  console.log(
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        engine: detectEngine().file,
+        imageIfMissing: round(image.seconds, 1),
+        coldHost: host ? round(host.seconds, 1) : "skipped",
+        coldContainer: round(cold.seconds, 1),
+        coldContainerKernelStage: events(cold.stdout).find((e) => e.stage === "kernel" && e.status === "done")?.seconds,
+        identical: differences ? differences.every((d) => d.status === "same") : "not compared",
+        differing: differences?.filter((d) => d.status !== "same").map((d) => d.artifact),
+        noopContainer: { median: round(median(noopCtr)), runs: noopCtr.map((x) => round(x)) },
+        noopHost: host ? { median: round(median(noopHost)), runs: noopHost.map((x) => round(x)) } : "skipped",
+        kernelExport: round(exported.seconds),
+        kernelImport: round(imported.seconds),
+        buildAfterImport: round(after.seconds),
+        importThenBuild: round(imported.seconds + after.seconds),
+        compilerRanAfterImport: ev.some((e) => e.event === "progress" || (e.event === "stage" && e.status === "running")),
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  await removeVolumes(detectEngine(), [CACHE_VOLUMES.ccache, CACHE_VOLUMES.work("kernel")].map((v) => prefix + v));
+  await rm(root, { recursive: true, force: true });
+}
