@@ -1,10 +1,7 @@
 // `xdp-lab lock`: writes the build packages' versions installed here (or apt's candidates) to src/build/packages.lock.
 import { readFile, writeFile } from "node:fs/promises";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { formatLock, lockDifferences, lockFromInstalled, lockHash, LOCK_PATH, parseLock } from "../build/lock.ts";
 import { buildPackages } from "../build/packages.ts";
-import { candidateVersions } from "../tools/apt.ts";
-import { packageVersions } from "../tools/dpkg.ts";
 
 export const command = "lock";
 export const describe = "Lock the build packages to the versions installed on this machine (src/build/packages.lock)";
@@ -18,6 +15,11 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
+  const [{ formatLock, lockDifferences, lockFromInstalled, lockHash, LOCK_PATH, parseLock }, { candidateVersions }, { packageVersions }] = await Promise.all([
+    import("../build/lock.ts"),
+    import("../tools/apt.ts"),
+    import("../tools/dpkg.ts"),
+  ]);
   const installed = await packageVersions(buildPackages());
   if (argv.check) {
     const diffs = lockDifferences(parseLock(await readFile(LOCK_PATH, "utf8")), installed);
