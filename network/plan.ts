@@ -117,23 +117,22 @@ export function labPlan(name: string, runDir = RUN_DIR): LabPlan {
   };
 }
 
-/** The hosts file each host sees: every lab host by name. */
+/** The hosts file each host sees: every lab host by name, in both families. */
 export function hostsFile(self: HostName | "lab"): string {
+  const me = self === "vm" ? "xdp" : self;
+  const hosts: [string, string, string][] = [
+    ["client", ADDR.lan.client, ADDR6.lan.client],
+    ["xdp vm", ADDR.lan.vm, ADDR6.lan.vm],
+    ["xdp-wan", ADDR.wan.vm, ADDR6.wan.vm],
+    ["edge", ADDR.wan.edge, ADDR6.wan.edge],
+    ["server", ADDR.wan.server, ADDR6.wan.server],
+    ["internet", ADDR.internet.host, ADDR6.internet.host],
+  ];
   const rows: [string, string][] = [
-    ["127.0.0.1", `localhost ${self === "vm" ? "xdp" : self}`],
-    [ADDR.lan.client, "client"],
-    [ADDR.lan.vm, "xdp vm"],
-    [ADDR.wan.vm, "xdp-wan"],
-    [ADDR.wan.edge, "edge"],
-    [ADDR.wan.server, "server"],
-    [ADDR.internet.host, "internet"],
-    ["::1", `localhost ip6-localhost ${self === "vm" ? "xdp" : self}`],
-    [ADDR6.lan.client, "client"],
-    [ADDR6.lan.vm, "xdp vm"],
-    [ADDR6.wan.vm, "xdp-wan"],
-    [ADDR6.wan.edge, "edge"],
-    [ADDR6.wan.server, "server"],
-    [ADDR6.internet.host, "internet"],
+    ["127.0.0.1", `localhost ${me}`],
+    ...hosts.map(([name, v4]): [string, string] => [v4, name]),
+    ["::1", `localhost ip6-localhost ${me}`],
+    ...hosts.map(([name, , v6]): [string, string] => [v6, name]),
   ];
   return rows.map(([a, n]) => `${a}\t${n}`).join("\n") + "\n";
 }
