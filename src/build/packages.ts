@@ -35,6 +35,8 @@ export const KERNEL_TOOLCHAIN: Requirement[] = [
   { package: "ccache", bin: "ccache" },
   { package: "kmod", bin: "depmod" },
   { package: "dwarves", bin: "pahole" },
+  // resolve_btfids (module BTF) builds the kernel's libbpf, whose bpf_helper_defs.h a Python script writes.
+  { package: "python3", file: "/usr/bin/python3" },
   { package: "lz4", bin: "lz4" },
   { package: "bpftool", bin: "bpftool" },
   { package: "linux-source-6.1", file: "/usr/src/linux-source-6.1.tar.xz" },

@@ -6,6 +6,21 @@ export function aptInstallArgs(packages: string[]): string[] {
   return ["install", "-y", "--no-install-recommends", ...packages];
 }
 
+/**
+ * Upgrades installed packages to this machine's candidates, never installing others in their place
+ * or removing any (--no-remove: apt refuses instead). Used to bring a host to the lock's archive.
+ */
+export async function aptUpgrade(packages: string[]): Promise<void> {
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  try {
+    await execa("apt-get", ["update"], { env, all: true });
+    await execa("apt-get", ["install", "-y", "--only-upgrade", "--no-remove", ...packages], { env, all: true });
+  } catch (error) {
+    const out = (error as { all?: string }).all ?? "";
+    throw new Error(`Failed to upgrade ${packages.join(" ")} with apt-get:\n${out.split("\n").slice(-10).join("\n")}\nFix: upgrade them by hand (apt-get install --only-upgrade ...)`, { cause: error });
+  }
+}
+
 /** Runs `apt-get update` once, then installs the packages. */
 export async function aptInstall(packages: string[]): Promise<void> {
   const env = { DEBIAN_FRONTEND: "noninteractive" };

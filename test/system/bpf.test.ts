@@ -1,5 +1,6 @@
 // The XDP programs on the host kernel, before any VM: BPF_PROG_TEST_RUN through bpftool on crafted
 // frames. Needs root; pins into a BPF file system mounted in a temporary directory of its own.
+import { existsSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFile } from "node:fs/promises";
@@ -54,8 +55,9 @@ async function counted(maps: string, verdict: number): Promise<{ packets: number
   return entry.formatted.values.reduce((a, v) => ({ packets: a.packets + v.value.packets, bytes: a.bytes + v.value.bytes }), { packets: 0, bytes: 0 });
 }
 
-t("every bpf/*.bpf.c was built", () => {
-  assert.equal(bpfPrograms(), ["drop", "firewall", "pass"]);
+t("every bpf/*.bpf.c was built into out/", () => {
+  assert.equal(bpfPrograms(), ["drop", "firewall", "pass", "proto_count", "tc_count"]);
+  for (const name of bpfPrograms()) assert.ok(existsSync(join(out, `${name}.bpf.o`)), `${name}.bpf.o missing from out/`);
 });
 
 t("pass: passes, and counts exactly N packets and N x length bytes after N runs", async () => {
