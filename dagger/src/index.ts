@@ -4,6 +4,7 @@
  * The kernel object tree and ccache live in named cache volumes; results are copied out of them.
  */
 import { argument, dag, func, object, type Container, type Directory, type File } from "@dagger.io/dagger";
+import { ENTRY_META } from "../../src/build/cache.ts";
 import { aptSpecs, readLock } from "../../src/build/lock.ts";
 import { stage, type StageName } from "../../src/build/stages.ts";
 import { BASE_IMAGE, CACHE_VOLUMES, LISTING_SCRIPT, applySteps, manifestFromListing, parseEpochs, publishedArtifacts, stageSteps } from "./pipeline.ts";
@@ -12,6 +13,7 @@ import { BASE_IMAGE, CACHE_VOLUMES, LISTING_SCRIPT, applySteps, manifestFromList
 export class XdpLab {
   source: Directory;
   epochs: string;
+  kernelEntry?: Directory;
 
   constructor(
     /** The checkout (default: this repository, without outputs, dependencies and caches). */
@@ -19,9 +21,15 @@ export class XdpLab {
     source: Directory,
     /** Each stage's SOURCE_DATE_EPOCH as JSON, from `./xdp-lab epochs`; without it every stage gets 0. */
     epochs = "{}",
+    /**
+     * The kernel stage's cache entry (~/.cache/xdp-lab/stages/kernel/KEY, KEY from `./xdp-lab cache
+     * key kernel`), e.g. restored from CI's cache: when given, the kernel is taken from it, not built.
+     */
+    kernelEntry?: Directory,
   ) {
     this.source = source;
     this.epochs = epochs;
+    this.kernelEntry = kernelEntry;
   }
 
   /**
@@ -107,6 +115,8 @@ export class XdpLab {
 
   /** A stage's output directory: its command run in the toolchain on top of its upstream stages. */
   private stageOutput(name: StageName): Directory {
+    // A cache entry is the stage's output plus its description.
+    if (name === "kernel" && this.kernelEntry) return this.kernelEntry.withoutFile(ENTRY_META);
     const s = stage(name);
     const container = applySteps<Directory, ReturnType<typeof dag.cacheVolume>, Container>(this.toolchain(), stageSteps(s, parseEpochs(this.epochs)[name]), {
       source: this.source,

@@ -25,7 +25,9 @@ export interface Entry extends EntryMeta {
   lastUsed: Date;
 }
 
-const META = "xdp-lab-entry.json";
+/** The file in every cache entry that describes it (stage, key, when); the rest is the stage's output. */
+export const ENTRY_META = "xdp-lab-entry.json";
+const META = ENTRY_META;
 
 export class Cache {
   constructor(readonly root: string) {}

@@ -28,7 +28,7 @@ t("every action is pinned by a full commit, with its release in a comment", () =
   const uses = [...text.matchAll(/uses:\s*(\S+)(.*)$/gm)];
   assert.ok(uses.length >= 6);
   for (const [, ref, rest] of uses) {
-    assert.match(ref!, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, `${ref} is not pinned by commit`);
+    assert.match(ref!, /^[\w.-]+\/[\w.-]+(\/[\w.-]+)*@[0-9a-f]{40}$/, `${ref} is not pinned by commit`);
     assert.match(rest!, /# v\d+\.\d+\.\d+/, `${ref}: say which release the commit is`);
   }
 });
@@ -40,7 +40,7 @@ t("the Dagger job runs `dagger call ... build export --path=out` with the Dagger
   assert.ok(dagger);
   assert.is(dagger!.with!.version, "${{ env.DAGGER_VERSION }}");
   assert.is(dagger!.with!.verb, "call");
-  assert.match(String(dagger!.with!.args), /--epochs='\$\{\{ steps\.epochs\.outputs\.json \}\}' build export --path=out$/);
+  assert.match(String(dagger!.with!.args), /^--epochs='\$\{\{ steps\.epochs\.outputs\.json \}\}' (\$\{\{ steps\.entry\.outputs\.arg \}\} )?build export --path=out$/);
   assert.ok(steps("dagger").some((s) => s.run?.includes("./xdp-lab epochs")));
   const up = steps("dagger").find((s) => s.uses?.startsWith("actions/upload-artifact@"));
   assert.is(up!.with!.path, "out/");
@@ -70,6 +70,17 @@ t("the kernel stage stays in the CI cache under `xdp-lab cache key kernel`, comp
   assert.is(cache!.with!.path, "~/.cache/xdp-lab/stages/kernel/${{ needs.key.outputs.kernel }}");
   assert.ok(host.indexOf(cache!) < host.findIndex((s) => s.run?.includes("CI=true .ci/run")), "restored before the tests build");
   assert.ok(host.findIndex((s) => s.run?.includes("src/build/packages.lock")) < host.findIndex((s) => s.run?.includes("CI=true .ci/run")), "host job installs the locked versions");
+  // The Dagger job restores the same entry under the same key and path, and hands it to the module.
+  const dagger = steps("dagger");
+  const restore = dagger.find((s) => s.uses?.startsWith("actions/cache/restore@"));
+  assert.ok(restore, "the Dagger job restores the kernel entry");
+  assert.is(restore!.with!.key, cache!.with!.key);
+  assert.is(restore!.with!.path, cache!.with!.path);
+  assert.is(restore!.uses!.split("@")[1], cache!.uses!.split("@")[1], "the same actions/cache commit");
+  const call = dagger.find((s) => s.uses?.startsWith("dagger/dagger-for-github@"));
+  assert.match(String(call!.with!.args), /\$\{\{ steps\.entry\.outputs\.arg \}\} build export/);
+  assert.match(dagger.find((s) => s.id === "entry")!.run!, /--kernel-entry=\$dir/);
+  assert.ok(dagger.indexOf(restore!) < dagger.indexOf(call!));
 });
 
 t("the base image is the same pinned bookworm in the workflow and in the Dagger module", () => {
