@@ -63,11 +63,11 @@ t("every stage on the host and in containers from a clean cache: every artifact 
   // The host at the image's versions first, as CI's workflow installs the lock: the initramfs copies
   // the host's binaries and libraries, so a host a few point releases behind builds another one.
   // Only upgrades of what the host has, never a removal: pinning versions made apt remove git and
-  // perl here once. What cannot be upgraded to the image's version is named by the assertion.
+  // perl here once. A host newer than the image's base (debootstrap'd once) stays so; whether that
+  // matters is what --verify below decides, and its failure names the packages that still differ.
   await ensureImage(detectEngine(), readLock(), (m) => console.log(m));
   const behind = await drifting();
   if (behind.length) await aptUpgrade(behind.map((p) => p.split("=")[0]!));
-  assert.equal(await drifting(), [], "the host could not be brought to the image's package versions");
   const host = await xdpLab(["build", "--json", "--out", join(dir, "host")]);
   assert.is(host.exitCode, 0, host.stderr.slice(-3000));
   const r = await xdpLab(["build", "--container", "--json", "--cache-dir", join(dir, "cache"), "--volume-prefix", prefix, "--out", join(dir, "ctr"), "--verify", join(dir, "host", "manifest.json")]);
