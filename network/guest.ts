@@ -13,13 +13,12 @@ import { DEFAULT_VM, qemuArgs, qemuBinary, type VmConfig } from "./vm/qemu.ts";
 import { qemuEnding, supervisedArgv } from "./vm/supervisor.ts";
 import type { UpOptions } from "./up.ts";
 
-export async function consoleTail(plan: LabPlan, lines = 25): Promise<string> {
-  try {
-    const text = (await readFile(plan.files.consoleLog, "utf8")).replace(/\r/g, "");
-    return text.split("\n").slice(-lines).map((l) => `  | ${l}`).join("\n");
-  } catch {
-    return "  | (no console output)";
-  }
+/** The console log's last lines, quoted as the console model quotes them. */
+export async function consoleTail(plan: LabPlan): Promise<string> {
+  const watch = new ConsoleWatch();
+  watch.push(await readFile(plan.files.consoleLog).catch(() => ""));
+  watch.flush();
+  return watch.quote();
 }
 
 /** The files the guest gets on top of the build's initramfs: lab config, keys, hosts. */

@@ -52,9 +52,20 @@ export async function namespacePids(ns: string): Promise<number[]> {
   return r.stdout.split(/\s+/).filter(Boolean).map(Number);
 }
 
-/** Writes a sysctl inside namespace NS (no procps needed: a write to /proc/sys in that namespace). */
-export async function sysctl(ns: string, key: string, value: string): Promise<void> {
-  const path = `/proc/sys/${key.replace(/\./g, "/")}`;
-  const r = await netnsExec(ns, ["sh", "-c", `test ! -e ${path} || echo ${value} > ${path}`]);
-  if (r.exitCode !== 0) throw new Error(`Failed to set ${key}=${value} in namespace ${ns}: ${String(r.stderr).trim()}`);
+/**
+ * Writes sysctls inside namespace NS, in order, in one process (no procps needed: writes to
+ * /proc/sys in that namespace; a key the kernel lacks is skipped).
+ */
+export async function sysctls(ns: string, settings: [key: string, value: string][]): Promise<void> {
+  const script = settings.map(([key, value]) => {
+    const path = `/proc/sys/${key.replace(/\./g, "/")}`;
+    return `{ test ! -e ${path} || echo ${value} > ${path}; } || { echo "${key}=${value}" >&2; exit 1; }`;
+  });
+  const r = await netnsExec(ns, ["sh", "-c", script.join("\n")]);
+  if (r.exitCode !== 0) throw new Error(`Failed to set ${String(r.stderr).trim().split("\n").pop()} in namespace ${ns}: ${String(r.stderr).trim()}`);
+}
+
+/** Writes one sysctl inside namespace NS. */
+export function sysctl(ns: string, key: string, value: string): Promise<void> {
+  return sysctls(ns, [[key, value]]);
 }

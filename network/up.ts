@@ -1,7 +1,7 @@
 // `up`: builds a lab from its plan; on failure everything it created is removed again.
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { ip, ipBatch, sysctl } from "./ip.ts";
+import { ip, ipBatch, sysctls } from "./ip.ts";
 import { edgeRuleset, nft } from "./nft.ts";
 import { appendOverlay } from "./cpio.ts";
 import { generateKeys } from "./keys.ts";
@@ -77,19 +77,21 @@ export async function up(o: UpOptions): Promise<UpResult> {
     // advertisements taken, so the programs' counters count only what users and tests send. In the
     // lab namespace only the edge's links get IPv6 (the bridges and their ports need none).
     const roles = NAMESPACE_ROLES.filter((r) => r !== "internet" || o.uplink === undefined);
-    await Promise.all(roles.flatMap((r) => ["all", "default"].flatMap((scope) => ipv6Quiet(plan.ns[r], scope))));
-    await sysctl(plan.ns.lab, "net.ipv6.conf.default.disable_ipv6", "1");
+    await Promise.all(roles.map((r) => sysctls(plan.ns[r], [...IPV6_QUIET, ...(r === "lab" ? LAB_IPV6_OFF : [])])));
     if (o.uplink !== undefined) await hostUplink(plan, state, o.uplink);
     const w = wiring(plan, o.uplink !== undefined);
     await ipBatch(plan.ns.lab, w.lab);
-    for (const dev of ["br-wan", ...(o.uplink === undefined ? ["uplink0"] : [])]) await sysctl(plan.ns.lab, `net.ipv6.conf.${dev}.disable_ipv6`, "0");
+    const edge6 = ["br-wan", ...(o.uplink === undefined ? ["uplink0"] : [])].map((dev): [string, string] => [`net.ipv6.conf.${dev}.disable_ipv6`, "0"]);
+    await sysctls(plan.ns.lab, edge6);
     await ipBatch(plan.ns.lab, w.lab6);
-    await sysctl(plan.ns.lab, "net.ipv6.conf.all.forwarding", "1");
     await Promise.all((["client", "server", "internet"] as const).map((r) => ipBatch(plan.ns[r], w[r])));
-    await sysctl(plan.ns.lab, "net.ipv4.ip_forward", "1");
-    // Bridged frames must not go through the lab namespace's IP filter (br_netfilter, if loaded).
-    await sysctl(plan.ns.lab, "net.bridge.bridge-nf-call-iptables", "0");
-    await sysctl(plan.ns.lab, "net.bridge.bridge-nf-call-ip6tables", "0");
+    await sysctls(plan.ns.lab, [
+      ["net.ipv6.conf.all.forwarding", "1"],
+      ["net.ipv4.ip_forward", "1"],
+      // Bridged frames must not go through the lab namespace's IP filter (br_netfilter, if loaded).
+      ["net.bridge.bridge-nf-call-iptables", "0"],
+      ["net.bridge.bridge-nf-call-ip6tables", "0"],
+    ]);
     await nft(plan.ns.lab, edgeRuleset(o.uplink !== undefined ? plan.uplink.labVeth : "uplink0"));
     await hostFiles(plan);
     await services(plan, o.uplink !== undefined);
@@ -123,10 +125,9 @@ export async function up(o: UpOptions): Promise<UpResult> {
 }
 
 /** The sysctls that keep IPv6 from sending anything by itself (DAD, router solicitations) or taking RAs. */
-function ipv6Quiet(ns: string, scope: string): Promise<void>[] {
-  return [
-    sysctl(ns, `net.ipv6.conf.${scope}.accept_dad`, "0"),
-    sysctl(ns, `net.ipv6.conf.${scope}.router_solicitations`, "0"),
-    sysctl(ns, `net.ipv6.conf.${scope}.accept_ra`, "0"),
-  ];
-}
+const IPV6_QUIET: [string, string][] = ["all", "default"].flatMap((scope) =>
+  ["accept_dad", "router_solicitations", "accept_ra"].map((k): [string, string] => [`net.ipv6.conf.${scope}.${k}`, "0"]),
+);
+
+/** In the lab namespace links get no IPv6 unless asked for (the bridges and their ports need none). */
+const LAB_IPV6_OFF: [string, string][] = [["net.ipv6.conf.default.disable_ipv6", "1"]];

@@ -141,16 +141,8 @@ interface Run {
  * The process that runs a stage, and where it writes: on the host, the stage's command with its
  * work tree (incremental stages) locked; in a container, the engine's `run` of the stage's steps.
  */
-async function prepareRun(
-  s: Stage,
-  rec: StageRecord,
-  o: BuildOptions,
-  cache: Cache,
-  upstream: Partial<Record<StageName, string>>,
-  memo: HashMemo,
-  executor: Executor,
-  scratch: string,
-): Promise<Run> {
+async function prepareRun(job: StageJob, scratch: string): Promise<Run> {
+  const { s, rec, o, cache, upstream, memo, executor } = job;
   const none = async (): Promise<void> => undefined;
   if (executor.kind === "container") {
     const c = containerRun(s, { ...executor, repo: o.repo, scratch, sourceDateEpoch: rec.sourceDateEpoch, upstream });
@@ -177,19 +169,24 @@ async function prepareRun(
   return { run: { file: cmd.file, args: cmd.args, env: cmd.env, cwd: o.repo }, out, unlock };
 }
 
+/** One stage to run: the stage, its key record, the build's options and where its inputs are. */
+interface StageJob {
+  s: Stage;
+  rec: StageRecord;
+  o: BuildOptions;
+  cache: Cache;
+  /** Output directory of each upstream stage. */
+  upstream: Partial<Record<StageName, string>>;
+  memo: HashMemo;
+  executor: Executor;
+}
+
 /** Runs a stage's command into a scratch directory; returns the stored cache entry. */
-async function runStage(
-  s: Stage,
-  rec: StageRecord,
-  o: BuildOptions,
-  cache: Cache,
-  upstream: Partial<Record<StageName, string>>,
-  memo: HashMemo,
-  executor: Executor,
-): Promise<{ dir: string; seconds: number }> {
+async function runStage(job: StageJob): Promise<{ dir: string; seconds: number }> {
+  const { s, rec, o, cache } = job;
   const report = o.report ?? (() => undefined);
   const scratch = await cache.scratch(s.name);
-  const { run, out, unlock } = await prepareRun(s, rec, o, cache, upstream, memo, executor, scratch);
+  const { run, out, unlock } = await prepareRun(job, scratch);
   const logPath = join(o.out, "logs", `${s.name}.log`);
   await mkdir(join(o.out, "logs"), { recursive: true });
   const log = createWriteStream(logPath);
@@ -283,7 +280,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       dirs[s.name] = hit;
       continue;
     }
-    const { dir, seconds } = await runStage(s, rec, o, cache, dirs, memo, executor);
+    const { dir, seconds } = await runStage({ s, rec, o, cache, upstream: dirs, memo, executor });
     results.push({ stage: s.name, key: rec.key, cached: false, seconds, dir });
     dirs[s.name] = dir;
   }

@@ -1,4 +1,5 @@
 // Runs the real CLI the way a user does, for the system tests.
+import * as assert from "uvu/assert";
 import { execa } from "execa";
 import { join } from "node:path";
 import { REPO } from "../../src/paths.ts";
@@ -14,6 +15,13 @@ export interface CliResult {
 export async function xdpLab(args: string[], opts: { env?: Record<string, string>; extendEnv?: boolean } = {}): Promise<CliResult> {
   const r = await execa(XDP_LAB, args, { cwd: REPO, reject: false, stdin: "ignore", env: opts.env, extendEnv: opts.extendEnv ?? true });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Runs the CLI and asserts it succeeded (the failure quotes its output); returns its stdout. */
+export async function ok(args: string[]): Promise<string> {
+  const r = await xdpLab(args);
+  assert.is(r.exitCode, 0, `xdp-lab ${args.join(" ")}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
 }
 
 /** The cache entry directory of the most recently used kernel build (it holds kbuild/). */

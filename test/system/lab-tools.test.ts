@@ -7,17 +7,12 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execa } from "execa";
 import { cleanup, tempDir } from "../helpers.ts";
-import { XDP_LAB, xdpLab } from "./cli.ts";
+import { XDP_LAB, ok, xdpLab } from "./cli.ts";
 
 const t = suite("lab: users' files and tools");
 const L = `t${process.pid}`.slice(0, 12);
 let out = "";
 
-const ok = async (args: string[]): Promise<string> => {
-  const r = await xdpLab(args);
-  assert.is(r.exitCode, 0, `xdp-lab ${args.join(" ")}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-};
 const on = (host: string, ...cmd: string[]) => xdpLab(["exec", host, "--name", L, "--", ...cmd]);
 const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 

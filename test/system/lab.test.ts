@@ -12,7 +12,7 @@ import { labPlan } from "../../network/plan.ts";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { badObjects } from "./bad-objects.ts";
-import { XDP_LAB, xdpLab } from "./cli.ts";
+import { XDP_LAB, ok, xdpLab } from "./cli.ts";
 import { leftovers } from "./lab-leftovers.ts";
 
 const t = suite("lab (namespaces, VM, real traffic)");
@@ -20,11 +20,6 @@ const A = `a${process.pid}`.slice(0, 12);
 const B = `b${process.pid}`.slice(0, 12);
 let out = "";
 
-const ok = async (args: string[]): Promise<string> => {
-  const r = await xdpLab(args);
-  assert.is(r.exitCode, 0, `xdp-lab ${args.join(" ")}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-};
 const on = (lab: string, host: string, ...cmd: string[]) => xdpLab(["exec", host, "--name", lab, "--", ...cmd]);
 
 t.before(async () => {
