@@ -78,17 +78,13 @@ t("every stage on the host and in containers from a clean cache: every artifact 
   const verify = ev.find((e) => e.event === "verify") as { differences: { artifact: string; status: string }[] } | undefined;
   const differ = verify?.differences.filter((d) => d.status !== "same").map((d) => d.artifact) ?? [];
   assert.ok(verify, `no verify result: ${r.stderr.slice(-3000)}`);
-  // OPEN (issue 12): the BTF kernel, built clean on the host and clean in the container with the
-  // same package versions, lists its BTF types in another order, so these four differ (the module
-  // and the initramfs that carries it follow the kernel). Every other artifact must be identical,
-  // and nothing else may differ. Remove this list when the BTF order is fixed.
-  const OPEN = new Set(["bzImage", "vmlinux.h", "xdp_lab_echo.ko", "rootfs.cpio.gz"]);
-  const unexpected = differ.filter((a) => !OPEN.has(a));
-  assert.equal(unexpected, [], `artifacts differ between host and container: ${unexpected.join(", ")}; packages that differ: ${await packageDrift()}`);
-  if (differ.length) console.log(`OPEN: ${differ.join(", ")} differ between the host and the container (BTF type order)`);
-  else assert.is(r.exitCode, 0, r.stderr.slice(-2000));
+  assert.equal(differ, [], `artifacts differ between host and container: ${differ.join(", ")}; packages that differ: ${await packageDrift()}`);
+  assert.is(r.exitCode, 0, r.stderr.slice(-2000));
   assert.equal(built, [...STAGE_NAMES], "every stage compiled in the container (a clean cache)");
-  assert.ok(verify!.differences.filter((d) => d.status === "same").length >= 7, "the other artifacts are there and identical");
+  // bzImage, kernel.config, kernel-config.report, vmlinux.h, xdp_lab_echo.ko, three .bpf.o and more,
+  // xdp-lab-app, rootfs.cpio.gz: all compared, none missing on either side.
+  const same = verify!.differences.filter((d) => d.status === "same").map((d) => d.artifact);
+  for (const a of ["bzImage", "vmlinux.h", "xdp_lab_echo.ko", "xdp-lab-app", "rootfs.cpio.gz"]) assert.ok(same.includes(a), `${a} compared and identical`);
 });
 
 t("build --container again: every stage cached, nothing runs", async () => {
