@@ -21,7 +21,7 @@ const probe = async (): Promise<{ wallSeconds: number; decision: AccelDecision }
   const started = performance.now();
   const decision = await chooseAccel("auto", {
     kernel: join(DEFAULT_OUT, "bzImage"),
-    initrd: join(DEFAULT_OUT, "rootfs.cpio.gz"),
+    initrd: join(DEFAULT_OUT, "initramfs.img"),
     cacheDir: store,
     log: join(store, "probe.log"),
   });

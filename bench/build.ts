@@ -125,7 +125,7 @@ try {
         },
         sizes: {
           bzImageBytes: await size("bzImage"),
-          initramfsBytes: await size("rootfs.cpio.gz"),
+          initramfsBytes: await size("initramfs.img"),
           targetBytes: { bzImage: 3_000_000, initramfs: 8_000_000 },
         },
         reproducible,

@@ -1,6 +1,6 @@
 // A newc cpio writer for the lab's small initramfs overlay (per-lab keys and configuration). The
 // kernel unpacks concatenated archives in order, so the overlay appended to the build's
-// rootfs.cpio.gz adds and replaces files without rebuilding the image.
+// initramfs.img adds and replaces files without rebuilding the image.
 import { gzipSync } from "node:zlib";
 
 export interface CpioEntry {

@@ -14,7 +14,7 @@ import type { Accel } from "./vm/qemu.ts";
 
 export interface UpOptions {
   name: string;
-  /** Directory with bzImage and rootfs.cpio.gz. */
+  /** Directory with bzImage and initramfs.img. */
   out: string;
   accel: Accel;
   /** NAT through this real host interface instead of the simulated internet. */
@@ -40,7 +40,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
   requireRoot("xdp-lab up");
   const plan = labPlan(o.name);
   const log = o.log ?? (() => undefined);
-  for (const f of ["bzImage", "rootfs.cpio.gz"]) {
+  for (const f of ["bzImage", "initramfs.img"]) {
     if (!existsSync(`${o.out}/${f}`)) throw new Error(`No build to boot: ${o.out}/${f} is missing. Fix: run ./xdp-lab build first`);
   }
   const existing = (await labNames()).includes(plan.name);
@@ -66,7 +66,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     const keys = await generateKeys(plan.files.key, plan.files.hostKey, plan.name);
     state.hostPublic = keys.hostPublic;
     await writeState(plan, state);
-    await writeFile(plan.files.initrd, appendOverlay(await readFile(`${o.out}/rootfs.cpio.gz`), overlay(keys.authorizedKey, keys.hostKey)));
+    await writeFile(plan.files.initrd, appendOverlay(await readFile(`${o.out}/initramfs.img`), overlay(keys.authorizedKey, keys.hostKey)));
     step("keys and initrd");
 
     for (const role of NAMESPACE_ROLES) {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Assembles the initramfs tree in a temporary directory and writes it as a reproducible cpio.gz:
+# Assembles the initramfs tree in a temporary directory and writes it as a reproducible, compressed cpio:
 # sorted entries, owner 0:0, every mtime at SOURCE_DATE_EPOCH, compressed with COMPRESS: lz4
 # (LZ4's legacy frame, the one the kernel unpacks), gzip (without name or time) or none.
 # Usage: mkinitramfs.sh OUTPUT BUSYBOX "BINARY..." [BPF_DIR] [KMOD_DIR] [APP_DIR] [EXTRA_DIR] [XDP_OBJECTS_DIR]

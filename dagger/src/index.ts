@@ -90,13 +90,13 @@ export class XdpLab {
   }
 
   /**
-   * The initramfs (rootfs.cpio.gz) with the programs, the module and the app.
+   * The initramfs (initramfs.img) with the programs, the module and the app.
    *
-   * Example usage: dagger call rootfs export --path=rootfs.cpio.gz
+   * Example usage: dagger call rootfs export --path=initramfs.img
    */
   @func()
   rootfs(): File {
-    return this.stageOutput("rootfs").file("rootfs.cpio.gz");
+    return this.stageOutput("rootfs").file("initramfs.img");
   }
 
   /**

@@ -149,12 +149,12 @@ export const STAGES: readonly Stage[] = [
   },
   {
     name: "rootfs",
-    description: "initramfs (rootfs.cpio.gz, LZ4 inside): busybox, iproute2 with tc, bpftool, xdp-tools, tcpdump, nft, dropbear, the BPF programs and module",
+    description: "initramfs (initramfs.img, LZ4 inside): busybox, iproute2 with tc, bpftool, xdp-tools, tcpdump, nft, dropbear, the BPF programs and module",
     needs: ["bpf", "kmod", "app"],
     inputs: ["rootfs"],
     requires: ROOTFS_CONTENT,
     toolchain: [],
-    artifacts: ["rootfs.cpio.gz"],
+    artifacts: ["initramfs.img"],
     incremental: false,
     command: (p, _params, sde) =>
       make("rootfs", { OUT: p.out, BPF: p.upstream.bpf ?? "", KMOD: p.upstream.kmod ?? "", APP: p.upstream.app ?? "" }, sde),

@@ -9,7 +9,7 @@ import { DEFAULT_OUT } from "../paths.ts";
 import { shellCommand, shellQuote } from "../../network/shell.ts";
 
 export const command = "boot [cmd..]";
-export const describe = "Boot out/bzImage + out/rootfs.cpio.gz in qemu; run CMD in the guest (after --) or open its shell";
+export const describe = "Boot out/bzImage + out/initramfs.img in qemu; run CMD in the guest (after --) or open its shell";
 
 export function builder(y: Argv) {
   return withAccel(y)
@@ -29,7 +29,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 /** Checks that a build left a kernel and an initramfs in out/. */
 export function artifacts(out: string): { kernel: string; initrd: string } {
   const kernel = join(out, "bzImage");
-  const initrd = join(out, "rootfs.cpio.gz");
+  const initrd = join(out, "initramfs.img");
   const absent = [kernel, initrd].filter((f) => !existsSync(f));
   if (absent.length > 0) {
     throw new Error(`No build to boot: ${absent.join(" and ")} missing. Fix: run ./xdp-lab build${out === DEFAULT_OUT ? "" : ` --out ${out}`} first`);

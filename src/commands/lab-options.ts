@@ -33,7 +33,7 @@ export async function accelFor(flag: string | undefined, out: string, env: NodeJ
   return chooseAccel(accelChoice(flag, env), {
     device: env.XDP_LAB_KVM_DEVICE || undefined,
     kernel: join(out, "bzImage"),
-    initrd: join(out, "rootfs.cpio.gz"),
+    initrd: join(out, "initramfs.img"),
     cacheDir: defaultCacheDir(),
     log: join(out, "logs", "kvm-probe.log"),
   });

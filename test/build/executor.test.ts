@@ -39,10 +39,10 @@ async function fixture(): Promise<{ repo: string; out: string; cacheDir: string;
       name: "rootfs",
       needs: ["kernel"],
       inputs: [],
-      artifacts: ["rootfs.cpio.gz"],
+      artifacts: ["initramfs.img"],
       command: (p) => ({
         file: "sh",
-        args: ["-c", `echo rootfs >>${runs}; cp ${p.upstream.kernel}/bzImage ${p.out}/rootfs.cpio.gz`],
+        args: ["-c", `echo rootfs >>${runs}; cp ${p.upstream.kernel}/bzImage ${p.out}/initramfs.img`],
         env: {},
       }),
     },
@@ -57,8 +57,8 @@ t("builds, publishes artifacts and a manifest, then hits the cache without runni
   const events: BuildEvent[] = [];
   const first = await build({ ...f, params, table: f.table, install: false, report: (e) => events.push(e) });
   assert.is(await readFile(join(f.out, "bzImage"), "utf8"), "CONFIG_A=y\n");
-  assert.is(await readFile(join(f.out, "rootfs.cpio.gz"), "utf8"), "CONFIG_A=y\n");
-  assert.equal(Object.keys(first.manifest.artifacts), ["bzImage", "rootfs.cpio.gz"]);
+  assert.is(await readFile(join(f.out, "initramfs.img"), "utf8"), "CONFIG_A=y\n");
+  assert.equal(Object.keys(first.manifest.artifacts), ["bzImage", "initramfs.img"]);
   assert.equal(Object.keys(first.manifest.stages), ["kernel", "rootfs"]);
   assert.ok(events.some((e) => e.event === "progress" && e.units === 2), "compile lines counted as progress");
   const second = await build({ ...f, params, table: f.table, install: false });
@@ -91,7 +91,7 @@ t("changing an input rebuilds that stage and what needs it", async () => {
   await writeFile(join(f.repo, "kernel", "lab.config"), "CONFIG_B=y\n");
   const r = await build({ ...f, params, table: f.table, install: false });
   assert.equal(r.stages.map((s) => s.cached), [false, false]);
-  assert.is(await readFile(join(f.out, "rootfs.cpio.gz"), "utf8"), "CONFIG_B=y\n");
+  assert.is(await readFile(join(f.out, "initramfs.img"), "utf8"), "CONFIG_B=y\n");
 });
 
 t("--no-cache reruns every stage", async () => {

@@ -11,10 +11,10 @@ t.after(cleanup);
 
 t("lists each artifact's sha256 and size, sorted, with no paths or times", async () => {
   const out = await tempDir();
-  await writeFile(join(out, "rootfs.cpio.gz"), "r");
+  await writeFile(join(out, "initramfs.img"), "r");
   await writeFile(join(out, "bzImage"), "kk");
-  const m = await makeManifest(out, [{ name: "rootfs.cpio.gz", stage: "rootfs" }, { name: "bzImage", stage: "kernel" }], {});
-  assert.equal(Object.keys(m.artifacts), ["bzImage", "rootfs.cpio.gz"]);
+  const m = await makeManifest(out, [{ name: "initramfs.img", stage: "rootfs" }, { name: "bzImage", stage: "kernel" }], {});
+  assert.equal(Object.keys(m.artifacts), ["bzImage", "initramfs.img"]);
   assert.equal(m.artifacts.bzImage, { sha256: sha256("kk"), bytes: 2, stage: "kernel" });
   assert.not.ok(JSON.stringify(m).includes(out));
 });
@@ -25,10 +25,10 @@ t("compare says which artifacts differ or exist on one side only", () => {
     stages: {},
     artifacts: Object.fromEntries(Object.entries(a).map(([k, v]) => [k, { sha256: v, bytes: 1, stage: "s" }])),
   });
-  const diffs = compareManifests(m({ bzImage: "1", "rootfs.cpio.gz": "2", here: "3" }), m({ bzImage: "1", "rootfs.cpio.gz": "X", there: "4" }));
+  const diffs = compareManifests(m({ bzImage: "1", "initramfs.img": "2", here: "3" }), m({ bzImage: "1", "initramfs.img": "X", there: "4" }));
   assert.equal(
     diffs.map((d) => `${d.artifact}:${d.status}`),
-    ["bzImage:same", "here:only-here", "rootfs.cpio.gz:differs", "there:only-there"],
+    ["bzImage:same", "here:only-here", "initramfs.img:differs", "there:only-there"],
   );
 });
 

@@ -15,7 +15,7 @@ t("one argument is a shell line; several are quoted words", () => {
 
 t("missing artifacts tell the user to build first", async () => {
   const out = await tempDir();
-  assert.throws(() => artifacts(out), /No build to boot: .*bzImage and .*rootfs\.cpio\.gz missing. Fix: run \.\/xdp-lab build --out/);
+  assert.throws(() => artifacts(out), /No build to boot: .*bzImage and .*initramfs\.img missing. Fix: run \.\/xdp-lab build --out/);
 });
 
 t.run();

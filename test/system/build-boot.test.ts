@@ -21,7 +21,7 @@ t("build: kernel and initramfs into out/ with a manifest of their hashes", async
   const r = await xdpLab(["build", "--json"]);
   assert.is(r.exitCode, 0, r.stderr + r.stdout.slice(-3000));
   const manifest = JSON.parse(await readFile(join(OUT, "manifest.json"), "utf8")) as Manifest;
-  for (const name of ["bzImage", "rootfs.cpio.gz", "kernel.config", "kernel-config.report", "vmlinux.h", "proto_count.bpf.o", "tc_count.bpf.o"]) {
+  for (const name of ["bzImage", "initramfs.img", "kernel.config", "kernel-config.report", "vmlinux.h", "proto_count.bpf.o", "tc_count.bpf.o"]) {
     assert.ok(existsSync(join(OUT, name)), name);
     assert.is(manifest.artifacts[name]?.sha256, await sha256File(join(OUT, name)), `${name} hash in manifest`);
   }
@@ -325,8 +325,8 @@ t("the initramfs is bit-for-bit reproducible", async () => {
     const r = await xdpLab(["build", "rootfs", "--no-cache", "--quiet", "--out", out]);
     assert.is(r.exitCode, 0, r.stderr);
   }
-  assert.is(await sha256File(join(a, "rootfs.cpio.gz")), await sha256File(join(b, "rootfs.cpio.gz")));
-  assert.is(await sha256File(join(a, "rootfs.cpio.gz")), await sha256File(join(OUT, "rootfs.cpio.gz")), "same as the main build");
+  assert.is(await sha256File(join(a, "initramfs.img")), await sha256File(join(b, "initramfs.img")));
+  assert.is(await sha256File(join(a, "initramfs.img")), await sha256File(join(OUT, "initramfs.img")), "same as the main build");
 });
 
 t.run();

@@ -82,9 +82,9 @@ t("every stage on the host and in containers from a clean cache: every artifact 
   assert.is(r.exitCode, 0, r.stderr.slice(-2000));
   assert.equal(built, [...STAGE_NAMES], "every stage compiled in the container (a clean cache)");
   // bzImage, kernel.config, kernel-config.report, vmlinux.h, xdp_lab_echo.ko, three .bpf.o and more,
-  // xdp-lab-app, rootfs.cpio.gz: all compared, none missing on either side.
+  // xdp-lab-app, initramfs.img: all compared, none missing on either side.
   const same = verify!.differences.filter((d) => d.status === "same").map((d) => d.artifact);
-  for (const a of ["bzImage", "vmlinux.h", "xdp_lab_echo.ko", "xdp-lab-app", "rootfs.cpio.gz"]) assert.ok(same.includes(a), `${a} compared and identical`);
+  for (const a of ["bzImage", "vmlinux.h", "xdp_lab_echo.ko", "xdp-lab-app", "initramfs.img"]) assert.ok(same.includes(a), `${a} compared and identical`);
 });
 
 t("build --container again: every stage cached, nothing runs", async () => {

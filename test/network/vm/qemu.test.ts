@@ -4,7 +4,7 @@ import { baseArgs, commandChannelArgs, consoleArgs, kernelCmdline, machineArgs, 
 
 const t = suite("qemu argv");
 
-const vm = { ...DEFAULT_VM, kernel: "/o/bzImage", initrd: "/o/rootfs.cpio.gz", accel: "tcg" as const };
+const vm = { ...DEFAULT_VM, kernel: "/o/bzImage", initrd: "/o/initramfs.img", accel: "tcg" as const };
 
 t("base: no default devices, no reboot so a panic ends qemu", () => {
   assert.ok(baseArgs().includes("-nodefaults"));
@@ -38,7 +38,7 @@ t("rng and console devices", () => {
 t("composed argv has kernel, initrd and each concern once", () => {
   const argv = qemuArgs(vm);
   assert.is(argv[argv.indexOf("-kernel") + 1], "/o/bzImage");
-  assert.is(argv[argv.indexOf("-initrd") + 1], "/o/rootfs.cpio.gz");
+  assert.is(argv[argv.indexOf("-initrd") + 1], "/o/initramfs.img");
   assert.is(argv.filter((a) => a === "-machine").length, 1);
   assert.is(argv.filter((a) => a === "-serial").length, 1);
 });
