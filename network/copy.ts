@@ -11,6 +11,7 @@ import type { Client } from "ssh2";
 import { exec as sshExec } from "./ssh.ts";
 import { shellQuote } from "./shell.ts";
 import { withVm } from "./session.ts";
+import { nameFlag } from "./state.ts";
 
 /** One end of a copy: a path on the host, or `vm:PATH` in the lab's VM. */
 export interface CopyEnd {
@@ -69,13 +70,13 @@ async function copyIn(lab: string, src: string, dst: string): Promise<CopyResult
         `if [ -d "$d" ]; then tar -C "$d" -xf - || exit 1; else mkdir "$t" && tar -C "$t" -xf - && mv "$t" "$d" || exit 1; fi; echo "$d"`;
       const [r, t] = await Promise.all([sshExec(client, script, { stdin: archive }), tar]);
       if (t.exitCode !== 0) throw new Error(`Failed to read ${src}: ${String(t.stderr).trim()}`);
-      if (r.code !== 0) throw new Error(`Failed to copy ${src} to vm:${dst}: ${r.stderr.trim() || `exit ${r.code}`}`);
+      if (r.code !== 0) throw new Error(`Failed to copy ${src} to vm:${dst}: ${r.stderr.trim() || `exit ${r.code}`}${await spaceHint(client, lab, dst, r.stderr)}`);
       return { target: r.stdout.trim(), bytes: await treeSize(src), kind: "directory" };
     }
     const mode = (st.mode & 0o7777).toString(8);
     const script = guestTarget(dst, name) + tmp + `cat >"$t" && chmod ${mode} "$t" && mv -f "$t" "$d" && echo "$d"`;
     const r = await sshExec(client, script, { stdin: createReadStream(src) });
-    if (r.code !== 0) throw new Error(`Failed to copy ${src} to vm:${dst}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    if (r.code !== 0) throw new Error(`Failed to copy ${src} to vm:${dst}: ${r.stderr.trim() || `exit ${r.code}`}${await spaceHint(client, lab, dst, r.stderr)}`);
     return { target: r.stdout.trim(), bytes: st.size, kind: "file" };
   });
 }
@@ -112,6 +113,26 @@ async function copyOut(client: Client, src: string, dst: string): Promise<CopyRe
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * When the guest ran out of space: how much the target's file system has, and the fix. The VM's
+ * files live in RAM (its root is the unpacked initramfs), and a replaced file needs room for both
+ * copies until the new one is complete.
+ */
+async function spaceHint(client: Client, lab: string, dst: string, stderr: string): Promise<string> {
+  if (!/No space left on device/.test(stderr)) return "";
+  // busybox df finds no mount point for the initramfs's rootfs; stat -f reads the file system itself.
+  const fs = await sshExec(client, `p=${shellQuote(dst)}; [ -d "$p" ] || p=$(dirname "$p"); echo "$p"; stat -f -c "%S %b %a" "$p"`).catch(() => undefined);
+  const [dir, sizes] = fs?.code === 0 ? fs.stdout.trim().split("\n") : [];
+  const [block, total, free] = (sizes ?? "").split(" ").map(Number);
+  const mib = (blocks: number): string => `${Math.floor((blocks * block!) / 2 ** 20)} MiB`;
+  const where = block && total !== undefined && free !== undefined ? ` ${dir} has ${mib(free)} free of ${mib(total)}` : "";
+  const n = nameFlag(lab);
+  return (
+    `\nThe VM keeps its files in RAM:${where}; a copy that replaces a file needs room for both until it is complete.` +
+    `\nFix: remove files in the VM (./xdp-lab exec vm${n} -- rm ...), or give it more memory: ./xdp-lab down${n} && ./xdp-lab up${n} --memory 1024`
+  );
 }
 
 /** The apparent size of a tree, for the report. */

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { DEFAULT_VM } from "../../network/vm/qemu.ts";
 import type { AccelDecision } from "../../network/vm/accel.ts";
-import { accelFor, withAccel } from "./lab-options.ts";
+import { accelFor, withAccel, withMachine } from "./lab-options.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { shellCommand, shellQuote } from "../../network/shell.ts";
 
@@ -12,11 +12,9 @@ export const command = "boot [cmd..]";
 export const describe = "Boot out/bzImage + out/initramfs.img in qemu; run CMD in the guest (after --) or open its shell";
 
 export function builder(y: Argv) {
-  return withAccel(y)
+  return withMachine(withAccel(y))
     .positional("cmd", { type: "string", array: true, describe: "command to run in the guest, after --" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
-    .option("memory", { type: "number", default: DEFAULT_VM.memoryMiB, describe: "guest memory in MiB" })
-    .option("cpus", { type: "number", default: DEFAULT_VM.cpus, describe: "virtual CPUs" })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
     .option("timeout", { type: "number", default: 60, describe: "seconds to wait for the guest to be ready" })
     .option("log", { type: "string", describe: "console log file", defaultDescription: "OUT/logs/console.log" })

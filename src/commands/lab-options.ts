@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Argv } from "yargs";
 import { DEFAULT_LAB, validateName } from "../../network/plan.ts";
 import type { AccelDecision } from "../../network/vm/accel.ts";
+import { DEFAULT_VM } from "../../network/vm/qemu.ts";
 
 export function withName<T>(y: Argv<T>) {
   return y.option("name", {
@@ -12,6 +13,32 @@ export function withName<T>(y: Argv<T>) {
     describe: "which lab (several can run side by side)",
     coerce: (n: string) => validateName(n),
   });
+}
+
+/** A whole number from MIN to MAX for FLAG, or an error naming the flag, the range and an example. */
+export function wholeNumber(flag: string, min: number, max: number, example: number): (v: unknown) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new Error(`--${flag} ${String(v)}: must be a whole number from ${min} to ${max}. Fix: e.g. --${flag} ${example}`);
+    }
+    return n;
+  };
+}
+
+/**
+ * --memory MiB and --cpus N of the guest. Its files live in RAM (the initramfs), so --memory also
+ * bounds what `cp` can put into the VM: about half of it.
+ */
+export function withMachine<T>(y: Argv<T>) {
+  return y
+    // No `type: "number"`: yargs would turn "lots" into NaN before the check could name it.
+    .option("memory", {
+      default: DEFAULT_VM.memoryMiB,
+      describe: "guest memory in MiB; the guest's files live in RAM, in about half of it",
+      coerce: wholeNumber("memory", 128, 1 << 20, 1024),
+    })
+    .option("cpus", { default: DEFAULT_VM.cpus, describe: "virtual CPUs", coerce: wholeNumber("cpus", 1, 64, 2) });
 }
 
 /** --accel auto|kvm|tcg; its default comes from XDP_LAB_ACCEL (see accelFor). */

@@ -12,6 +12,8 @@ import { XDP_LAB, ok, xdpLab } from "./cli.ts";
 const t = suite("lab: users' files and tools");
 const L = `t${process.pid}`.slice(0, 12);
 let out = "";
+/** Not the default 256, so that up's --memory is seen to reach the guest. */
+const MEMORY = 384;
 
 const on = (host: string, ...cmd: string[]) => xdpLab(["exec", host, "--name", L, "--", ...cmd]);
 const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
@@ -19,7 +21,7 @@ const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 t.before(async () => {
   out = await tempDir();
   await ok(["build", "--quiet", "--out", out]);
-  await ok(["up", "--name", L, "--out", out]);
+  await ok(["up", "--name", L, "--out", out, "--memory", String(MEMORY)]);
 });
 
 t.after(async () => {
@@ -67,6 +69,27 @@ t("cp: a 20 MB file round-trips with the same sha256; a tree round-trips; a bina
   assert.is(r.exitCode, 1);
   assert.match(r.stderr, /Failed to copy .*top\.txt to vm:\/no\/such\/dir\/top\.txt/);
   assert.is((await on("vm", "ls /no/such/dir 2>&1; ls /root | grep -c xdp-lab-tmp")).stdout.trim().split("\n").pop(), "0", "no temporary file left");
+});
+
+t("up --memory sizes the guest; a copy that does not fit fails naming the space and the fix, and leaves the old file and nothing else", async () => {
+  const total = Number(/MemTotal:\s+(\d+) kB/.exec((await on("vm", "cat /proc/meminfo")).stdout)?.[1]) / 1024;
+  assert.ok(total > MEMORY - 64 && total <= MEMORY, `MemTotal ${total} MiB with --memory ${MEMORY}`);
+  const dir = await tempDir();
+  await writeFile(join(dir, "keep.txt"), "old\n");
+  await ok(["cp", "--name", L, join(dir, "keep.txt"), "vm:/root/keep.txt"]);
+  // Fill the guest's RAM-backed file system (dd stops at ENOSPC), then replace keep.txt.
+  await on("vm", "dd if=/dev/zero of=/root/fill bs=1M 2>/dev/null; sync");
+  await writeFile(join(dir, "keep.txt"), randomBytes(1 << 20));
+  try {
+    const r = await xdpLab(["cp", "--name", L, join(dir, "keep.txt"), "vm:/root/keep.txt"]);
+    assert.is(r.exitCode, 1, r.stderr);
+    assert.match(r.stderr, /Failed to copy .*keep\.txt to vm:\/root\/keep\.txt: .*No space left on device/);
+    assert.match(r.stderr, /The VM keeps its files in RAM: \/root has \d+ MiB free of \d+ MiB/);
+    assert.match(r.stderr, new RegExp(`Fix: .*\\./xdp-lab up --name ${L} --memory 1024`));
+    assert.is((await on("vm", "cat /root/keep.txt; ls /root | grep -c xdp-lab-tmp")).stdout, "old\n0", "the old file intact, no temporary left");
+  } finally {
+    await on("vm", "rm -f /root/fill /root/keep.txt");
+  }
 });
 
 interface Attached {
