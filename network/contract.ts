@@ -20,6 +20,8 @@ export const CMDLINE = {
   hostname: "xdplab.hostname",
   /** The serial port (ttyS1) the command's output goes to, apart from the console. */
   output: "xdplab.out",
+  /** Host directories over virtio 9p: `TAG:GUEST_PATH`, comma separated; init mounts each. */
+  share: "xdplab.share",
 } as const;
 
 /** Where `up` puts the lab's configuration in the guest (shell variables, read by rc.d/50-lab). */

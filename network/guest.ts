@@ -37,7 +37,7 @@ export function overlay(authorizedKey: string, hostKey: Buffer): CpioEntry[] {
 }
 
 /** The qemu configuration of the lab's VM. */
-export function vmConfig(plan: LabPlan, o: Pick<UpOptions, "out" | "accel" | "append" | "memoryMiB" | "cpus">): VmConfig {
+export function vmConfig(plan: LabPlan, o: Pick<UpOptions, "out" | "accel" | "append" | "memoryMiB" | "cpus" | "shares">): VmConfig {
   return {
     ...DEFAULT_VM,
     kernel: `${o.out}/bzImage`,
@@ -50,6 +50,7 @@ export function vmConfig(plan: LabPlan, o: Pick<UpOptions, "out" | "accel" | "ap
     nics: GUEST_NICS.map((n) => ({ id: n.name, tap: n.tap, mac: n.mac, queues: queuesFor(n, o.cpus ?? DEFAULT_VM.cpus) })),
     consoleSocket: { path: plan.files.console, log: plan.files.consoleLog },
     pidfile: plan.files.pid,
+    shares: o.shares ?? [],
   };
 }
 

@@ -10,7 +10,7 @@ import { labNames, requireRoot, writeState, type LabState } from "./state.ts";
 import { hostFiles, hostUplink, services, wiring } from "./wiring.ts";
 import { overlay, startQemu, vmConfig, vmLink, waitForSsh } from "./guest.ts";
 import { down } from "./down.ts";
-import type { Accel } from "./vm/qemu.ts";
+import type { Accel, Share } from "./vm/qemu.ts";
 
 export interface UpOptions {
   name: string;
@@ -25,6 +25,8 @@ export interface UpOptions {
   readyTimeout?: number;
   memoryMiB?: number;
   cpus?: number;
+  /** Host directories mounted in the VM over virtio 9p. */
+  shares?: Share[];
   log?: (line: string) => void;
 }
 

@@ -1,5 +1,6 @@
 // The qemu command line, built from one small pure function per concern and composed in qemuArgs().
 import { accessSync, constants } from "node:fs";
+import { resolve } from "node:path";
 import { CMDLINE } from "../contract.ts";
 
 export type Accel = "kvm" | "tcg";
@@ -36,6 +37,45 @@ export interface VmConfig {
   consoleSocket?: { path: string; log: string };
   /** qemu writes its PID here (the lab runs it in the background under a supervisor). Default none. */
   pidfile?: string;
+  /** Host directories the guest mounts over virtio 9p. Default none. */
+  shares?: Share[];
+}
+
+/** A host directory shared with the guest (`--share HOST[:GUEST][:ro]`). */
+export interface Share {
+  host: string;
+  /** Where the guest mounts it (absolute). */
+  guest: string;
+  readOnly: boolean;
+}
+
+/** Guest paths go on the kernel command line, split on spaces and commas by init: keep them plain. */
+const GUEST_PATH = /^\/[A-Za-z0-9._+\/-]*$/;
+
+/**
+ * Reads `HOST[:GUEST][:ro|:rw]`: GUEST defaults to HOST's absolute path, so paths mean the same on
+ * both sides. Throws naming the argument and the fix; whether HOST exists is the caller's check.
+ */
+export function parseShare(arg: string): Share {
+  const parts = arg.split(":");
+  const mode = parts.length > 1 && ["ro", "rw"].includes(parts[parts.length - 1]!) ? parts.pop() : undefined;
+  if (parts.length > 2 || !parts[0]) throw new Error(`--share ${arg}: expected HOST_DIR[:GUEST_DIR][:ro]. Fix: e.g. --share ./build:/mnt/build:ro`);
+  const host = resolve(parts[0]);
+  const guest = parts[1] ?? host;
+  if (!GUEST_PATH.test(guest)) {
+    throw new Error(`--share ${arg}: the guest path ${guest} must be absolute and plain (letters, digits, . _ + - /). Fix: name one, e.g. --share ${host}:/mnt/share`);
+  }
+  return { host, guest, readOnly: mode === "ro" };
+}
+
+/** Each share as a 9p file system device; the guest's init mounts them by tag (see kernelCmdline). */
+export function shareArgs(shares: Share[]): string[] {
+  return shares.flatMap((sh, i) => [
+    "-fsdev",
+    `local,id=fs${i},path=${sh.host},security_model=none,multidevs=remap${sh.readOnly ? ",readonly=on" : ""}`,
+    "-device",
+    `virtio-9p-pci,fsdev=fs${i},mount_tag=share${i}`,
+  ]);
 }
 
 /** A virtio-net NIC on an existing tap device. */
@@ -96,7 +136,7 @@ export function machineArgs(accel: Accel, cpus: number, memoryMiB: number): stri
 }
 
 /** The kernel command line: serial console, quiet boot, panic stops the VM, then the lab's own arguments. */
-export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname" | "commandSocket">): string {
+export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname" | "commandSocket" | "shares">): string {
   const args = [
     "console=ttyS0",
     "quiet",
@@ -107,10 +147,11 @@ export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname
   ];
   if (c.command !== undefined) args.push(`${CMDLINE.command}=${Buffer.from(c.command).toString("base64")}`);
   if (c.commandSocket !== undefined) args.push(`${CMDLINE.output}=ttyS1`);
+  if (c.shares?.length) args.push(`${CMDLINE.share}=${c.shares.map((sh, i) => `share${i}:${sh.guest}`).join(",")}`);
   return [...args, ...c.append].join(" ");
 }
 
-export function kernelArgs(c: Pick<VmConfig, "kernel" | "initrd" | "command" | "append" | "hostname" | "commandSocket">): string[] {
+export function kernelArgs(c: Pick<VmConfig, "kernel" | "initrd" | "command" | "append" | "hostname" | "commandSocket" | "shares">): string[] {
   return ["-kernel", c.kernel, "-initrd", c.initrd, "-append", kernelCmdline(c)];
 }
 
@@ -163,6 +204,7 @@ export function qemuArgs(c: VmConfig): string[] {
     ...(c.consoleSocket ? socketConsoleArgs(c.consoleSocket.path, c.consoleSocket.log) : consoleArgs()),
     ...commandChannelArgs(c.commandSocket),
     ...(c.nics ?? []).flatMap(nicArgs),
+    ...shareArgs(c.shares ?? []),
     ...pidfileArgs(c.pidfile),
   ];
 }

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { DEFAULT_VM } from "../../network/vm/qemu.ts";
 import type { AccelDecision } from "../../network/vm/accel.ts";
-import { accelFor, withAccel, withMachine } from "./lab-options.ts";
+import { accelFor, withAccel, withMachine, withShare } from "./lab-options.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { shellCommand, shellQuote } from "../../network/shell.ts";
 
@@ -12,7 +12,7 @@ export const command = "boot [cmd..]";
 export const describe = "Boot out/bzImage + out/initramfs.img in qemu; run CMD in the guest (after --) or open its shell";
 
 export function builder(y: Argv) {
-  return withMachine(withAccel(y))
+  return withShare(withMachine(withAccel(y)))
     .positional("cmd", { type: "string", array: true, describe: "command to run in the guest, after --" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
@@ -59,6 +59,7 @@ export async function handler(argv: Args): Promise<void> {
       accel,
       memoryMiB: argv.memory,
       cpus: argv.cpus,
+      shares: argv.share,
       append: argv.append,
       command: guestCommand(cmd),
     },

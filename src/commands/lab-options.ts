@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { Argv } from "yargs";
 import { DEFAULT_LAB, validateName } from "../../network/plan.ts";
 import type { AccelDecision } from "../../network/vm/accel.ts";
-import { DEFAULT_VM } from "../../network/vm/qemu.ts";
+import { statSync } from "node:fs";
+import { DEFAULT_VM, parseShare, type Share } from "../../network/vm/qemu.ts";
 
 export function withName<T>(y: Argv<T>) {
   return y.option("name", {
@@ -39,6 +40,26 @@ export function withMachine<T>(y: Argv<T>) {
       coerce: wholeNumber("memory", 128, 1 << 20, 1024),
     })
     .option("cpus", { default: DEFAULT_VM.cpus, describe: "virtual CPUs", coerce: wholeNumber("cpus", 1, 64, 2) });
+}
+
+/** `--share HOST[:GUEST][:ro]`, checked: HOST must be a directory. */
+export function checkShare(arg: string): Share {
+  const share = parseShare(arg);
+  if (!statSync(share.host, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`--share ${arg}: ${share.host} is not a directory on this machine. Fix: share an existing directory, e.g. --share "$PWD"`);
+  }
+  return share;
+}
+
+/** --share, repeatable: host directories the guest mounts over virtio 9p. */
+export function withShare<T>(y: Argv<T>) {
+  return y.option("share", {
+    type: "string",
+    array: true,
+    default: [] as string[],
+    describe: "mount a host directory in the VM over 9p: HOST[:GUEST][:ro]; GUEST defaults to the same path (repeatable)",
+    coerce: (args: string[]): Share[] => args.map(checkShare),
+  });
 }
 
 /** --accel auto|kvm|tcg; its default comes from XDP_LAB_ACCEL (see accelFor). */

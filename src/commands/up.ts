@@ -3,13 +3,13 @@ import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { ADDR } from "../../network/plan.ts";
 import { DEFAULT_OUT } from "../paths.ts";
-import { accelFor, withAccel, withMachine, withName } from "./lab-options.ts";
+import { accelFor, withAccel, withMachine, withName, withShare } from "./lab-options.ts";
 
 export const command = "up";
 export const describe = "Bring a lab up: the VM from out/ routing between a client (LAN) and a server (WAN), with an internet behind NAT";
 
 export function builder(y: Argv) {
-  return withMachine(withAccel(withName(y)))
+  return withShare(withMachine(withAccel(withName(y))))
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("uplink", { type: "string", describe: "NAT through this real host interface instead of the simulated internet (changes the host's firewall and ip_forward until down)" })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
@@ -33,6 +33,7 @@ export async function handler(argv: Args): Promise<void> {
     accel,
     memoryMiB: argv.memory,
     cpus: argv.cpus,
+    shares: argv.share,
     uplink: argv.uplink,
     append: argv.append,
     readyTimeout: argv.timeout,

@@ -14,6 +14,8 @@ const L = `t${process.pid}`.slice(0, 12);
 let out = "";
 /** Not the default 256, so that up's --memory is seen to reach the guest. */
 const MEMORY = 384;
+/** A host directory the VM mounts read-write at the same path; out/ is shared read-only at /mnt/out. */
+let share = "";
 
 const on = (host: string, ...cmd: string[]) => xdpLab(["exec", host, "--name", L, "--", ...cmd]);
 const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
@@ -21,7 +23,8 @@ const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 t.before(async () => {
   out = await tempDir();
   await ok(["build", "--quiet", "--out", out]);
-  await ok(["up", "--name", L, "--out", out, "--memory", String(MEMORY)]);
+  share = await tempDir();
+  await ok(["up", "--name", L, "--out", out, "--memory", String(MEMORY), "--share", share, "--share", `${out}:/mnt/out:ro`]);
 });
 
 t.after(async () => {
@@ -90,6 +93,21 @@ t("up --memory sizes the guest; a copy that does not fit fails naming the space 
   } finally {
     await on("vm", "rm -f /root/fill /root/keep.txt");
   }
+});
+
+t("up --share: the VM sees the host's files at the same path and the host sees the VM's; a read-only share refuses writes; bpftool loads an object straight from it", async () => {
+  const data = randomBytes(3 << 20);
+  await writeFile(join(share, "from-host.bin"), data);
+  assert.is((await on("vm", `sha256sum ${share}/from-host.bin`)).stdout.split(" ")[0], sha(data));
+  await on("vm", `echo made-in-the-vm > ${share}/from-vm.txt`);
+  assert.is(await readFile(join(share, "from-vm.txt"), "utf8"), "made-in-the-vm\n");
+  const ro = await on("vm", "touch /mnt/out/nope");
+  assert.is.not(ro.exitCode, 0);
+  assert.match(ro.stderr + ro.stdout, /Read-only file system/);
+  // Debian's bpftool, in the VM, loads the host's build output from the share: no cp needed.
+  const loaded = await on("vm", "bpftool prog load /mnt/out/pass.bpf.o /sys/fs/bpf/xl-shared && bpftool -j prog show pinned /sys/fs/bpf/xl-shared; rm -f /sys/fs/bpf/xl-shared");
+  assert.is(loaded.exitCode, 0, loaded.stderr);
+  assert.is((JSON.parse(loaded.stdout) as { type: string }).type, "xdp");
 });
 
 interface Attached {

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { baseArgs, commandChannelArgs, consoleArgs, kernelCmdline, machineArgs, qemuArgs, rngArgs, DEFAULT_VM, detectAccel } from "../../../network/vm/qemu.ts";
+import { baseArgs, commandChannelArgs, consoleArgs, kernelCmdline, machineArgs, parseShare, qemuArgs, rngArgs, shareArgs, DEFAULT_VM, detectAccel } from "../../../network/vm/qemu.ts";
 
 const t = suite("qemu argv");
 
@@ -50,6 +50,35 @@ t("command channel: ttyS1 on a socket qemu waits on, and the guest is told to us
   assert.ok(argv[argv.indexOf("-append") + 1]!.includes("xdplab.out=ttyS1"));
   assert.is(argv.filter((a) => a === "-serial").length, 2, "console first (ttyS0), channel second (ttyS1)");
   assert.ok(argv.indexOf("chardev:con0") < argv.indexOf("chardev:cmd0"));
+});
+
+t("--share: HOST[:GUEST][:ro], the guest path defaulting to the host's absolute one", () => {
+  assert.equal(parseShare("/srv/build"), { host: "/srv/build", guest: "/srv/build", readOnly: false });
+  assert.equal(parseShare("/srv/build:/mnt/b:ro"), { host: "/srv/build", guest: "/mnt/b", readOnly: true });
+  assert.equal(parseShare("/srv/build:ro"), { host: "/srv/build", guest: "/srv/build", readOnly: true });
+  assert.equal(parseShare("rel/dir:/mnt/r").host, `${process.cwd()}/rel/dir`);
+  assert.throws(() => parseShare("/a:/b:/c"), /--share \/a:\/b:\/c: expected HOST_DIR\[:GUEST_DIR\]\[:ro\]\. Fix:/);
+  assert.throws(() => parseShare("/a:mnt"), /the guest path mnt must be absolute and plain/);
+  assert.throws(() => parseShare("/my dir"), /the guest path \/my dir must be absolute and plain.*Fix: name one/);
+  assert.throws(() => parseShare("/a:/b,c"), /the guest path \/b,c must be absolute/);
+});
+
+t("--share: one 9p device per share, tagged in order, and the guest told where to mount each", () => {
+  const shares = [parseShare("/srv/a"), parseShare("/srv/b:/mnt/b:ro")];
+  assert.equal(shareArgs(shares), [
+    "-fsdev",
+    "local,id=fs0,path=/srv/a,security_model=none,multidevs=remap",
+    "-device",
+    "virtio-9p-pci,fsdev=fs0,mount_tag=share0",
+    "-fsdev",
+    "local,id=fs1,path=/srv/b,security_model=none,multidevs=remap,readonly=on",
+    "-device",
+    "virtio-9p-pci,fsdev=fs1,mount_tag=share1",
+  ]);
+  assert.match(kernelCmdline({ ...DEFAULT_VM, shares }), / xdplab\.share=share0:\/srv\/a,share1:\/mnt\/b( |$)/);
+  assert.not.match(kernelCmdline({ ...DEFAULT_VM }), /xdplab\.share/);
+  const argv = qemuArgs({ ...DEFAULT_VM, kernel: "k", initrd: "i", accel: "tcg", shares });
+  assert.is(argv.filter((a) => a === "-fsdev").length, 2);
 });
 
 t("accel detection falls back to tcg when the device cannot be opened", () => {
