@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { REPO } from "../../src/paths.ts";
 import { tempDir } from "../helpers.ts";
 import { badObjects } from "./bad-objects.ts";
-import { xdpLab } from "./cli.ts";
+import { bootOk, ok } from "./cli.ts";
 import { A, B, counter, inB, ip, out, ping, rawClient, registerAppSuite, running, startApp, startDaemon } from "./app-harness.ts";
 
 const t = suite("xdp-lab-app: replace, shutdown, guest");
@@ -101,10 +101,8 @@ t("in the guest: echo round trips through the module, oversized text is refused 
     "dmesg | grep -cE 'WARNING|BUG|Oops' || true",
   ].join("; ");
   // This file may run first on a fresh clone: make sure out/ holds a whole build to boot.
-  const built = await xdpLab(["build", "--quiet"]);
-  assert.is(built.exitCode, 0, built.stderr);
-  const r = await xdpLab(["boot", "--quiet", "--", script]);
-  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  await ok(["build", "--quiet"]);
+  const r = await bootOk(script);
   assert.match(r.stdout, /error: generic netlink family xdp_lab_echo not found: load the module/);
   assert.match(r.stdout, /echo seq=1 rtt_us=\d+ hello lab\necho seq=2 rtt_us=\d+ again\n/);
   assert.match(r.stdout, /error: echo rejected: Invalid argument: Attribute failed policy validation/);

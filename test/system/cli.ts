@@ -24,6 +24,13 @@ export async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
+/** Boots out/ with SCRIPT as the guest's command (--quiet) and asserts it exited 0; returns the result. */
+export async function bootOk(script: string): Promise<CliResult> {
+  const r = await xdpLab(["boot", "--quiet", "--", script]);
+  assert.is(r.exitCode, 0, r.stderr + r.stdout);
+  return r;
+}
+
 /** The cache entry directory of the most recently used kernel build (it holds kbuild/). */
 export async function latestKernelEntry(): Promise<string> {
   const ls = JSON.parse((await xdpLab(["cache", "ls", "--json"])).stdout) as { stage: string; dir: string; lastUsed: string }[];
