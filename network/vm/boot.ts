@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { MARKERS } from "../contract.ts";
-import { ConsoleWatch } from "./console.ts";
+import { ConsoleWatch, lineSplitter } from "./console.ts";
 import { qemuArgs, qemuBinary, type VmConfig } from "./qemu.ts";
 
 
@@ -54,23 +54,6 @@ export class BootError extends Error {
   }
 }
 
-
-/** Splits a byte stream into lines (serial lines end in \r\n), calling onLine for each. */
-function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): void; flush(): void } {
-  let pending = "";
-  return {
-    push(chunk) {
-      pending += chunk.toString("utf8");
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const l of lines) onLine(l.replace(/\r$/, ""));
-    },
-    flush() {
-      if (pending) onLine(pending.replace(/\r$/, ""));
-      pending = "";
-    },
-  };
-}
 
 /** Connects to the Unix socket qemu listens on, retrying until it exists or `alive` says qemu is gone. */
 async function connectWhenListening(path: string, alive: () => boolean): Promise<Socket | undefined> {

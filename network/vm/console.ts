@@ -3,13 +3,31 @@
 // to quote, so both detect them the same way.
 import { MARKERS } from "../contract.ts";
 
+/** Splits a byte stream into lines (serial lines end in \r\n; a line may span chunks), calling onLine for each. */
+export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer | string): void; flush(): void } {
+  let pending = "";
+  return {
+    push(chunk) {
+      pending += chunk.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const l of lines) onLine(l.replace(/\r$/, ""));
+    },
+    /** Takes the last, unterminated line as a whole one: the output ended. */
+    flush() {
+      if (pending) onLine(pending.replace(/\r$/, ""));
+      pending = "";
+    },
+  };
+}
+
 /** Reads console output as it arrives: lines, the ready marker, a kernel panic, the last lines. */
 export class ConsoleWatch {
   /** The guest's uptime the ready marker carried, once it appeared. */
   uptime: number | undefined;
   panicked = false;
   private readonly last: string[] = [];
-  private pending = "";
+  private readonly lines = lineSplitter((l) => this.line(l));
 
   constructor(
     private readonly onReady?: (uptime: number) => void,
@@ -20,18 +38,14 @@ export class ConsoleWatch {
     return this.uptime !== undefined;
   }
 
-  /** Feeds a chunk of console output (serial lines end in \r\n; a line may span chunks). */
+  /** Feeds a chunk of console output. */
   push(chunk: Buffer | string): void {
-    this.pending += chunk.toString();
-    const lines = this.pending.split("\n");
-    this.pending = lines.pop() ?? "";
-    for (const l of lines) this.line(l.replace(/\r$/, ""));
+    this.lines.push(chunk);
   }
 
   /** Takes the last, unterminated line as a whole one: the output ended. */
   flush(): void {
-    if (this.pending) this.line(this.pending.replace(/\r$/, ""));
-    this.pending = "";
+    this.lines.flush();
   }
 
   /** The last lines, as quoted in errors. */
