@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { GUEST_NICS } from "./contract.ts";
 import { netnsExec } from "./ip.ts";
 import { labPlan } from "./plan.ts";
-import { requireVm, withVm } from "./session.ts";
+import { openVm, requireVm, useVm } from "./session.ts";
 import { exec as sshExec } from "./ssh.ts";
 import { shellQuote } from "./shell.ts";
 
@@ -51,7 +51,7 @@ export function portDevices(port: CaptureOptions["port"]): { tap: string; guest:
 /** Runs a capture until its count or its signal; returns how many packets tcpdump reported. */
 export async function capture(name: string, o: CaptureOptions): Promise<{ packets?: number; file?: string }> {
   const plan = labPlan(name);
-  await requireVm(name);
+  const state = await requireVm(name);
   const dev = portDevices(o.port);
   const tmp = o.write ? `${o.write}.xdp-lab-tmp.${process.pid}` : undefined;
   const file = tmp ? createWriteStream(tmp) : undefined;
@@ -81,7 +81,7 @@ export async function capture(name: string, o: CaptureOptions): Promise<{ packet
       });
       packets = await run(tcpdump);
     } else {
-      packets = await withVm(name, async (client) => {
+      packets = await useVm(await openVm(plan, state), async (client) => {
         const pcap = new PassThrough();
         const tcpdump = execa("tcpdump", tcpdumpArgs({ stdin: true }, o), { stdin: "pipe", stdout: "pipe", stderr: "pipe", buffer: false, reject: false });
         pcap.pipe(tcpdump.stdin!);

@@ -73,8 +73,8 @@ export const GUEST_APP_LOG = "/var/log/xdp-lab-app.log";
 
 // --- the app's answers (app/protocol.h) -------------------------------------------------------
 
-export type Verdict = "aborted" | "drop" | "pass" | "tx" | "redirect";
-export const VERDICTS: readonly Verdict[] = ["aborted", "drop", "pass", "tx", "redirect"];
+export const VERDICTS = ["aborted", "drop", "pass", "tx", "redirect"] as const;
+export type Verdict = (typeof VERDICTS)[number];
 
 export interface VerdictCounters {
   packets: number;

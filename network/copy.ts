@@ -11,7 +11,7 @@ import type { Client } from "ssh2";
 import { exec as sshExec } from "./ssh.ts";
 import { shellQuote } from "./shell.ts";
 import { withVm } from "./session.ts";
-import { nameFlag } from "./state.ts";
+import { nameFlag } from "./plan.ts";
 
 /** One end of a copy: a path on the host, or `vm:PATH` in the lab's VM. */
 export interface CopyEnd {

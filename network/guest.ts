@@ -61,7 +61,7 @@ export function vmLink(plan: LabPlan, privateKey: Buffer, hostPublic: string): V
 /** How the lab's VM ended, or undefined while qemu runs. */
 export async function vmEnding(plan: LabPlan, state: LabState | undefined): Promise<string | undefined> {
   if (pidAlive(state?.qemuPid ?? (await readPid(plan)))) return undefined;
-  return qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu is gone; how it ended was not recorded";
+  return qemuEnding(qemuFiles(plan)) ?? "qemu is gone; how it ended was not recorded";
 }
 
 /**
@@ -70,12 +70,12 @@ export async function vmEnding(plan: LabPlan, state: LabState | undefined): Prom
  */
 export async function startQemu(plan: LabPlan, vm: VmConfig, out: string): Promise<number> {
   const qemu = qemuBinary();
-  const argv = supervisedArgv([qemu, ...qemuArgs(vm)], { stderr: plan.files.qemuStderr, exit: plan.files.qemuExit });
+  const argv = supervisedArgv([qemu, ...qemuArgs(vm)], qemuFiles(plan));
   const child = netnsExec(plan.ns.lab, argv, { detached: true, stdio: "ignore" });
   child.unref();
   const deadline = performance.now() + 30_000;
   while (performance.now() < deadline) {
-    const ended = qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit });
+    const ended = qemuEnding(qemuFiles(plan));
     if (ended) throw new Error(`The VM failed to start (${ended}).\nConsole:\n${await consoleTail(plan)}\nFix: check ${out} holds a good build (./xdp-lab build)${vm.accel === "kvm" ? ", or try --accel tcg" : ""}`);
     const pid = await readPid(plan);
     if (pid) return pid;
@@ -98,7 +98,7 @@ export async function waitForSsh(plan: LabPlan, link: VmLink, pid: number | unde
     const alive = pidAlive(pid);
     if (!alive) watch.flush();
     if (watch.panicked || !alive) {
-      const how = alive ? "" : ` (${qemuEnding({ stderr: plan.files.qemuStderr, exit: plan.files.qemuExit }) ?? "qemu exited"})`;
+      const how = alive ? "" : ` (${qemuEnding(qemuFiles(plan)) ?? "qemu exited"})`;
       const what = watch.panicked ? "The VM's kernel panicked during boot" : "The VM stopped during boot";
       throw new Error(`${what}${how}. Last console lines:\n${watch.quote()}\nFull console log: ${plan.files.consoleLog}`);
     }
@@ -112,4 +112,9 @@ export async function waitForSsh(plan: LabPlan, link: VmLink, pid: number | unde
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`The VM did not answer ssh within ${timeoutS} s${last ? ` (${last})` : ""}. Last console lines:\n${await consoleTail(plan)}\nFull console log: ${plan.files.consoleLog}`);
+}
+
+/** Where the supervisor records how qemu ended. */
+function qemuFiles(plan: LabPlan): { stderr: string; exit: string } {
+  return { stderr: plan.files.qemuStderr, exit: plan.files.qemuExit };
 }

@@ -1,12 +1,11 @@
 // The one wrapper around nft, and the rulesets the lab installs (pure, unit-tested).
 import { execa } from "execa";
-import { netnsExecArgs } from "./ip.ts";
+import { netnsExec } from "./ip.ts";
 import { ADDR, ADDR6, type LabPlan } from "./plan.ts";
 
 /** Loads a ruleset with `nft -f -`, inside namespace NS when given. */
 export async function nft(ns: string | undefined, ruleset: string): Promise<void> {
-  const [file, argv] = ns ? ["ip", netnsExecArgs(ns, ["nft", "-f", "-"])] : ["nft", ["-f", "-"]];
-  const r = await execa(file, argv, { input: ruleset, reject: false });
+  const r = await (ns ? netnsExec(ns, ["nft", "-f", "-"], { input: ruleset }) : execa("nft", ["-f", "-"], { input: ruleset, reject: false }));
   if (r.exitCode !== 0) throw new Error(`Failed to load nft rules${ns ? ` in namespace ${ns}` : ""}: ${r.stderr.trim()}\nRules:\n${ruleset}`);
 }
 

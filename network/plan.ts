@@ -158,3 +158,8 @@ export function guestEnv(): string {
   };
   return Object.entries(vars).map(([k, v]) => `${k}=${/\s/.test(v) ? `"${v}"` : v}`).join("\n") + "\n";
 }
+
+/** `--name NAME` for a fix line, empty for the default lab. */
+export function nameFlag(name: string): string {
+  return name === DEFAULT_LAB ? "" : ` --name ${name}`;
+}

@@ -5,14 +5,14 @@ import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { Client } from "ssh2";
 import { namespaces, netnsExec } from "./ip.ts";
-import { labPlan, type HostName, type LabPlan } from "./plan.ts";
-import { connect, exec as sshExec, type ExecResult, type VmLink } from "./ssh.ts";
+import { labPlan, nameFlag, type HostName, type LabPlan } from "./plan.ts";
+import { connect, exec as sshExec, type ExecResult } from "./ssh.ts";
 import { shellCommand } from "./shell.ts";
-import { nameFlag, readState, type LabState } from "./state.ts";
+import { readState, type LabState } from "./state.ts";
 import { vmEnding, vmLink } from "./guest.ts";
 
 /** Namespace of a host run by the host kernel, or undefined for the VM. */
-export function namespaceOf(plan: LabPlan, host: HostName): string | undefined {
+function namespaceOf(plan: LabPlan, host: HostName): string | undefined {
   return host === "vm" ? undefined : plan.ns[host];
 }
 
@@ -36,19 +36,23 @@ export async function requireVm(name: string): Promise<LabState> {
   return state;
 }
 
-export async function linkOf(plan: LabPlan): Promise<VmLink> {
-  const state = await requireVm(plan.name);
-  return vmLink(plan, await readFile(plan.files.key), state.hostPublic!);
+/** Opens an ssh session to a lab's VM already found running (requireVm, or status's own check). */
+export async function openVm(plan: LabPlan, state: LabState): Promise<Client> {
+  return connect(vmLink(plan, await readFile(plan.files.key), state.hostPublic!));
 }
 
 /** Opens an ssh session to a running lab's VM. */
 export async function connectVm(name: string): Promise<Client> {
-  return connect(await linkOf(labPlan(name)));
+  return openVm(labPlan(name), await requireVm(name));
 }
 
 /** Runs FN with an ssh session to the lab's VM, closed afterwards whatever happens. */
 export async function withVm<T>(name: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connectVm(name);
+  return useVm(await connectVm(name), fn);
+}
+
+/** Runs FN with an open session, closed afterwards whatever happens. */
+export async function useVm<T>(client: Client, fn: (client: Client) => Promise<T>): Promise<T> {
   try {
     return await fn(client);
   } finally {
@@ -67,7 +71,7 @@ export async function execOn(
   const ns = namespaceOf(plan, host);
   if (ns === undefined) return withVm(name, (client) => sshExec(client, shellCommand(argv), o));
   if (!(await namespaces()).includes(ns)) {
-    throw new Error(`Lab "${name}" is not up (no namespace ${ns}). Fix: ./xdp-lab up${name === "lab" ? "" : ` --name ${name}`}`);
+    throw new Error(`Lab "${name}" is not up (no namespace ${ns}). Fix: ./xdp-lab up${nameFlag(name)}`);
   }
   const stream = o.stdin instanceof Readable ? o.stdin : undefined;
   const child = netnsExec(ns, argv.length === 1 ? ["sh", "-c", argv[0]!] : argv, {

@@ -74,8 +74,3 @@ export async function readPid(plan: LabPlan): Promise<number | undefined> {
     return undefined;
   }
 }
-
-/** `--name NAME` for a fix line, empty for the default lab. */
-export function nameFlag(name: string): string {
-  return name === "lab" ? "" : ` --name ${name}`;
-}

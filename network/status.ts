@@ -1,9 +1,9 @@
 // `status`: what a lab is made of, whether its VM runs (and how it ended if not), and its programs.
 import { namespaces } from "./ip.ts";
-import { ADDR, NAMESPACE_ROLES, labPlan, type HostName, type Role } from "./plan.ts";
-import { nameFlag, pidAlive, readPid, readState, type LabState } from "./state.ts";
+import { ADDR, NAMESPACE_ROLES, labPlan, nameFlag, type HostName, type Role } from "./plan.ts";
+import { pidAlive, readPid, readState, type LabState } from "./state.ts";
 import { vmEnding } from "./guest.ts";
-import { withVm } from "./session.ts";
+import { openVm, useVm } from "./session.ts";
 import { appCommand } from "./app-client.ts";
 import type { AppResults } from "./contract.ts";
 import { listPrograms, type AttachedProgram } from "./programs.ts";
@@ -50,7 +50,8 @@ export async function status(name: string): Promise<LabStatus> {
   }
   if (state?.phase === "up" && s.vm.running) {
     try {
-      await withVm(name, async (client) => {
+      // Found running just above: no second state read and liveness check (requireVm).
+      await useVm(await openVm(plan, state), async (client) => {
         const answer = await appCommand(client, "stats");
         s.programs = answer.ok ? answer.result : { error: answer.error };
         s.attached = await listPrograms(client);

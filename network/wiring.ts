@@ -7,7 +7,7 @@ import { GUEST_NICS } from "./contract.ts";
 import { ADDR, ADDR6, HOST_MACS, NAMESPACE_ROLES, NETNS_ETC, hostsFile, type LabPlan, type Role } from "./plan.ts";
 import { writeState, type LabState } from "./state.ts";
 
-export const BUSYBOX = "busybox";
+const BUSYBOX = "busybox";
 
 /** The ip commands that wire a lab, per namespace (pure: unit-tested, and one `ip -batch` each). */
 export function wiring(plan: LabPlan, uplink: boolean): Record<Role | "lab6", string[][]> {

@@ -1,7 +1,7 @@
 // `xdp-lab demo`: the quick start's main job: build what is stale, bring the lab up, and show XDP
 // passing and dropping real traffic between the client and the server; the lab stays up.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { labPlan } from "../../network/plan.ts";
+import { labPlan, nameFlag } from "../../network/plan.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
 import { accelFor, withAccel, withName } from "./lab-options.ts";
 
@@ -30,7 +30,7 @@ export async function handler(argv: Args): Promise<void> {
     import("../ui/report.ts"),
   ]);
   const name = argv.name;
-  const n = name === "lab" ? "" : ` --name ${name}`;
+  const n = nameFlag(name);
   await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });
   await ensure(LAB_RUNTIME, { install: true, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
   if ((await readState(labPlan(name)))?.phase === "up") {

@@ -1,6 +1,7 @@
 // `xdp-lab status`: hosts, addresses, the VM process, attached programs and their counters.
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import type { LabStatus } from "../../network/status.ts";
+import { nameFlag } from "../../network/plan.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "status";
@@ -17,7 +18,7 @@ export async function handler(argv: Args): Promise<void> {
   requireRoot("xdp-lab status");
   const s = await status(argv.name);
   if (s.phase === "absent" && !argv.json) {
-    process.stdout.write(`lab ${s.name}: not up (./xdp-lab up${s.name === "lab" ? "" : ` --name ${s.name}`})\n`);
+    process.stdout.write(`lab ${s.name}: not up (./xdp-lab up${nameFlag(s.name)})\n`);
   } else if (argv.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + "\n");
   } else {

@@ -1,6 +1,6 @@
 // `xdp-lab tmux`: the lab's layout: a shell on the left; the xdp VM, the server and the client on the right.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { labPlan, type LabPlan } from "../../network/plan.ts";
+import { labPlan, nameFlag, type LabPlan } from "../../network/plan.ts";
 import { REPO } from "../paths.ts";
 import { shellQuote } from "../../network/shell.ts";
 import { withName } from "./lab-options.ts";
@@ -41,7 +41,7 @@ export async function handler(argv: Args): Promise<void> {
   requireRoot("xdp-lab tmux");
   await ensure(LAB_TOOLS, { install: argv.install, purpose: "xdp-lab tmux" });
   const plan = labPlan(argv.name);
-  if ((await readState(plan))?.phase !== "up") throw new Error(`Lab "${argv.name}" is not up. Fix: ./xdp-lab up${argv.name === "lab" ? "" : ` --name ${argv.name}`}`);
+  if ((await readState(plan))?.phase !== "up") throw new Error(`Lab "${argv.name}" is not up. Fix: ./xdp-lab up${nameFlag(argv.name)}`);
   await killSession(plan.tmux);
   for (const args of layout(plan, shellQuote(`${REPO}/xdp-lab`))) await tmux(...args);
   if (argv.attach && process.stdin.isTTY) {

@@ -1,7 +1,7 @@
 // `xdp-lab up`: client, br-lan, the xdp VM, br-wan, server and an internet, in namespaces of the lab's own.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { ADDR } from "../../network/plan.ts";
+import { ADDR, nameFlag } from "../../network/plan.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { accelFor, withAccel, withMachine, withName, withShare } from "./lab-options.ts";
 
@@ -43,7 +43,7 @@ export async function handler(argv: Args): Promise<void> {
     process.stdout.write(JSON.stringify({ ...r.state, timings: r.timings }, null, 2) + "\n");
     return;
   }
-  const n = argv.name === "lab" ? "" : ` --name ${argv.name}`;
+  const n = nameFlag(argv.name);
   process.stdout.write(
     `lab ${argv.name} is up in ${r.state.upSeconds} s (${accel.toUpperCase()}):\n` +
       `  client ${ADDR.lan.client} --br-lan-- ${ADDR.lan.vm} [xdp VM] ${ADDR.wan.vm} --br-wan-- server ${ADDR.wan.server}\n` +

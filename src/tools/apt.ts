@@ -10,30 +10,24 @@ export function aptInstallArgs(packages: string[]): string[] {
  * Upgrades installed packages to this machine's candidates, never installing others in their place
  * or removing any (--no-remove: apt refuses instead). Used to bring a host to the lock's archive.
  */
-export async function aptUpgrade(packages: string[]): Promise<void> {
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  try {
-    await execa("apt-get", ["update"], { env, all: true });
-    await execa("apt-get", ["install", "-y", "--only-upgrade", "--no-remove", ...packages], { env, all: true });
-  } catch (error) {
-    const out = (error as { all?: string }).all ?? "";
-    throw new Error(`Failed to upgrade ${packages.join(" ")} with apt-get:\n${out.split("\n").slice(-10).join("\n")}\nFix: upgrade them by hand (apt-get install --only-upgrade ...)`, { cause: error });
-  }
+export function aptUpgrade(packages: string[]): Promise<void> {
+  return aptGet(["install", "-y", "--only-upgrade", "--no-remove", ...packages], `upgrade ${packages.join(" ")}`, "upgrade them by hand (apt-get install --only-upgrade ...)");
 }
 
 /** Runs `apt-get update` once, then installs the packages. */
-export async function aptInstall(packages: string[]): Promise<void> {
+export function aptInstall(packages: string[]): Promise<void> {
+  return aptGet(aptInstallArgs(packages), `install ${packages.join(" ")}`, `check the machine's apt sources, then run: apt-get install ${packages.join(" ")}`);
+}
+
+/** `apt-get update`, then `apt-get ARGS`; a failure quotes apt's last lines, WHAT it was doing and the FIX. */
+async function aptGet(args: string[], what: string, fix: string): Promise<void> {
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   try {
     await execa("apt-get", ["update"], { env, all: true });
-    await execa("apt-get", aptInstallArgs(packages), { env, all: true });
+    await execa("apt-get", args, { env, all: true });
   } catch (error) {
     const out = (error as { all?: string }).all ?? "";
-    throw new Error(
-      `Failed to install ${packages.join(" ")} with apt-get:\n${out.split("\n").slice(-10).join("\n")}\n` +
-        `Fix: check the machine's apt sources, then run: apt-get install ${packages.join(" ")}`,
-      { cause: error },
-    );
+    throw new Error(`Failed to ${what} with apt-get:\n${out.split("\n").slice(-10).join("\n")}\nFix: ${fix}`, { cause: error });
   }
 }
 
