@@ -1,10 +1,9 @@
 // `xdp-lab boot [-- CMD...]`: boots out/ in qemu, runs CMD in the guest (or a shell) and powers off.
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { DEFAULT_VM } from "../../network/vm/qemu.ts";
 import type { AccelDecision } from "../../network/vm/accel.ts";
-import { accelFor, withAccel, withMachine, withShare } from "./lab-options.ts";
+import { accelFor, artifacts, withAccel, withMachine, withShare } from "./lab-options.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { shellCommand, shellQuote } from "../../network/shell.ts";
 
@@ -23,17 +22,6 @@ export function builder(y: Argv) {
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
-
-/** Checks that a build left a kernel and an initramfs in out/. */
-export function artifacts(out: string): { kernel: string; initrd: string } {
-  const kernel = join(out, "bzImage");
-  const initrd = join(out, "initramfs.img");
-  const absent = [kernel, initrd].filter((f) => !existsSync(f));
-  if (absent.length > 0) {
-    throw new Error(`No build to boot: ${absent.join(" and ")} missing. Fix: run ./xdp-lab build${out === DEFAULT_OUT ? "" : ` --out ${out}`} first`);
-  }
-  return { kernel, initrd };
-}
 
 /** What booting a build needs, checked in order: its artifacts, then qemu; and the accelerator to use. */
 export async function prepareBoot(out: string, install: boolean, accel: string | undefined): Promise<{ kernel: string; initrd: string; accel: AccelDecision }> {

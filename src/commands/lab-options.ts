@@ -3,8 +3,9 @@ import { join } from "node:path";
 import type { Argv } from "yargs";
 import { DEFAULT_LAB, validateName } from "../../network/plan.ts";
 import type { AccelDecision } from "../../network/vm/accel.ts";
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { DEFAULT_VM, parseShare, type Share } from "../../network/vm/qemu.ts";
+import { DEFAULT_OUT } from "../paths.ts";
 
 export function withName<T>(y: Argv<T>) {
   return y.option("name", {
@@ -72,16 +73,27 @@ export function withAccel<T>(y: Argv<T>) {
   });
 }
 
+/** Checks that a build left a kernel and an initramfs in out/. */
+export function artifacts(out: string): { kernel: string; initrd: string } {
+  const kernel = join(out, "bzImage");
+  const initrd = join(out, "initramfs.img");
+  const absent = [kernel, initrd].filter((f) => !existsSync(f));
+  if (absent.length > 0) {
+    throw new Error(`No build to boot: ${absent.join(" and ")} missing. Fix: run ./xdp-lab build${out === DEFAULT_OUT ? "" : ` --out ${out}`} first`);
+  }
+  return { kernel, initrd };
+}
+
 /**
  * The accelerator for booting OUT's build; the probe's console log goes to OUT/logs/kvm-probe.log.
+ * A missing build is named first: probing KVM with no kernel would remember it as unusable.
  * XDP_LAB_KVM_DEVICE stands in for /dev/kvm (tests force a machine with or without one).
  */
 export async function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env): Promise<AccelDecision> {
   const [{ accelChoice, chooseAccel }, { defaultCacheDir }] = await Promise.all([import("../../network/vm/accel.ts"), import("../build/cache.ts")]);
   return chooseAccel(accelChoice(flag, env), {
     device: env.XDP_LAB_KVM_DEVICE || undefined,
-    kernel: join(out, "bzImage"),
-    initrd: join(out, "initramfs.img"),
+    ...artifacts(out),
     cacheDir: defaultCacheDir(),
     log: join(out, "logs", "kvm-probe.log"),
   });

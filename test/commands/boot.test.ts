@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { artifacts, guestCommand, shellQuote } from "../../src/commands/boot.ts";
+import { guestCommand, shellQuote } from "../../src/commands/boot.ts";
+import { artifacts } from "../../src/commands/lab-options.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 
 const t = suite("boot command");
