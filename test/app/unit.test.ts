@@ -1,11 +1,9 @@
 // The app's pure C parts (tokenizing, options, the JSON writer, output sinks) through their own test
-// binary, `make -C app check`; and the control socket path both sides name. No root needed.
+// binary, `make -C app check`. No root needed (the control socket path is test/network/contract.test.ts's).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { GUEST_CONTROL } from "../../network/contract.ts";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 
@@ -21,11 +19,6 @@ t("make -C app check builds the unit tests and every check passes", async () => 
   assert.ok(counts, r.all);
   assert.ok(Number(counts![1]) >= 30, `${counts![1]} checks ran`);
   assert.is(counts![2], "0");
-});
-
-t("the app's default control socket is the one the lab talks to in the guest", async () => {
-  const header = await readFile(join(REPO, "app/protocol.h"), "utf8");
-  assert.is(/#define XDP_LAB_CONTROL_DEFAULT "([^"]+)"/.exec(header)?.[1], GUEST_CONTROL);
 });
 
 t.run();

@@ -2,7 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile, readdir, chmod } from "node:fs/promises";
+import { mkdir, readFile, writeFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { build, checkWritable, stageKey } from "../../src/build/executor.ts";
 import { HashMemo } from "../../src/build/hash.ts";

@@ -51,7 +51,7 @@ export function registerAppSuite(t: Test<Context>): void {
   });
 }
 
-export const running: ResultPromise[] = [];
+const running: ResultPromise[] = [];
 
 /** The app in namespace A, driven line by line on its console; killed after the suite if a test failed early. */
 export function startApp(intervalMs = 1000): { proc: ResultPromise; send(cmd: string): Promise<string>; output(): string } {

@@ -2,15 +2,12 @@
 // change puts it back), SIGTERM, then in the guest the echo round trip through the module. Needs root.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { REPO } from "../../src/paths.ts";
 import { tempDir } from "../helpers.ts";
 import { badObjects } from "./bad-objects.ts";
 import { bootOk, ok } from "./cli.ts";
-import { A, B, counter, inB, ip, out, ping, rawClient, registerAppSuite, running, startApp, startDaemon } from "./app-harness.ts";
+import { A, ip, out, ping, registerAppSuite, startApp, startDaemon } from "./app-harness.ts";
 
 const t = suite("xdp-lab-app: replace, shutdown, guest");
 registerAppSuite(t);

@@ -1,11 +1,12 @@
 // The lab with users' own files and tools: exec's stdin on every host, cp in and out of the VM,
 // status for a program attached by iproute2 (not by us), capture at a VM port. Needs root.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execa } from "execa";
+import { sha256 } from "../../src/build/hash.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { XDP_LAB, ok, xdpLab } from "./cli.ts";
 
@@ -18,7 +19,6 @@ const MEMORY = 384;
 let share = "";
 
 const on = (host: string, ...cmd: string[]) => xdpLab(["exec", host, "--name", L, "--", ...cmd]);
-const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 
 t.before(async () => {
   out = await tempDir();
@@ -45,9 +45,9 @@ t("cp: a 20 MB file round-trips with the same sha256; a tree round-trips; a bina
   const big = randomBytes(20 << 20);
   await writeFile(join(dir, "big.bin"), big);
   await ok(["cp", "--name", L, join(dir, "big.bin"), "vm:/root/"]);
-  assert.is((await on("vm", "sha256sum /root/big.bin")).stdout.split(" ")[0], sha(big));
+  assert.is((await on("vm", "sha256sum /root/big.bin")).stdout.split(" ")[0], sha256(big));
   await ok(["cp", "--name", L, "vm:/root/big.bin", join(dir, "back.bin")]);
-  assert.is(sha(await readFile(join(dir, "back.bin"))), sha(big));
+  assert.is(sha256(await readFile(join(dir, "back.bin"))), sha256(big));
 
   await mkdir(join(dir, "tree/a/b"), { recursive: true });
   await writeFile(join(dir, "tree/a/b/deep.txt"), "deep\n");
@@ -98,7 +98,7 @@ t("up --memory sizes the guest; a copy that does not fit fails naming the space 
 t("up --share: the VM sees the host's files at the same path and the host sees the VM's; a read-only share refuses writes; bpftool loads an object straight from it", async () => {
   const data = randomBytes(3 << 20);
   await writeFile(join(share, "from-host.bin"), data);
-  assert.is((await on("vm", `sha256sum ${share}/from-host.bin`)).stdout.split(" ")[0], sha(data));
+  assert.is((await on("vm", `sha256sum ${share}/from-host.bin`)).stdout.split(" ")[0], sha256(data));
   await on("vm", `echo made-in-the-vm > ${share}/from-vm.txt`);
   assert.is(await readFile(join(share, "from-vm.txt"), "utf8"), "made-in-the-vm\n");
   const ro = await on("vm", "touch /mnt/out/nope");

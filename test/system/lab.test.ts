@@ -1,15 +1,13 @@
 // The lab with real traffic: client -> VM -> server and the simulated internet, XDP programs loaded
 // into the running VM, two labs at once, teardown (also after kill -9), and bad input. Needs root.
-import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execa } from "execa";
 import { labPlan } from "../../network/plan.ts";
-import { REPO } from "../../src/paths.ts";
+import { sha256 } from "../../src/build/hash.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { badObjects } from "./bad-objects.ts";
 import { XDP_LAB, ok, xdpLab } from "./cli.ts";
@@ -44,7 +42,7 @@ t("client reaches server through the VM by name: ping and a 4 MiB TCP transfer",
   const blob = await execa("ip", ["netns", "exec", labPlan(A).ns.client, "curl", "-sS", "--max-time", "60", "http://server/blob"], { encoding: "buffer" });
   const want = await readFile(`${labPlan(A).files.www}/server/blob`);
   assert.is(blob.stdout.length, 4 << 20);
-  assert.is(createHash("sha256").update(blob.stdout).digest("hex"), createHash("sha256").update(want).digest("hex"));
+  assert.is(sha256(Buffer.from(blob.stdout)), sha256(want));
 });
 
 t("client reaches the simulated internet through NAT; the far end sees the edge's WAN-side address", async () => {
