@@ -100,6 +100,7 @@ int commands_run(struct app *a, struct out *o, char *line, char *command, size_t
 
 /* xdp.c */
 void xdp_init(void);
+const char *mode_name(__u32 flags);
 int cmd_load(struct app *a, struct out *o, int argc, char **argv);
 int cmd_unload(struct app *a, struct out *o, int argc, char **argv);
 int xdp_block(struct app *a, struct out *o, const char *ip, bool block);

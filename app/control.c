@@ -129,7 +129,6 @@ static void on_stdin(struct handler *h)
 		/* End of the console: quit, unless clients can still talk to us. */
 		loop_del(&a->loop, h);
 		h->fd = -1;
-		c->console = false;
 		if (c->listen_h.fd < 0)
 			a->loop.running = false;
 		return;
@@ -147,7 +146,6 @@ int console_start(struct app *a)
 		c->stdin_h.fd = -1;
 		return -1;
 	}
-	c->console = true;
 	return 0;
 }
 

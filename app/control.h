@@ -29,7 +29,6 @@ struct control {
 	struct client clients[XDP_LAB_MAX_CLIENTS];
 	struct handler stdin_h;
 	struct linebuf console_in;
-	bool console;			/* stdin is read */
 	struct app *app;
 };
 

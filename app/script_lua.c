@@ -114,11 +114,11 @@ bool script_has_hook(struct app *a, const char *name)
 {
 	bool found;
 
-	for (int h = 0; h < HOOK_COUNT; h++)
-		if (a->lua && !strcmp(hook_names[h], name) && script_of(a->lua)->disabled[h])
-			return false;
 	if (!a->lua)
 		return false;
+	for (int h = 0; h < HOOK_COUNT; h++)
+		if (!strcmp(hook_names[h], name) && script_of(a->lua)->disabled[h])
+			return false;
 	lua_getglobal(a->lua, name);
 	found = lua_isfunction(a->lua, -1);
 	lua_pop(a->lua, 1);
@@ -129,7 +129,8 @@ bool script_has_hook(struct app *a, const char *name)
  * Calls hook H with the nargs values on the stack; errors are reported on the console, not fatal.
  * A hook that runs over its budget or out of memory LUA_MAX_STRIKES times in a row is turned off
  * until the script is loaded again: it would otherwise cost its whole budget on every call and
- * print the same error each time.
+ * print the same error each time. Callers check script_has_hook first (before building the
+ * arguments), so the hook is there and on.
  */
 static void call_hook(struct app *a, int h, int nargs)
 {
@@ -139,10 +140,6 @@ static void call_hook(struct app *a, int h, int nargs)
 	struct out *o = &a->console;
 	int status;
 
-	if (!script_has_hook(a, name)) {
-		lua_pop(L, nargs);
-		return;
-	}
 	lua_getglobal(L, name);
 	lua_insert(L, -(nargs + 1));
 	status = script_pcall(sc, L, name, nargs, o);
@@ -192,7 +189,7 @@ void script_on_tick(struct app *a, const struct stats_view *s)
 {
 	lua_State *L = a->lua;
 
-	if (!L || !script_has_hook(a, "on_tick"))
+	if (!script_has_hook(a, "on_tick"))
 		return;
 	lua_newtable(L);
 	for (int i = 0; i < s->n; i++) {

@@ -116,7 +116,7 @@ static void stats_print(const struct app *a, struct out *o, const struct stats_v
 		json_str(j, "iface", at->ifname);
 		json_str(j, "program", at->program);
 		json_str(j, "object", at->object);
-		json_str(j, "mode", at->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic");
+		json_str(j, "mode", mode_name(at->flags));
 		json_uint(j, "id", at->prog_id);
 		json_open(j, "verdicts", '{');
 		for (int k = 0; k < XDP_LAB_STATS_SLOTS; k++) {

@@ -45,7 +45,7 @@ void xdp_init(void)
 	libbpf_set_print(libbpf_print);
 }
 
-static const char *mode_name(__u32 flags)
+const char *mode_name(__u32 flags)
 {
 	return flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
 }
