@@ -27,7 +27,6 @@ export interface Entry extends EntryMeta {
 
 /** The file in every cache entry that describes it (stage, key, when); the rest is the stage's output. */
 export const ENTRY_META = "xdp-lab-entry.json";
-const META = ENTRY_META;
 
 export class Cache {
   constructor(readonly root: string) {}
@@ -55,15 +54,15 @@ export class Cache {
   /** The complete entry for stage/key, or undefined. Marks it used (for prune). */
   async lookup(stage: string, key: string): Promise<string | undefined> {
     const dir = this.entryDir(stage, key);
-    if (!existsSync(join(dir, META))) return undefined;
+    if (!existsSync(join(dir, ENTRY_META))) return undefined;
     const now = new Date();
-    await utimes(join(dir, META), now, now).catch(() => undefined);
+    await utimes(join(dir, ENTRY_META), now, now).catch(() => undefined);
     return dir;
   }
 
   /** Moves a finished scratch directory into the cache under its key; the entry appears whole or not at all. */
   async store(scratch: string, meta: EntryMeta): Promise<string> {
-    await writeFile(join(scratch, META), JSON.stringify(meta, null, 2) + "\n");
+    await writeFile(join(scratch, ENTRY_META), JSON.stringify(meta, null, 2) + "\n");
     const dir = this.entryDir(meta.stage, meta.key);
     await mkdir(join(this.root, "stages", meta.stage), { recursive: true });
     if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
@@ -91,8 +90,8 @@ export class Cache {
       for (const key of await readdir(join(stagesDir, stage)).catch(() => [] as string[])) {
         const dir = join(stagesDir, stage, key);
         try {
-          const meta = JSON.parse(await readFile(join(dir, META), "utf8")) as EntryMeta;
-          const st = await stat(join(dir, META));
+          const meta = JSON.parse(await readFile(join(dir, ENTRY_META), "utf8")) as EntryMeta;
+          const st = await stat(join(dir, ENTRY_META));
           entries.push({ ...meta, dir, lastUsed: st.mtime });
         } catch {
           // incomplete entry: ignored here, removed by prune

@@ -105,11 +105,9 @@ export async function stageKey(
     identity.executor = "container";
     identity.image = `lock:${opts.containerLock}`;
   } else {
-    for (const argv of s.toolchain) {
-      const [file, ...args] = argv as [string, ...string[]];
-      const r = await execa(file, args, { reject: false });
-      identity[`tool:${file}`] = (r.stdout.split("\n")[0] ?? "").trim();
-    }
+    // The version commands at once: every build, a no-op one too, waits for them.
+    const versions = await Promise.all(s.toolchain.map(([file, ...args]) => execa(file!, args, { reject: false })));
+    s.toolchain.forEach(([file], i) => (identity[`tool:${file}`] = (versions[i]!.stdout.split("\n")[0] ?? "").trim()));
     identity.packages = (await packageVersions([...new Set(s.requires.map((r) => r.package))])).join(" ");
     if (s.identity) Object.assign(identity, await s.identity(opts.params, opts.memo));
   }
