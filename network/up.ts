@@ -37,14 +37,19 @@ export interface UpResult {
   timings: Record<string, number>;
 }
 
+/** Throws unless OUT holds a build to boot, naming the missing file and the fix. */
+export function requireBuild(out: string): void {
+  for (const f of ["bzImage", "initramfs.img"]) {
+    if (!existsSync(`${out}/${f}`)) throw new Error(`No build to boot: ${out}/${f} is missing. Fix: run ./xdp-lab build first`);
+  }
+}
+
 /** Brings a lab up; on failure everything it created is removed again and the error says why. */
 export async function up(o: UpOptions): Promise<UpResult> {
   requireRoot("xdp-lab up");
   const plan = labPlan(o.name);
   const log = o.log ?? (() => undefined);
-  for (const f of ["bzImage", "initramfs.img"]) {
-    if (!existsSync(`${o.out}/${f}`)) throw new Error(`No build to boot: ${o.out}/${f} is missing. Fix: run ./xdp-lab build first`);
-  }
+  requireBuild(o.out);
   const existing = (await labNames()).includes(plan.name);
   if (existing) {
     throw new Error(`Lab "${plan.name}" is already up (or left over). Fix: pick another --name, or ./xdp-lab down --name ${plan.name} first`);

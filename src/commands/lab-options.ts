@@ -86,14 +86,16 @@ export function artifacts(out: string): { kernel: string; initrd: string } {
 
 /**
  * The accelerator for booting OUT's build; the probe's console log goes to OUT/logs/kvm-probe.log.
- * A missing build is named first: probing KVM with no kernel would remember it as unusable.
+ * Callers check the build first (artifacts, requireBuild): probing KVM with no kernel would
+ * remember it as unusable.
  * XDP_LAB_KVM_DEVICE stands in for /dev/kvm (tests force a machine with or without one).
  */
 export async function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env): Promise<AccelDecision> {
   const [{ accelChoice, chooseAccel }, { defaultCacheDir }] = await Promise.all([import("../../network/vm/accel.ts"), import("../build/cache.ts")]);
   return chooseAccel(accelChoice(flag, env), {
     device: env.XDP_LAB_KVM_DEVICE || undefined,
-    ...artifacts(out),
+    kernel: join(out, "bzImage"),
+    initrd: join(out, "initramfs.img"),
     cacheDir: defaultCacheDir(),
     log: join(out, "logs", "kvm-probe.log"),
   });

@@ -21,9 +21,17 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ ensure }, { LAB_RUNTIME }, { up }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/up.ts")]);
+  const [{ ensure }, { LAB_RUNTIME }, { requireBuild, up }, { requireRoot }] = await Promise.all([
+    import("../build/requirements.ts"),
+    import("../build/packages.ts"),
+    import("../../network/up.ts"),
+    import("../../network/state.ts"),
+  ]);
   await ensure(LAB_RUNTIME, { install: argv.install, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
   const out = resolve(argv.out);
+  // Before the KVM probe, in up()'s own order: probing with no kernel would remember KVM as unusable.
+  requireRoot("xdp-lab up");
+  requireBuild(out);
   const decision = await accelFor(argv.accel, out);
   process.stderr.write(`accelerator: ${decision.why}\n`);
   const accel = decision.accel;
