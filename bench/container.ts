@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { REPO } from "../src/paths.ts";
 import { CACHE_VOLUMES } from "../src/build/steps.ts";
 import { compareManifests, readManifest } from "../src/build/manifest.ts";
-import { detectEngine, removeVolumes } from "../src/tools/podman.ts";
+import { findEngine, removeVolumes } from "../src/tools/podman.ts";
+import { Cache } from "../src/build/cache.ts";
 import { ensureImage } from "../src/build/image.ts";
 import { readLock } from "../src/build/lock.ts";
 
@@ -46,7 +47,9 @@ try {
   // Made directly, not through a build: any stage would fill the named volumes (bpf needs the
   // kernel) and the "cold" container build below would be a warm one.
   const imageStarted = performance.now();
-  const image = { ...(await ensureImage(detectEngine(), readLock(join(a, "src/build/packages.lock")), (m) => process.stderr.write(`${m}\n`))), seconds: (performance.now() - imageStarted) / 1000 };
+  const lockPath = join(a, "src/build/packages.lock");
+  const made = await ensureImage(await findEngine(), readLock(lockPath), { cache: new Cache(join(root, "cache-ctr")), lockPath, log: (m) => process.stderr.write(`${m}\n`) });
+  const image = { ...made, seconds: (performance.now() - imageStarted) / 1000 };
 
   let host: { seconds: number; stdout: string } | undefined;
   if (withHost) host = await timed(a, ["build", "--json", "--cache-dir", join(root, "cache-host"), "--out", join(root, "out-host")]);
@@ -75,8 +78,8 @@ try {
         date: new Date().toISOString(),
         cpus: cpus().length,
         cpu: cpus()[0]?.model,
-        engine: detectEngine().file,
-        image: { built: image.built, seconds: round(image.seconds, 1) },
+        engine: (await findEngine()).file,
+        image: { source: image.source, seconds: round(image.seconds, 1) },
         coldHost: host ? round(host.seconds, 1) : "skipped",
         coldContainer: round(cold.seconds, 1),
         coldContainerKernelStage: events(cold.stdout).find((e) => e.stage === "kernel" && e.status === "done")?.seconds,
@@ -95,6 +98,6 @@ try {
     ),
   );
 } finally {
-  await removeVolumes(detectEngine(), [CACHE_VOLUMES.ccache, CACHE_VOLUMES.work("kernel")].map((v) => prefix + v));
+  await removeVolumes(await findEngine(), [CACHE_VOLUMES.ccache, CACHE_VOLUMES.work("kernel")].map((v) => prefix + v));
   await rm(root, { recursive: true, force: true });
 }

@@ -12,6 +12,7 @@ import * as demo from "./commands/demo.ts";
 import * as down from "./commands/down.ts";
 import * as epochs from "./commands/epochs.ts";
 import * as exec from "./commands/exec.ts";
+import * as image from "./commands/image.ts";
 import * as lock from "./commands/lock.ts";
 import * as load from "./commands/load.ts";
 import * as ssh from "./commands/ssh.ts";
@@ -25,6 +26,7 @@ await yargs(hideBin(process.argv))
   .command(build)
   .command(boot)
   .command(cache)
+  .command(image)
   .command(epochs)
   .command(up)
   .command(down)

@@ -9,16 +9,15 @@ import { execa } from "execa";
 import { Cache, lockDir } from "./cache.ts";
 import { HashMemo, hashInputs, sha256 } from "./hash.ts";
 import { makeManifest, type Manifest, type StageRecord } from "./manifest.ts";
-import { ensure, which } from "./requirements.ts";
-import { CONTAINER_RUNTIME } from "./packages.ts";
+import { ensure } from "./requirements.ts";
 import type { Reporter } from "./progress.ts";
 import { DEFAULT_PARAMS, isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
 import { stageEpoch } from "./epochs.ts";
 import { containerRun } from "./container.ts";
-import { ensureImage } from "./image.ts";
+import { containerEngine, ensureImage, knownImageId } from "./image.ts";
 import { describeDifferences, lockDifferences, lockHash, LOCK_PATH, parseLock, readLock } from "./lock.ts";
 import { packageVersions } from "../tools/dpkg.ts";
-import { detectEngine, type Engine } from "../tools/podman.ts";
+import { findEngine, type Engine } from "../tools/podman.ts";
 
 export interface BuildOptions {
   /** Checkout root. */
@@ -48,14 +47,22 @@ export interface BuildOptions {
 }
 
 export interface ContainerOptions {
-  /** Default: podman, else docker. */
+  /** Default: the first engine that answers, podman then docker. */
   engine?: Engine;
   /** Prefix of the named cache volumes (kernel work tree, ccache); tests use their own. Default: none. */
   volumePrefix?: string;
 }
 
 /** How a stage's command runs: on this machine, or in the container of the locked image. */
-type Executor = { kind: "host" } | { kind: "container"; engine: Engine; image: string; lockHash: string; volumePrefix: string };
+type Executor = { kind: "host" } | { kind: "container"; engine: Engine; image: string; identity: ContainerIdentity; volumePrefix: string };
+
+/** What stands for the toolchain, the packages and the kernel source of a container stage: its image. */
+export interface ContainerIdentity {
+  /** The image's id (its content), which built the artifacts. */
+  imageId: string;
+  /** The hash of the lock the image was made from. */
+  lockHash: string;
+}
 
 export interface StageResult {
   stage: StageName;
@@ -94,16 +101,17 @@ export async function stageKey(
     params: StageParams;
     upstreamKeys: Partial<Record<StageName, string>>;
     memo: HashMemo;
-    /** In a container the toolchain, the packages and the kernel source are the locked image's: its lock hash stands for them. */
-    containerLock?: string;
+    /** In a container the toolchain, the packages and the kernel source are the image's: its id stands for them. */
+    container?: ContainerIdentity;
   },
 ): Promise<StageRecord> {
   const sde = await stageEpoch(opts.repo, s);
   const inputs = await hashInputs(opts.repo, s.inputs, isBuildProduct);
   const identity: Record<string, string> = {};
-  if (opts.containerLock !== undefined) {
+  if (opts.container !== undefined) {
     identity.executor = "container";
-    identity.image = `lock:${opts.containerLock}`;
+    identity.image = opts.container.imageId;
+    identity.lock = opts.container.lockHash;
   } else {
     // The version commands at once: every build, a no-op one too, waits for them.
     const versions = await Promise.all(s.toolchain.map(([file, ...args]) => execa(file!, args, { reject: false })));
@@ -267,7 +275,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       params: o.params,
       upstreamKeys: keys,
       memo,
-      containerLock: executor.kind === "container" ? executor.lockHash : undefined,
+      container: executor.kind === "container" ? executor.identity : undefined,
     });
     records[s.name] = rec;
     keys[s.name] = rec.key;
@@ -306,20 +314,23 @@ async function prepareHost(o: BuildOptions, stages: Stage[], report: Reporter): 
   return { kind: "host" };
 }
 
-/** The engine found and the locked image built if it is not there yet. */
+/**
+ * The container runtime installed when missing (podman, runc, debootstrap), an engine that answers
+ * found, and the lock's image made ready: from the engine, the build cache, or Debian's archive.
+ */
 async function prepareContainer(o: BuildOptions, c: ContainerOptions, report: Reporter): Promise<Executor> {
   if (o.params.kernelSrc !== DEFAULT_PARAMS.kernelSrc || o.params.kconfig.length) {
     throw new Error(
       "--kernel-src and --kconfig do not apply to build --container: it builds the locked linux-source-6.1 of its image. Fix: drop them, or build on the host",
     );
   }
-  if (!c.engine && !which("podman") && !which("docker")) {
-    await ensure(CONTAINER_RUNTIME, { install: o.install ?? true, purpose: "build --container", log: (m) => report({ event: "info", message: m }) });
-  }
-  const engine = c.engine ?? detectEngine();
-  const lock = readLock();
-  const { tag } = await ensureImage(engine, lock, (m) => report({ event: "info", message: m }));
-  return { kind: "container", engine, image: tag, lockHash: lockHash(lock), volumePrefix: c.volumePrefix ?? "" };
+  const log = (m: string) => report({ event: "info", message: m });
+  const engine = c.engine ?? (await containerEngine({ install: o.install, log }));
+  const lockPath = o.lockPath ?? LOCK_PATH;
+  const lock = readLock(lockPath);
+  const image = await ensureImage(engine, lock, { cache: new Cache(o.cacheDir), lockPath, install: o.install, log });
+  report({ event: "image", tag: image.tag, id: image.id, source: image.source });
+  return { kind: "container", engine, image: image.tag, identity: { imageId: image.id, lockHash: lockHash(lock) }, volumePrefix: c.volumePrefix ?? "" };
 }
 
 /** Copies artifacts next to out/, then renames them in, then writes the manifest: out/ never holds a half-written file. */
@@ -366,13 +377,22 @@ export async function planKeys(o: {
   stages: StageName[];
   container?: boolean;
   table?: readonly Stage[];
+  /** The lock of build --container (default src/build/packages.lock). */
+  lockPath?: string;
+  /** The engine asked for the image's id when the cache has no record of it. */
+  engine?: Engine;
 }): Promise<Partial<Record<StageName, string>>> {
   const memo = new HashMemo(join(o.cacheDir, "hashes.json"));
   await memo.load();
   const keys: Partial<Record<StageName, string>> = {};
-  const containerLock = o.container ? lockHash(readLock()) : undefined;
+  let container: ContainerIdentity | undefined;
+  if (o.container) {
+    const lock = readLock(o.lockPath ?? LOCK_PATH);
+    const engine = o.engine;
+    container = { imageId: await knownImageId(lock, new Cache(o.cacheDir), engine ? async () => engine : () => findEngine()), lockHash: lockHash(lock) };
+  }
   for (const s of plan(o.stages, o.table ?? STAGES)) {
-    keys[s.name] = (await stageKey(s, { repo: o.repo, params: o.params, upstreamKeys: keys, memo, containerLock })).key;
+    keys[s.name] = (await stageKey(s, { repo: o.repo, params: o.params, upstreamKeys: keys, memo, container })).key;
   }
   await memo.save();
   return keys;

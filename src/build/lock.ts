@@ -115,3 +115,24 @@ export function lockFromInstalled(installed: string[], packages = buildPackages(
   }
   return Object.fromEntries(packages.map((p) => [p, have.get(p)!]));
 }
+
+/** One package whose locked version changes: from undefined is added, to undefined is dropped. */
+export interface LockChange {
+  package: string;
+  from?: string;
+  to?: string;
+}
+
+/** What changes between two locks, by package name. */
+export function diffLocks(before: Lock, after: Lock): LockChange[] {
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .sort()
+    .filter((p) => before[p] !== after[p])
+    .map((p) => ({ package: p, from: before[p], to: after[p] }));
+}
+
+/** The changes as lines for people: `bpftool  7.1.0+6.1.192-2 -> 7.1.0+6.1.192-3`. */
+export function formatChanges(changes: LockChange[]): string {
+  const width = Math.max(0, ...changes.map((c) => c.package.length));
+  return changes.map((c) => `  ${c.package.padEnd(width)}  ${c.from ?? "(new)"} -> ${c.to ?? "(dropped)"}\n`).join("");
+}

@@ -8,6 +8,7 @@ export type BuildEvent =
   | { event: "progress"; stage: string; units: number; total?: number }
   | { event: "info"; message: string }
   | { event: "warning"; message: string }
+  | { event: "image"; tag: string; id: string; source: "engine" | "cache" | "built" }
   | { event: "published"; out: string; manifest: string; seconds: number };
 
 export type Reporter = (e: BuildEvent) => void;

@@ -17,7 +17,8 @@ export function builder(y: Argv) {
     .option("kernel-src", { type: "string", default: DEFAULT_KERNEL_SRC, describe: "kernel source: a tree or a tarball" })
     .option("kconfig", { type: "string", array: true, default: [] as string[], describe: "extra Kconfig fragment merged after kernel/lab.config (repeatable)" })
     .option("install", { type: "boolean", default: true, describe: "install missing Debian packages (root); --no-install only reports them" })
-    .option("container", { type: "boolean", default: false, describe: "run every stage in a bookworm container with the locked packages (podman, else docker), as the Dagger module does" })
+    .option("container", { type: "boolean", default: false, describe: "run every stage in the lock's bookworm build image (podman, else docker: the first that answers), as the Dagger module does; the image comes from the engine, the build cache (cache import) or Debian's archive" })
+    .option("lock", { type: "string", describe: "the package lock the host build compares with and build --container's image is made from", defaultDescription: "src/build/packages.lock" })
     .option("volume-prefix", { type: "string", default: "", describe: "--container: prefix of the named volumes for the kernel work tree and ccache" })
     .option("verify", { type: "string", describe: "after building, compare artifacts with this manifest.json; exit 1 if any differ" })
     .option("json", { type: "boolean", default: false, describe: "print JSON lines (events, then the result) on stdout" })
@@ -37,6 +38,7 @@ export async function handler(argv: Args): Promise<void> {
     params: { kernelSrc: resolve(argv.kernelSrc), kconfig: argv.kconfig.map((f) => resolve(f)) },
     noCache: !argv.cache,
     install: argv.install,
+    lockPath: argv.lock ? resolve(argv.lock) : undefined,
     container: argv.container ? { volumePrefix: argv.volumePrefix } : undefined,
     report: reporter(mode),
   });

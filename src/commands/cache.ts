@@ -7,17 +7,18 @@ import { DEFAULT_PARAMS, STAGE_NAMES, type StageName } from "../build/stages.ts"
 import { REPO } from "../paths.ts";
 
 export const command = "cache <action> [args..]";
-export const describe = "List (ls), prune, export FILE / push REF [STAGE[=KEY]...], import FILE / pull REF, or print the key of a STAGE";
+export const describe = "List (ls), prune, export FILE / push REF [STAGE[=KEY]...|image], import FILE / pull REF, or print the key of a STAGE (or of the build image)";
 
 export function builder(y: Argv) {
   return y
     .positional("action", { choices: ["ls", "prune", "export", "import", "push", "pull", "key"] as const, demandOption: true })
-    .positional("args", { type: "string", array: true, describe: "export: FILE then stages (default all); import: FILE; push: REF then stages; pull: REF; key: STAGE" })
+    .positional("args", { type: "string", array: true, describe: "export: FILE then stages (default all) and/or image (the lock's build image); import: FILE; push: REF then stages or image; pull: REF; key: STAGE or image" })
     .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache" })
     .option("keep", { type: "number", default: 2, describe: "prune: entries to keep per stage, most recently used first" })
     .option("all", { type: "boolean", default: false, describe: "prune: remove everything, kernel work trees and ccache included" })
     .option("container", { type: "boolean", default: false, describe: "key: the key of build --container (the lock's image), not of this host" })
     .option("insecure", { type: "boolean", default: false, describe: "push/pull: plain HTTP, no TLS check (a registry on localhost)" })
+    .option("lock", { type: "string", describe: "the package lock of build --container and its image", defaultDescription: "src/build/packages.lock" })
     .option("json", { type: "boolean", default: false, describe: "ls: print JSON" });
 }
 
@@ -25,20 +26,39 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 
 const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
 
+/** A stage of the table, or `image` (the build image of build --container, keyed by its lock). */
+type EntryName = StageName | typeof IMAGE;
+const IMAGE = "image";
+
+function entryArg(name: string, action: string): EntryName {
+  if (name === IMAGE || (STAGE_NAMES as readonly string[]).includes(name)) return name as EntryName;
+  throw new Error(`cache ${action}: unknown stage "${name}". Fix: use one of ${STAGE_NAMES.join(", ")}, or ${IMAGE} for the build image`);
+}
+
 function stageArg(name: string, action: string): StageName {
-  if (!(STAGE_NAMES as readonly string[]).includes(name)) throw new Error(`cache ${action}: unknown stage "${name}". Fix: use one of ${STAGE_NAMES.join(", ")}`);
-  return name as StageName;
+  const e = entryArg(name, action);
+  if (e === IMAGE) throw new Error(`cache ${action}: the build image has no stage key of its own here. Fix: ./xdp-lab cache key ${IMAGE} prints its key, the lock's hash`);
+  return e;
 }
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ Cache }, { planKeys }, { exportEntries, importEntries, pullEntries, pushEntries }, { detectEngine }] = await Promise.all([
+  const [{ Cache }, { planKeys }, { exportEntries, importEntries, pullEntries, pushEntries }, { findEngine }, { lockHash, LOCK_PATH, readLock }] = await Promise.all([
     import("../build/cache.ts"),
     import("../build/executor.ts"),
     import("../build/transfer.ts"),
     import("../tools/podman.ts"),
+    import("../build/lock.ts"),
   ]);
   const cache = new Cache(resolve(argv.cacheDir));
   const args = (argv.args ?? []).map(String);
+  const lockPath = argv.lock ? resolve(argv.lock) : LOCK_PATH;
+  /** `image` without a key is the lock's image: its entry is keyed by the lock's hash. */
+  const wantedEntries = (names: string[], action: string) =>
+    names.map((w) => {
+      const [name, key] = w.split("=");
+      const stage = entryArg(name!, action);
+      return { stage, key: key ?? (stage === IMAGE ? lockHash(readLock(lockPath)) : undefined) };
+    });
   if (argv.action === "ls") {
     const entries = await cache.list();
     if (argv.json) {
@@ -54,10 +74,7 @@ export async function handler(argv: Args): Promise<void> {
   if (argv.action === "export") {
     const [file, ...wanted] = args;
     if (!file) throw new Error("cache export: name the archive to write. Fix: ./xdp-lab cache export FILE [STAGE[=KEY]...]");
-    const list = (wanted.length ? wanted : [...STAGE_NAMES]).map((w) => {
-      const [stage, key] = w.split("=");
-      return { stage: stageArg(stage!, "export"), key };
-    });
+    const list = wantedEntries(wanted.length ? wanted : [...STAGE_NAMES], "export");
     for (const e of await exportEntries(cache, resolve(file), list)) process.stdout.write(`exported ${e.stage.padEnd(8)} ${e.key}\n`);
     return;
   }
@@ -69,19 +86,23 @@ export async function handler(argv: Args): Promise<void> {
   if (argv.action === "push") {
     const [ref, ...wanted] = args;
     if (!ref) throw new Error("cache push: name the image reference. Fix: ./xdp-lab cache push registry.example/xdp-lab/kernel:$(./xdp-lab cache key kernel) kernel");
-    const list = (wanted.length ? wanted : [...STAGE_NAMES]).map((w) => ({ stage: stageArg(w.split("=")[0]!, "push"), key: w.split("=")[1] }));
-    for (const e of await pushEntries(cache, detectEngine(), ref, list, argv.insecure)) process.stdout.write(`pushed ${e.stage.padEnd(8)} ${e.key} to ${ref}\n`);
+    const list = wantedEntries(wanted.length ? wanted : [...STAGE_NAMES], "push");
+    for (const e of await pushEntries(cache, await findEngine(), ref, list, argv.insecure)) process.stdout.write(`pushed ${e.stage.padEnd(8)} ${e.key} to ${ref}\n`);
     return;
   }
   if (argv.action === "pull") {
     if (args.length !== 1) throw new Error("cache pull: name one image reference. Fix: ./xdp-lab cache pull registry.example/xdp-lab/kernel:KEY");
-    for (const e of await pullEntries(cache, detectEngine(), args[0]!, argv.insecure)) process.stdout.write(`imported ${e.stage.padEnd(8)} ${e.key}${e.replaced ? " (replaced)" : ""}\n`);
+    for (const e of await pullEntries(cache, await findEngine(), args[0]!, argv.insecure)) process.stdout.write(`imported ${e.stage.padEnd(8)} ${e.key}${e.replaced ? " (replaced)" : ""}\n`);
     return;
   }
   if (argv.action === "key") {
     if (args.length !== 1) throw new Error("cache key: name one stage. Fix: ./xdp-lab cache key kernel");
+    if (args[0] === IMAGE) {
+      process.stdout.write(`${lockHash(readLock(lockPath))}\n`);
+      return;
+    }
     const stage = stageArg(args[0]!, "key");
-    const keys = await planKeys({ repo: REPO, cacheDir: cache.root, params: DEFAULT_PARAMS, stages: [stage], container: argv.container });
+    const keys = await planKeys({ repo: REPO, cacheDir: cache.root, params: DEFAULT_PARAMS, stages: [stage], container: argv.container, lockPath });
     process.stdout.write(`${keys[stage]}\n`);
     return;
   }

@@ -31,6 +31,16 @@ async function aptGet(args: string[], what: string, fix: string): Promise<void> 
   }
 }
 
+/** `apt-get update`: this machine's view of the archive, as of now. */
+export async function aptUpdate(): Promise<void> {
+  try {
+    await execa("apt-get", ["update"], { env: { DEBIAN_FRONTEND: "noninteractive" }, all: true });
+  } catch (error) {
+    const out = (error as { all?: string }).all ?? "";
+    throw new Error(`Failed to update apt's package lists:\n${out.split("\n").slice(-10).join("\n")}\nFix: check the machine's apt sources and network, then run apt-get update`, { cause: error });
+  }
+}
+
 /** `package=version` of what `apt-get install` would install now from this machine's sources (apt-cache policy's candidates). */
 export async function candidateVersions(packages: string[]): Promise<string[]> {
   const r = await execa("apt-cache", ["policy", ...packages], { reject: false });

@@ -11,6 +11,6 @@ export async function debootstrap(suite: string, dir: string, mirror = DEBIAN_MI
   const r = await execa("debootstrap", debootstrapArgs(suite, dir, mirror), { reject: false, all: true, stdin: "ignore" });
   if (r.exitCode !== 0) {
     const tail = String(r.all ?? "").trimEnd().split("\n").slice(-10).join("\n");
-    throw new Error(`Failed to debootstrap ${suite} into ${dir} (exit ${r.exitCode}):\n${tail}\nFix: check that ${mirror} is reachable (apt-get update works), or install debootstrap`);
+    throw new Error(`Failed to debootstrap ${suite} into ${dir} (exit ${r.exitCode}):\n${tail}\nFix: check that ${mirror} is reachable (apt-get update works here; XDP_LAB_DEBIAN_MIRROR names another mirror)`);
   }
 }

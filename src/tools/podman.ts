@@ -1,4 +1,4 @@
-// Wraps the container engine (podman, or docker when podman is absent): the only place that runs it.
+// Wraps the container engine (podman, or docker when no podman answers): the only place that runs it.
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,11 +21,67 @@ export const PODMAN_GLOBAL = ["--runtime", "runc", "--cgroup-manager=cgroupfs", 
 /** Limits every build container gets: the kernel build opens many files at once. */
 export const RUN_LIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=20000:20000"];
 
-/** podman if it is on PATH, else docker; throws with the install hint when neither is. */
-export function detectEngine(path = process.env.PATH ?? ""): Engine {
-  if (which("podman", path)) return { file: "podman", global: PODMAN_GLOBAL };
-  if (which("docker", path)) return { file: "docker", global: [] };
-  throw new Error("build --container needs podman or docker. Fix: apt-get install podman runc");
+/** What probing an engine found: it answers, or why not. */
+export interface EngineProbe {
+  engine: Engine;
+  ok: boolean;
+  /** Why it does not answer: not installed, or the first line of its complaint. */
+  reason?: string;
+}
+
+/** The engines to try, podman first (no daemon to be running), with their global options. */
+export function engineCandidates(): Engine[] {
+  return [
+    { file: "podman", global: PODMAN_GLOBAL },
+    { file: "docker", global: [] },
+  ];
+}
+
+/**
+ * Asks ENGINE whether it can run containers: `info` talks to the engine itself, not only the client
+ * (a docker client with no daemon fails it with "Cannot connect to the Docker daemon").
+ */
+export async function probeEngine(engine: Engine, path = process.env.PATH ?? ""): Promise<EngineProbe> {
+  if (!which(engine.file, path)) return { engine, ok: false, reason: "not installed" };
+  const r = await execa(engine.file, engineArgs(engine, ["info", "--format", "{{json .}}"]), { reject: false, stdin: "ignore", timeout: 30_000, env: { PATH: path } });
+  if (r.exitCode === 0) return { engine, ok: true };
+  // The complaint is on stderr; stdout may hold the client's half of the JSON.
+  const said = [String(r.stderr ?? ""), String(r.stdout ?? "")].join("\n").split("\n").find((l) => l.trim()) ?? "";
+  return { engine, ok: false, reason: r.timedOut ? "`info` did not answer within 30 s" : `\`${engine.file} info\` failed (exit ${r.exitCode}): ${said.slice(0, 300)}` };
+}
+
+/** The error when no engine answers: each engine tried and why it failed, and what to do. */
+export function noEngineError(probes: EngineProbe[]): Error {
+  return new Error(
+    `No container engine answers for build --container: ${probes.map((p) => `${p.engine.file}: ${p.reason}`).join("; ")}.\n` +
+      `Fix: apt-get install podman runc (run as root and xdp-lab installs them), or start the docker engine`,
+  );
+}
+
+/** The engine found for each PATH, asked once per process. */
+const found = new Map<string, Promise<Engine>>();
+
+/**
+ * The first engine that answers (podman, then docker); throws naming each one tried and why it
+ * failed. A client without a running engine is never chosen.
+ */
+export function findEngine(path = process.env.PATH ?? ""): Promise<Engine> {
+  let p = found.get(path);
+  if (!p) {
+    p = (async () => {
+      const probes: EngineProbe[] = [];
+      for (const e of engineCandidates()) {
+        const probe = await probeEngine(e, path);
+        if (probe.ok) return e;
+        probes.push(probe);
+      }
+      throw noEngineError(probes);
+    })();
+    found.set(path, p);
+    // A failure is not remembered: the caller may install an engine and ask again.
+    p.catch(() => found.delete(path));
+  }
+  return p;
 }
 
 /** argv of the engine with its global options. */
@@ -33,11 +89,23 @@ export function engineArgs(engine: Engine, args: string[]): string[] {
   return [...engine.global, ...args];
 }
 
+/** A failed engine call: the message quotes its last lines; `output` keeps all of it. */
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+    readonly exitCode: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
 async function run(engine: Engine, args: string[], what: string): Promise<string> {
   const r = await execa(engine.file, engineArgs(engine, args), { reject: false, all: true, stdin: "ignore" });
   if (r.exitCode !== 0) {
-    const tail = String(r.all ?? "").trimEnd().split("\n").slice(-15).join("\n");
-    throw new Error(`Failed to ${what} with ${engine.file} (exit ${r.exitCode}):\n${tail}`);
+    const all = String(r.all ?? "");
+    const tail = all.trimEnd().split("\n").slice(-15).join("\n");
+    throw new EngineError(`Failed to ${what} with ${engine.file} (exit ${r.exitCode}):\n${tail}`, all, r.exitCode);
   }
   return String(r.stdout);
 }
@@ -73,6 +141,28 @@ export async function runOutput(engine: Engine, image: string, argv: string[]): 
 /** Removes named volumes; ones that do not exist are fine. */
 export async function removeVolumes(engine: Engine, names: string[]): Promise<void> {
   for (const n of names) await execa(engine.file, engineArgs(engine, ["volume", "rm", "-f", n]), { reject: false, stdin: "ignore" });
+}
+
+/** The image's id (the sha256 of its configuration): what the image is, whatever it is called. */
+export async function imageId(engine: Engine, tag: string): Promise<string> {
+  return (await run(engine, ["image", "inspect", "--format", "{{.Id}}", tag], `inspect ${tag}`)).trim().replace(/^sha256:/, "");
+}
+
+/** Writes TAG to FILE as an OCI archive (docker: its own archive format), which `loadImage` reads back. */
+export async function saveImage(engine: Engine, tag: string, file: string): Promise<void> {
+  const format = engine.file === "podman" ? ["--format", "oci-archive"] : [];
+  await run(engine, ["save", ...format, "-o", file, tag], `save ${tag} to ${file}`);
+}
+
+/** Loads an archive written by `saveImage` and names it TAG; returns the loaded image's id. */
+export async function loadImage(engine: Engine, file: string, tag: string): Promise<string> {
+  const said = await run(engine, ["load", "-i", file], `load ${file}`);
+  // podman prints "Loaded image: NAME" (or "Loaded image(s): ..."), docker "Loaded image: NAME" or "Loaded image ID: sha256:...".
+  const loaded = /Loaded image(?:\(s\))?(?: ID)?: *(\S+)/.exec(said)?.[1]?.split(",")[0];
+  if (!loaded) throw new Error(`Failed to load ${file} with ${engine.file}: it did not say which image it loaded:\n${said.trim()}`);
+  const id = await imageId(engine, loaded);
+  await run(engine, ["tag", id, tag], `tag ${id.slice(0, 12)} as ${tag}`);
+  return id;
 }
 
 export async function removeImage(engine: Engine, tag: string): Promise<void> {

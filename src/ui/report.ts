@@ -26,6 +26,12 @@ export function reporter(mode: ReportMode, stream: NodeJS.WriteStream = process.
         clear();
         stream.write(`  warning: ${e.message}\n`);
         break;
+      case "image": {
+        clear();
+        const from = { engine: "the engine's", cache: "loaded from the build cache", built: "made from Debian's archive" }[e.source];
+        stream.write(`  image    ${e.tag} (${e.id.slice(0, 12)}, ${from})\n`);
+        break;
+      }
       case "stage": {
         clear();
         const name = e.stage.padEnd(8);
