@@ -1,6 +1,7 @@
 /**
  * xdp-lab's build in containers: the same stage table as `xdp-lab build`, each stage's command run
- * in a Debian bookworm container pinned by digest, with the exact versions of src/build/packages.lock.
+ * in a Debian bookworm container pinned by digest, with the exact versions of src/build/packages.lock,
+ * or in the very build image `xdp-lab build --container` used (its OCI archive from the build cache).
  * The kernel object tree and ccache live in named cache volumes; results are copied out of them.
  */
 import { argument, dag, func, object, type Container, type Directory, type File } from "@dagger.io/dagger";
@@ -14,6 +15,7 @@ export class XdpLab {
   source: Directory;
   epochs: string;
   kernelEntry?: Directory;
+  buildImage?: File;
 
   constructor(
     /** The checkout (default: this repository, without outputs, dependencies and caches). */
@@ -26,20 +28,29 @@ export class XdpLab {
      * key kernel`), e.g. restored from CI's cache: when given, the kernel is taken from it, not built.
      */
     kernelEntry?: Directory,
+    /**
+     * The build image's OCI archive (~/.cache/xdp-lab/stages/image/KEY/image.tar, KEY from `./xdp-lab
+     * cache key image`), e.g. restored from CI's cache: when given, it is the toolchain, so the build
+     * needs nothing from Debian's archive, which keeps only the newest version of a package.
+     */
+    buildImage?: File,
   ) {
     this.source = source;
     this.epochs = epochs;
     this.kernelEntry = kernelEntry;
+    this.buildImage = buildImage;
   }
 
   /**
-   * The build container: Debian bookworm pinned by digest with every package the build stages need,
-   * at the exact version src/build/packages.lock gives (as `xdp-lab build --container` installs them).
+   * The build container: the given build image, else Debian bookworm pinned by digest with every
+   * package the build stages need, at the exact version src/build/packages.lock gives (as `xdp-lab
+   * build --container` installs them).
    *
    * Example usage: dagger call toolchain terminal
    */
   @func()
   toolchain(): Container {
+    if (this.buildImage) return dag.container().import_(this.buildImage);
     return dag
       .container()
       .from(BASE_IMAGE)

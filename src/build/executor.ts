@@ -299,14 +299,14 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
 /** The host's packages installed and the stages' choices checked; warns once when the packages are not the locked ones. */
 async function prepareHost(o: BuildOptions, stages: Stage[], report: Reporter): Promise<Executor> {
+  const lock = parseLock(await readFile(o.lockPath ?? LOCK_PATH, "utf8"), o.lockPath);
   await ensure(
     stages.flatMap((s) => s.requires),
-    { install: o.install ?? true, purpose: `building ${stages.map((s) => s.name).join(", ")}`, log: (m) => report({ event: "info", message: m }) },
+    { install: o.install ?? true, purpose: `building ${stages.map((s) => s.name).join(", ")}`, log: (m) => report({ event: "info", message: m }), versions: lock },
   );
   for (const s of stages) await s.validate?.(o.params);
   const needed = [...new Set(stages.flatMap((s) => s.requires.map((r) => r.package)))];
   if (needed.length) {
-    const lock = parseLock(await readFile(o.lockPath ?? LOCK_PATH, "utf8"), o.lockPath);
     const locked = Object.fromEntries(needed.filter((p) => p in lock).map((p) => [p, lock[p]!]));
     const diffs = lockDifferences(locked, await packageVersions(Object.keys(locked)));
     if (diffs.length) report({ event: "warning", message: describeDifferences(diffs) });

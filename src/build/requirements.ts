@@ -35,6 +35,16 @@ export interface EnsureOptions {
   purpose: string;
   path?: string;
   log?: (line: string) => void;
+  /**
+   * Versions to install where the archive still has them (the package lock), so a fresh machine's
+   * host build starts from the locked set; when apt cannot find one, today's versions are installed.
+   */
+  versions?: Record<string, string>;
+}
+
+/** The apt arguments for PACKAGES, each at its version from VERSIONS when there is one. */
+export function pinnedSpecs(packages: string[], versions: Record<string, string> = {}): string[] {
+  return packages.map((p) => (versions[p] ? `${p}=${versions[p]}` : p));
 }
 
 /**
@@ -48,7 +58,16 @@ export async function ensure(reqs: Requirement[], opts: EnsureOptions): Promise<
   const canInstall = opts.install && process.getuid?.() === 0 && which("apt-get", opts.path) !== undefined;
   if (canInstall) {
     opts.log?.(`installing ${packages.join(" ")} for ${opts.purpose}`);
-    await aptInstall(packages);
+    const pinned = pinnedSpecs(packages, opts.versions);
+    if (pinned.some((p, i) => p !== packages[i])) {
+      // Debian's archive replaces versions within days: a lock it moved past is not a reason to stop.
+      await aptInstall(pinned).catch((error: Error) => {
+        opts.log?.(`the archive no longer has every locked version (${error.message.split("\n").find((l) => /^E: /.test(l)) ?? "apt-get failed"}); installing today's versions`);
+        return aptInstall(packages);
+      });
+    } else {
+      await aptInstall(packages);
+    }
     absent = missing(reqs, opts.path);
     if (absent.length === 0) return;
   }

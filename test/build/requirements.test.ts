@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ensure, missing, which } from "../../src/build/requirements.ts";
+import { ensure, missing, pinnedSpecs, which } from "../../src/build/requirements.ts";
 import { allPackages, KERNEL_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME } from "../../src/build/packages.ts";
 import { aptInstallArgs } from "../../src/tools/apt.ts";
 import { cleanup, failure, tempDir } from "../helpers.ts";
@@ -22,6 +22,11 @@ t("a missing program is reported with its Debian package", async () => {
   const reqs = [{ package: "qemu-system-x86", bin: "qemu-system-x86_64" }, { package: "coreutils", file: "/bin/sh" }];
   assert.equal(missing(reqs, "/nonexistent").map((r) => r.package), ["qemu-system-x86"]);
   assert.match((await failure(ensure(reqs, { install: false, purpose: "booting the guest", path: "/nonexistent" }))).message, /Missing for booting the guest: qemu-system-x86_64 \(Debian package qemu-system-x86\)[\s\S]*apt-get install qemu-system-x86/);
+});
+
+t("packages are installed at their locked versions where the lock has one", () => {
+  assert.equal(pinnedSpecs(["bpftool", "curl"], { bpftool: "7.1.0+6.1.192-3", make: "4.3-4.1" }), ["bpftool=7.1.0+6.1.192-3", "curl"]);
+  assert.equal(pinnedSpecs(["curl"]), ["curl"]);
 });
 
 t("one package list, sorted and unique, covering every stage and the VM", () => {

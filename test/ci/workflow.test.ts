@@ -83,6 +83,36 @@ t("the kernel stage stays in the CI cache under `xdp-lab cache key kernel`, comp
   assert.ok(dagger.indexOf(restore!) < dagger.indexOf(call!));
 });
 
+t("the build image stays in the CI cache under `xdp-lab cache key image`; the Dagger job builds in it on a hit", () => {
+  const key = steps("key").find((s) => s.id === "key");
+  assert.match(key!.run!, /echo "image=\$\(\.\/xdp-lab cache key image\)" >> "\$GITHUB_OUTPUT"/);
+  const path = "~/.cache/xdp-lab/stages/image/${{ needs.key.outputs.image }}";
+  const hostCache = steps("host").find((s) => s.uses?.startsWith("actions/cache@") && s.with!.path === path);
+  assert.ok(hostCache, "host job keeps the image entry");
+  assert.is(hostCache!.with!.key, "xdp-lab-image-${{ needs.key.outputs.image }}");
+  assert.ok(steps("host").indexOf(hostCache!) < steps("host").findIndex((s) => s.run?.includes("CI=true .ci/run")), "restored before the tests make it");
+  const restore = steps("dagger").find((s) => s.uses?.startsWith("actions/cache/restore@") && s.with!.path === path);
+  assert.ok(restore, "the Dagger job restores the image entry");
+  assert.is(restore!.with!.key, hostCache!.with!.key);
+  const entry = steps("dagger").find((s) => s.id === "entry")!.run!;
+  assert.match(entry, /--build-image=\$img/);
+  assert.match(entry, /img="\$HOME\/\.cache\/xdp-lab\/stages\/image\/\$\{\{ needs\.key\.outputs\.image \}\}\/image\.tar"/);
+  // The module takes it: a constructor argument buildImage of type File (Dagger's --build-image).
+  const index = readFileSync(join(REPO, "dagger", "src", "index.ts"), "utf8");
+  assert.match(index, /^\s+buildImage\?: File,$/m);
+  assert.match(index, /if \(this\.buildImage\) return dag\.container\(\)\.import_\(this\.buildImage\);/);
+  // And the file is the one the image entry holds.
+  assert.match(readFileSync(join(REPO, "src", "build", "image.ts"), "utf8"), /export const IMAGE_FILE = "image\.tar";/);
+});
+
+t("a lock the archive moved past does not stop the workflow: each install falls back to today's versions, with a warning", () => {
+  for (const job of ["key", "host"]) {
+    const install = steps(job).find((s) => s.run?.includes("src/build/packages.lock"))!.run!;
+    assert.match(install, /\|\| \{\n\s+echo "::warning::Debian's archive no longer has every version/);
+    assert.match(install, /cut -d= -f1\)/);
+  }
+});
+
 t("the base image is the same pinned bookworm in the workflow and in the Dagger module", () => {
   const pipeline = readFileSync(join(REPO, "dagger", "src", "pipeline.ts"), "utf8");
   const image = /BASE_IMAGE = "([^"]+)"/.exec(pipeline)![1]!;
