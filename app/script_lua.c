@@ -4,6 +4,10 @@
  * would stop the console, the control socket and the counters: every call into it (the top-level
  * chunk, on_event, on_tick) has a time budget, checked every LUA_CHECK_EVERY instructions, and its
  * state's memory is capped.
+ *
+ * The script hears of ticks and events through the hooks it registers (stats_hook, events_hook),
+ * and acts through the command table: lab.block, lab.unblock and lab.echo run those commands as
+ * the console would.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -24,6 +28,7 @@ static const char *const hook_names[HOOK_COUNT] = { "on_event", "on_tick" };
 
 struct script {
 	struct app *app;
+	lua_State *L;
 	struct out *out;		/* where lab.log() and friends speak during this call */
 	char path[256];
 	const char *name;		/* the file's base name, for messages */
@@ -110,18 +115,16 @@ static int script_pcall(struct script *sc, lua_State *L, const char *what, int n
 	return status;
 }
 
-bool script_has_hook(struct app *a, const char *name)
+/* Whether the script defines hook H and it has not been turned off. */
+static bool script_has_hook(struct script *sc, int h)
 {
 	bool found;
 
-	if (!a->lua)
+	if (sc->disabled[h])
 		return false;
-	for (int h = 0; h < HOOK_COUNT; h++)
-		if (!strcmp(hook_names[h], name) && script_of(a->lua)->disabled[h])
-			return false;
-	lua_getglobal(a->lua, name);
-	found = lua_isfunction(a->lua, -1);
-	lua_pop(a->lua, 1);
+	lua_getglobal(sc->L, hook_names[h]);
+	found = lua_isfunction(sc->L, -1);
+	lua_pop(sc->L, 1);
 	return found;
 }
 
@@ -132,10 +135,10 @@ bool script_has_hook(struct app *a, const char *name)
  * print the same error each time. Callers check script_has_hook first (before building the
  * arguments), so the hook is there and on.
  */
-static void call_hook(struct app *a, int h, int nargs)
+static void call_hook(struct script *sc, int h, int nargs)
 {
-	lua_State *L = a->lua;
-	struct script *sc = script_of(L);
+	struct app *a = sc->app;
+	lua_State *L = sc->L;
 	const char *name = hook_names[h];
 	struct out *o = &a->console;
 	int status;
@@ -184,12 +187,13 @@ static void set_str(lua_State *L, const char *key, const char *v)
 	lua_setfield(L, -2, key);
 }
 
-/* on_tick(stats, seconds), stats[iface][verdict] = { packets, bytes, pps, bps }. */
-void script_on_tick(struct app *a, const struct stats_view *s)
+/* The tick hook: on_tick(stats, seconds), stats[iface][verdict] = { packets, bytes, pps, bps }. */
+static void script_tick(void *ctx, const struct stats_view *s)
 {
-	lua_State *L = a->lua;
+	struct script *sc = ctx;
+	lua_State *L = sc->L;
 
-	if (!script_has_hook(a, "on_tick"))
+	if (!script_has_hook(sc, HOOK_TICK))
 		return;
 	lua_newtable(L);
 	for (int i = 0; i < s->n; i++) {
@@ -205,19 +209,22 @@ void script_on_tick(struct app *a, const struct stats_view *s)
 			set_int(L, "bytes", r->bytes);
 			set_num(L, "pps", r->pps);
 			set_num(L, "bps", r->bps);
-			lua_setfield(L, -2, verdict_names[k]);
+			lua_setfield(L, -2, verdict_name(k));
 		}
 		lua_setfield(L, -2, s->p[i].at->ifname);
 	}
 	lua_pushnumber(L, s->seconds);
-	call_hook(a, HOOK_TICK, 2);
+	call_hook(sc, HOOK_TICK, 2);
 }
 
-/* on_event(ev): src, dst, proto, sport, dport, verdict, reason, len. */
-void script_on_event(struct app *a, const struct event_view *e)
+/* The event hook: on_event(ev) with src, dst, proto, sport, dport, verdict, reason, len, when defined. */
+static bool script_event(void *ctx, const struct event_view *e)
 {
-	lua_State *L = a->lua;
+	struct script *sc = ctx;
+	lua_State *L = sc->L;
 
+	if (!script_has_hook(sc, HOOK_EVENT))
+		return false;
 	lua_newtable(L);
 	set_str(L, "src", e->src);
 	set_str(L, "dst", e->dst);
@@ -227,31 +234,38 @@ void script_on_event(struct app *a, const struct event_view *e)
 	set_str(L, "verdict", e->verdict);
 	set_str(L, "reason", e->reason);
 	set_int(L, "len", e->len);
-	call_hook(a, HOOK_EVENT, 1);
+	call_hook(sc, HOOK_EVENT, 1);
+	return true;
 }
 
-static int lab_block(lua_State *L)
+/*
+ * lab.block(ip), lab.unblock(ip), lab.echo(text): the command named by the upvalue, run through
+ * the command table like a typed one. Its words go where the script's call speaks (the console,
+ * or the answer of the `lua` command running the main chunk); an echo's answer comes on the
+ * console. Returns true, or false and the command's error.
+ */
+static int lab_command(lua_State *L)
 {
 	struct script *sc = script_of(L);
+	const char *name = lua_tostring(L, lua_upvalueindex(1));
+	char arg[XDP_LAB_LINE_MAX], error[256] = "";
+	char *argv[1] = { arg };
+	struct out o;
+	int r;
 
-	xdp_block(sc->app, sc->out, luaL_checkstring(L, 1), true);
-	return 0;
-}
-
-static int lab_unblock(lua_State *L)
-{
-	struct script *sc = script_of(L);
-
-	xdp_block(sc->app, sc->out, luaL_checkstring(L, 1), false);
-	return 0;
-}
-
-static int lab_echo(lua_State *L)
-{
-	struct script *sc = script_of(L);
-
-	echo_send(sc->app, sc->out, luaL_checkstring(L, 1), -1);
-	return 0;
+	if (snprintf(arg, sizeof(arg), "%s", luaL_checkstring(L, 1)) >= (int)sizeof(arg))
+		return luaL_error(L, "lab.%s: argument longer than %d bytes", name, (int)sizeof(arg) - 1);
+	out_nested(&o, sc->out);
+	r = commands_call(sc->app, &o, name, 1, argv);
+	if (r == CMD_FAILED)
+		snprintf(error, sizeof(error), "%s", o.error.s ? o.error.s : "failed");
+	/* Freed before anything is pushed: a push can raise an out-of-memory error. */
+	out_free(&o);
+	lua_pushboolean(L, r != CMD_FAILED);
+	if (r != CMD_FAILED)
+		return 1;
+	lua_pushstring(L, error);
+	return 2;
 }
 
 static int lab_log(lua_State *L)
@@ -310,30 +324,45 @@ static int lua_panic_handler(lua_State *L)
 /* Opens the standard libraries and `lab` inside a protected call: they too can run out of memory. */
 static int script_setup(lua_State *L)
 {
+	static const char *const commands[] = { "block", "unblock", "echo" };
 	static const luaL_Reg lab[] = {
-		{ "block", lab_block }, { "unblock", lab_unblock }, { "echo", lab_echo },
 		{ "log", lab_log }, { "sources", lab_sources }, { NULL, NULL },
 	};
 
 	luaL_openlibs(L);
 	luaL_newlib(L, lab);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		lua_pushstring(L, commands[i]);
+		lua_pushcclosure(L, lab_command, 1);
+		lua_setfield(L, -2, commands[i]);
+	}
 	lua_setglobal(L, "lab");
 	return 0;
 }
 
-void script_close(lua_State *L)
+static void script_free(lua_State *L)
 {
-	struct script *sc;
+	struct script *sc = script_of(L);
 
-	if (!L)
-		return;
-	sc = script_of(L);
 	lua_close(L);
 	free(sc);
 }
 
+void script_close(struct app *a)
+{
+	struct script *sc;
+
+	if (!a->lua)
+		return;
+	sc = script_of(a->lua);
+	stats_unhook(a, script_tick, sc);
+	events_unhook(a, script_event, sc);
+	script_free(a->lua);
+	a->lua = NULL;
+}
+
 /* lua FILE: loads (or reloads) a script; on any error the script that was running stays. */
-int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
+static int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
 {
 	const char *path = argv[0];
 	struct script *sc;
@@ -350,6 +379,7 @@ int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
 		return out_error(o, "Failed to create a Lua state: out of memory\n");
 	}
 	sc->app = a;
+	sc->L = L;
 	sc->out = &a->console;
 	snprintf(sc->path, sizeof(sc->path), "%s", path);
 	sc->name = strrchr(sc->path, '/') ? strrchr(sc->path, '/') + 1 : sc->path;
@@ -370,13 +400,40 @@ int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
 				  sc->name, a->lua_memory_mb);
 		else
 			out_error(o, "lua: %s; the previous script keeps running\n", lua_tostring(L, -1));
-		script_close(L);
+		script_free(L);
 		return CMD_FAILED;
 	}
-	script_close(a->lua);
+	script_close(a);
 	a->lua = L;
-	update_timer(a);
+	/* Free slots: the script's are the only hooks, and the old script's are gone. */
+	stats_hook(a, script_tick, sc);
+	events_hook(a, script_event, sc);
 	out_printf(o, "lua loaded %s\n", path);
 	json_str(out_json(o), "script", path);
 	return CMD_OK;
 }
+
+/* lua-budget [MS]: shows or sets the time each call into the script may take. */
+static int cmd_lua_budget(struct app *a, struct out *o, int argc, char **argv)
+{
+	char *end;
+	unsigned long v;
+
+	if (argc) {
+		v = strtoul(argv[0], &end, 10);
+		if (*end || v < 1 || v > 60000)
+			return out_error(o, "'%s' is not a budget: give milliseconds from 1 to 60000, e.g. lua-budget 50\n",
+					 argv[0]);
+		a->lua_budget_ms = v;
+	}
+	out_printf(o, "lua budget %u ms per call, memory limit %u MiB\n", a->lua_budget_ms, a->lua_memory_mb);
+	json_uint(out_json(o), "budget_ms", a->lua_budget_ms);
+	json_uint(out_json(o), "memory_mb", a->lua_memory_mb);
+	return CMD_OK;
+}
+
+const struct command script_commands[] = {
+	{ "lua", "FILE", 1, 1, false, cmd_lua, "load or reload a script (on_event, on_tick; lab.*)" },
+	{ "lua-budget", "[MS]", 0, 1, false, cmd_lua_budget, "show or set the time a script's call may take" },
+	{ .name = NULL },
+};
