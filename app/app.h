@@ -2,8 +2,8 @@
 /*
  * app.h: the app's state, and what its parts (one file per concern) call of each other. Calls go
  * one way (test/app/calls.test.ts checks it), from main down:
- *   main -> control -> commands, slots; script_lua -> commands, stats, events; xdp -> events;
- *   all of them -> out, loop, parse.
+ *   main -> control -> commands, slots; main -> script_lua -> script_lab -> commands;
+ *   script_lua -> stats, events; main -> xdp -> events; all of them -> out, loop, parse.
  * Nothing calls up: the script hears of ticks and events through the hooks it registers, a late
  * echo answer goes out through its output sink, and each part's commands reach the one command
  * table because main adds them.

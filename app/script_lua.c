@@ -6,45 +6,23 @@
  * state's memory is capped.
  *
  * The script hears of ticks and events through the hooks it registers (stats_hook, events_hook),
- * and acts through the command table: lab.block, lab.unblock and lab.echo run those commands as
- * the console would.
+ * and acts through the `lab` table (script_lab.c).
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
+#include <linux/bpf.h>
 #include <lua5.4/lauxlib.h>
 #include <lua5.4/lua.h>
 #include <lua5.4/lualib.h>
 
 #include "app.h"
+#include "script.h"
 
 #define LUA_CHECK_EVERY 1000
 #define LUA_MAX_STRIKES 3	/* overruns in a row after which a hook is turned off */
 
-enum { HOOK_EVENT, HOOK_TICK, HOOK_COUNT };
 static const char *const hook_names[HOOK_COUNT] = { "on_event", "on_tick" };
-
-struct script {
-	struct app *app;
-	lua_State *L;
-	struct out *out;		/* where lab.log() and friends speak during this call */
-	char path[256];
-	const char *name;		/* the file's base name, for messages */
-	size_t mem_used, mem_limit;
-	const char *running;		/* the hook being run, or NULL */
-	struct timespec deadline;
-	bool overrun;			/* the running hook is past its deadline */
-	char overrun_msg[320];
-	int strikes[HOOK_COUNT];	/* consecutive overruns (time or memory) of each hook */
-	bool disabled[HOOK_COUNT];
-};
-
-static struct script *script_of(lua_State *L)
-{
-	return *(struct script **)lua_getextraspace(L);
-}
 
 /* The state's allocator: the same as Lua's own, but refusing to grow past mem_limit. */
 static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -169,24 +147,6 @@ static void call_hook(struct script *sc, int h, int nargs)
 	}
 }
 
-static void set_int(lua_State *L, const char *key, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, key);
-}
-
-static void set_num(lua_State *L, const char *key, lua_Number v)
-{
-	lua_pushnumber(L, v);
-	lua_setfield(L, -2, key);
-}
-
-static void set_str(lua_State *L, const char *key, const char *v)
-{
-	lua_pushstring(L, v);
-	lua_setfield(L, -2, key);
-}
-
 /* The tick hook: on_tick(stats, seconds), stats[iface][verdict] = { packets, bytes, pps, bps }. */
 static void script_tick(void *ctx, const struct stats_view *s)
 {
@@ -238,83 +198,6 @@ static bool script_event(void *ctx, const struct event_view *e)
 	return true;
 }
 
-/*
- * lab.block(ip), lab.unblock(ip), lab.echo(text): the command named by the upvalue, run through
- * the command table like a typed one. Its words go where the script's call speaks (the console,
- * or the answer of the `lua` command running the main chunk); an echo's answer comes on the
- * console. Returns true, or false and the command's error.
- */
-static int lab_command(lua_State *L)
-{
-	struct script *sc = script_of(L);
-	const char *name = lua_tostring(L, lua_upvalueindex(1));
-	char arg[XDP_LAB_LINE_MAX], error[256] = "";
-	char *argv[1] = { arg };
-	struct out o;
-	int r;
-
-	if (snprintf(arg, sizeof(arg), "%s", luaL_checkstring(L, 1)) >= (int)sizeof(arg))
-		return luaL_error(L, "lab.%s: argument longer than %d bytes", name, (int)sizeof(arg) - 1);
-	out_nested(&o, sc->out);
-	r = commands_call(sc->app, &o, name, 1, argv);
-	if (r == CMD_FAILED)
-		snprintf(error, sizeof(error), "%s", o.error.s ? o.error.s : "failed");
-	/* Freed before anything is pushed: a push can raise an out-of-memory error. */
-	out_free(&o);
-	lua_pushboolean(L, r != CMD_FAILED);
-	if (r != CMD_FAILED)
-		return 1;
-	lua_pushstring(L, error);
-	return 2;
-}
-
-static int lab_log(lua_State *L)
-{
-	luaL_Buffer b;
-	int n = lua_gettop(L);
-
-	luaL_buffinit(L, &b);
-	for (int i = 1; i <= n; i++) {
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-		if (i < n)
-			luaL_addchar(&b, ' ');
-	}
-	luaL_pushresult(&b);
-	out_printf(script_of(L)->out, "lua: %s\n", lua_tostring(L, -1));
-	return 0;
-}
-
-/* lab.sources(): { ["10.0.0.2"] = { packets = N, blocked = bool }, ... } from the firewall's map. */
-static int lab_sources(lua_State *L)
-{
-	struct app *a = script_of(L)->app;
-
-	lua_newtable(L);
-	for (int i = 0; i < MAX_ATTACHED; i++) {
-		struct attachment *at = &a->att[i];
-		__u32 key, *prev = NULL;
-
-		if (!at->obj || at->sources_fd < 0)
-			continue;
-		while (!bpf_map_get_next_key(at->sources_fd, prev, &key)) {
-			struct xdp_lab_source v;
-			char ip[INET_ADDRSTRLEN];
-
-			prev = &key;
-			if (bpf_map_lookup_elem(at->sources_fd, &key, &v))
-				continue;
-			inet_ntop(AF_INET, &key, ip, sizeof(ip));
-			lua_newtable(L);
-			set_int(L, "packets", v.packets);
-			lua_pushboolean(L, v.blocked);
-			lua_setfield(L, -2, "blocked");
-			lua_setfield(L, -2, ip);
-		}
-	}
-	return 1;
-}
-
 static int lua_panic_handler(lua_State *L)
 {
 	fprintf(stderr, "lua: unprotected error: %s\n", lua_tostring(L, -1));
@@ -324,18 +207,8 @@ static int lua_panic_handler(lua_State *L)
 /* Opens the standard libraries and `lab` inside a protected call: they too can run out of memory. */
 static int script_setup(lua_State *L)
 {
-	static const char *const commands[] = { "block", "unblock", "echo" };
-	static const luaL_Reg lab[] = {
-		{ "log", lab_log }, { "sources", lab_sources }, { NULL, NULL },
-	};
-
 	luaL_openlibs(L);
-	luaL_newlib(L, lab);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		lua_pushstring(L, commands[i]);
-		lua_pushcclosure(L, lab_command, 1);
-		lua_setfield(L, -2, commands[i]);
-	}
+	lab_open(L);
 	lua_setglobal(L, "lab");
 	return 0;
 }
