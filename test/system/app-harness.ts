@@ -4,7 +4,7 @@
 import type { Context, Test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { cleanup, tempDir } from "../helpers.ts";
@@ -128,4 +128,26 @@ export function rawClient(sock: string): Promise<{ ask(line: string): Promise<Re
       }),
     );
   });
+}
+
+/**
+ * N clients connected one after another and then left idle; closed() lists, in connection order,
+ * those the app has disconnected. Connections are refused only by the app's words, so each must
+ * connect.
+ */
+export async function idleClients(sock: string, n: number): Promise<{ closed(): number[]; close(): void }> {
+  const sockets: Socket[] = [];
+  const gone = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const c = connect(sock);
+    await new Promise<void>((res, rej) => {
+      c.once("connect", res);
+      c.once("error", rej);
+    });
+    c.on("close", () => gone.add(i));
+    c.on("error", () => undefined);
+    c.resume();
+    sockets.push(c);
+  }
+  return { closed: () => [...gone].sort((a, b) => a - b), close: () => sockets.forEach((c) => c.destroy()) };
 }
