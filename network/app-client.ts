@@ -85,9 +85,10 @@ async function labAfter(name: string): Promise<LabAfter> {
 /**
  * Runs FN (WHAT, for messages: `xdp-lab load ...`) with a session to the running lab's VM. A lab not up is refused first, as requireVm
  * refuses it; a failure after that is checked against the lab, which `down` may have removed
- * meanwhile. `down` kills the ssh relay and qemu at once, so a session can end a moment before
- * qemu is seen gone: after a lost session the lab is looked at for up to a second before it is
- * called up. FN's own refusals (the app's ok:false) are for the caller to throw, outside.
+ * meanwhile. `down` kills the ssh relay and qemu at once and removes the lab's state a moment
+ * later, so after a lost session the lab is looked at again for up to two seconds, until its
+ * state is gone: the fix is then `up`, not `down && up`. FN's own refusals (the app's ok:false)
+ * are for the caller to throw, outside.
  */
 async function inRunningVm<T>(name: string, what: string, fn: (client: Client) => Promise<T>): Promise<T> {
   const state = await requireVm(name);
@@ -96,7 +97,7 @@ async function inRunningVm<T>(name: string, what: string, fn: (client: Client) =
   } catch (e) {
     const lost = !(e instanceof VmCommandError) || e.failure.code === 255;
     let after = await labAfter(name);
-    for (let i = 0; lost && i < 10 && after.up; i++) {
+    for (let i = 0; lost && i < 20 && !(!after.up && after.stateGone); i++) {
       await new Promise((r) => setTimeout(r, 100));
       after = await labAfter(name);
     }
