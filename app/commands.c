@@ -32,7 +32,7 @@ static const struct command *find_command(const struct app *a, const char *name)
 	return NULL;
 }
 
-static int usage(struct out *o, const struct command *c)
+static int usage_error(struct out *o, const struct command *c)
 {
 	return out_error(o, "usage: %s %s\n", c->name, c->args);
 }
@@ -44,7 +44,7 @@ int commands_call(struct app *a, struct out *o, const char *name, int argc, char
 	if (!c)
 		return out_error(o, "unknown command '%s': type help\n", name);
 	if (argc < c->min_args || argc > c->max_args)
-		return usage(o, c);
+		return usage_error(o, c);
 	return c->run(a, o, argc, argv);
 }
 
@@ -68,7 +68,7 @@ int commands_run(struct app *a, struct out *o, char *line, char *command, size_t
 		argc = parse_words(rest, argv, c->max_args < MAX_ARGS ? c->max_args : MAX_ARGS);
 	}
 	if (argc < c->min_args || argc < 0)
-		return usage(o, c);
+		return usage_error(o, c);
 	return c->run(a, o, argc, argv);
 }
 

@@ -42,7 +42,7 @@ static ssize_t linebuf_fill(struct linebuf *lb, int fd)
 	return r;
 }
 
-/* Writes the one-line JSON answer to COMMAND; a client that does not read it is dropped, not waited for. */
+/* Writes the one-line JSON answer to COMMAND; for a client that does not read, it is dropped, not waited for. */
 static void send_answer(struct client *c, const char *command, bool ok, const struct out *o)
 {
 	struct sbuf b = { 0 };
@@ -57,7 +57,7 @@ static void send_answer(struct client *c, const char *command, bool ok, const st
 			continue;
 		}
 		if (n <= 0) {
-			fprintf(stderr, "Failed to answer a control client: %s; it is dropped\n", strerror(errno));
+			fprintf(stderr, "Failed to answer a control client: %s; the answer is dropped\n", strerror(errno));
 			break;
 		}
 	}
@@ -215,8 +215,8 @@ static void on_accept(struct handler *h)
 	}
 	i = control_pick_slot(slots, XDP_LAB_MAX_CLIENTS);
 	if (i < 0) {
-		dprintf(fd, "{\"ok\":false,\"command\":\"\",\"error\":\"too many control clients (%d), "
-			"each waiting for an answer: try again when one is answered\"}\n", XDP_LAB_MAX_CLIENTS);
+		dprintf(fd, "{\"ok\":false,\"command\":\"\",\"error\":\"too many control clients (%d), each waiting for an answer: try again when one is answered\"}\n",
+			XDP_LAB_MAX_CLIENTS);
 		close(fd);
 		return;
 	}

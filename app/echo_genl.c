@@ -151,14 +151,15 @@ static int echo_send(struct app *a, struct out *o, const char *text)
 	if (err)
 		return out_error(o, "Failed to send echo: %s\n", strerror(-err));
 	memset(p, 0, sizeof(*p));
-	if (out_awaited(o)) {
-		p->sink = out_defer(o);
-		if (!p->sink)
-			fprintf(stderr, "Failed to keep the echo's answer: out of memory; it goes to the console\n");
-	}
 	p->nl_seq = nl_seq;
 	clock_gettime(CLOCK_MONOTONIC, &p->sent);
 	a->genl_pending++;
+	if (!out_awaited(o))
+		return CMD_OK;
+	p->sink = out_defer(o);
+	if (!p->sink)
+		return out_error(o, "Failed to keep the echo's answer: %s - it will show on the console\n",
+				 strerror(ENOMEM));
 	return CMD_OK;
 }
 

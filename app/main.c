@@ -44,8 +44,12 @@ static int open_sources(struct app *a)
 		fprintf(stderr, "Failed to create event sources: %s\n", strerror(errno));
 		return -1;
 	}
-	if (loop_add(&a->loop, &a->sig_h) || loop_add(&a->loop, &a->genl_h) || stats_init(a)) {
+	if (loop_add(&a->loop, &a->sig_h) || loop_add(&a->loop, &a->genl_h)) {
 		fprintf(stderr, "Failed to add to epoll: %s\n", strerror(errno));
+		return -1;
+	}
+	if (stats_init(a)) {
+		fprintf(stderr, "Failed to create the stats timer: %s\n", strerror(errno));
 		return -1;
 	}
 	return 0;
