@@ -67,8 +67,10 @@ export function startApp(intervalMs = 1000): { proc: ResultPromise; send(cmd: st
   return {
     proc,
     output: () => text,
-    // Each command answers with at least one line; `stats` with one line per verdict shown.
+    // Each command answers with at least one line; `stats` with one line per verdict shown. The
+    // first waits for the ready line, which would otherwise pass for its answer on a busy machine.
     async send(cmd: string) {
+      for (let i = 0; i < 500 && !text.includes("xdp-lab-app ready"); i++) await new Promise((r) => setTimeout(r, 10));
       const before = text.length;
       proc.stdin!.write(cmd + "\n");
       for (let i = 0; i < 200 && !text.slice(before).endsWith("\n"); i++) await new Promise((r) => setTimeout(r, 10));
