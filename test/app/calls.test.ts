@@ -70,7 +70,12 @@ function identifiers(src: string): Set<string> {
   return new Set(strip(src).match(/\b[A-Za-z_]\w*\b/g) ?? []);
 }
 
-/** Edges file -> file, each with the names that make it. */
+/**
+ * Edges file -> file, each with the names that make it: a file uses a name another defines. That
+ * is the linker's view (the edges equal those from nm's undefined and defined symbols of the built
+ * objects); a call through a pointer a part registered (a hook) is no edge, which is the point. A
+ * member or local named like another file's global counts as a use: the check errs toward edges.
+ */
 export function callGraph(files: Record<string, string>): Map<string, Map<string, string[]>> {
   const definedIn = new Map<string, string>();
   for (const [file, src] of Object.entries(files)) for (const name of definitions(src)) definedIn.set(name, file);
