@@ -83,12 +83,12 @@ async function labAfter(name: string): Promise<LabAfter> {
 }
 
 /**
- * Runs FN (WHAT, for messages: `xdp-lab load ...`) with a session to the running lab's VM. A lab not up is refused first, as requireVm
- * refuses it; a failure after that is checked against the lab, which `down` may have removed
- * meanwhile. `down` kills the ssh relay and qemu at once and removes the lab's state a moment
- * later, so after a lost session the lab is looked at again for up to two seconds, until its
- * state is gone: the fix is then `up`, not `down && up`. FN's own refusals (the app's ok:false)
- * are for the caller to throw, outside.
+ * Runs FN with a session to the running lab's VM (WHAT names it in messages: `xdp-lab load X`). A
+ * lab not up is refused first, as requireVm refuses it; a failure after that is checked against
+ * the lab, which `down` may have removed meanwhile. `down` kills the ssh relay and qemu at once and
+ * removes the lab's state a moment later, so after a lost session the lab is looked at again for
+ * up to two seconds, until its state is gone: the fix is then `up`, not `down && up`. FN's own
+ * refusals (the app's ok:false) are for the caller to throw, outside.
  */
 async function inRunningVm<T>(name: string, what: string, fn: (client: Client) => Promise<T>): Promise<T> {
   const state = await requireVm(name);
@@ -96,13 +96,14 @@ async function inRunningVm<T>(name: string, what: string, fn: (client: Client) =
     return await useVm(await openVm(labPlan(name), state), fn);
   } catch (e) {
     const lost = !(e instanceof VmCommandError) || e.failure.code === 255;
+    const removed = (l: LabAfter): boolean => !l.up && l.stateGone;
     let after = await labAfter(name);
-    for (let i = 0; lost && i < 20 && !(!after.up && after.stateGone); i++) {
+    for (let i = 0; lost && i < 20 && !removed(after); i++) {
       await new Promise((r) => setTimeout(r, 100));
       after = await labAfter(name);
     }
-    const failure: VmFailure = e instanceof VmCommandError ? e.failure : { failed: `${what} did not finish`, said: (e as Error).message };
     if (after.up && !(e instanceof VmCommandError)) throw e;
+    const failure: VmFailure = e instanceof VmCommandError ? e.failure : { failed: `${what} did not finish`, said: (e as Error).message };
     throw new Error(failureMessage(failure, { name, after }), { cause: e });
   }
 }
