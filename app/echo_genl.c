@@ -2,7 +2,8 @@
 /*
  * echo_genl.c: the round trip through the xdp_lab_echo module over generic netlink. Requests go
  * out at once; answers (the echo, then its ack or an error with its extended ack) arrive in the
- * event loop and go to whoever asked.
+ * event loop and go to whoever asked: a control client through the answer it deferred (out_defer),
+ * the console and the script to the console.
  */
 #include <errno.h>
 #include <linux/genetlink.h>
@@ -14,6 +15,8 @@
 
 #include "../kmod/xdp_lab_echo.h"
 #include "app.h"
+
+static void echo_on_reply(struct handler *h);
 
 int echo_init(struct app *a)
 {
@@ -127,10 +130,11 @@ static unsigned long long rtt_us(const struct pending_echo *p, const struct time
 }
 
 /*
- * Sends TEXT to the module. CLIENT (a control client's index, or -1 for the console and Lua) gets
- * the answer when it arrives; O only hears of failures to send.
+ * Sends TEXT to the module. When someone awaits O's answer (a control client), the answer is
+ * deferred until the module replies; the console's and the script's go to the console then. O
+ * hears at once only of failures to send.
  */
-int echo_send(struct app *a, struct out *o, const char *text, int client)
+static int echo_send(struct app *a, struct out *o, const char *text)
 {
 	struct pending_echo *p = find_pending(a, 0);
 	__u32 nl_seq;
@@ -148,28 +152,26 @@ int echo_send(struct app *a, struct out *o, const char *text, int client)
 		return out_error(o, "Failed to send echo: %s\n", strerror(-err));
 	memset(p, 0, sizeof(*p));
 	p->nl_seq = nl_seq;
-	p->client = client;
 	clock_gettime(CLOCK_MONOTONIC, &p->sent);
 	a->genl_pending++;
-	if (client >= 0)
-		o->deferred = true;
+	if (!out_awaited(o))
+		return CMD_OK;
+	p->sink = out_defer(o);
+	if (!p->sink)
+		return out_error(o, "Failed to keep the echo's answer: %s - it will show on the console\n",
+				 strerror(ENOMEM));
 	return CMD_OK;
 }
 
 /* An echo is complete (answered, or refused with ERR): tell whoever asked. */
 static void echo_done(struct app *a, struct pending_echo *p, int err, const char *msg)
 {
-	struct out capture, *o = &a->console;
-	struct json *j;
+	struct out *o = p->sink ? p->sink : &a->console;
+	struct json *j = out_json(o);
 	struct timespec now;
 	bool ok = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (p->client >= 0) {
-		out_capture(&capture, p->client);
-		o = &capture;
-	}
-	j = out_json(o);
 	if (err) {
 		out_error(o, "echo rejected: %s%s%s\n", strerror(-err), *msg ? ": " : "", msg);
 	} else if (p->answered) {
@@ -181,15 +183,14 @@ static void echo_done(struct app *a, struct pending_echo *p, int err, const char
 	} else {
 		out_error(o, "echo: the module acknowledged without an answer\n");
 	}
-	if (p->client >= 0) {
-		control_answer(a, p->client, "echo", ok, o);
-		out_free(o);
-	}
+	if (p->sink)
+		out_finish(p->sink, "echo", ok);
+	p->sink = NULL;
 	p->nl_seq = 0;
 }
 
 /* Replies arrive here, in the event loop: the echo's answer, then its ack or an error with its extended ack. */
-void echo_on_reply(struct handler *h)
+static void echo_on_reply(struct handler *h)
 {
 	struct app *a = container_of(h, struct app, genl_h);
 	char buf[8192];
@@ -248,3 +249,14 @@ void echo_drain(struct app *a)
 			loop_del(&a->loop, h);
 	}
 }
+
+static int cmd_echo(struct app *a, struct out *o, int argc, char **argv)
+{
+	(void)argc;
+	return echo_send(a, o, argv[0]);
+}
+
+const struct command echo_commands[] = {
+	{ "echo", "TEXT", 1, 1, true, cmd_echo, "round trip through the xdp_lab_echo module" },
+	{ .name = NULL },
+};

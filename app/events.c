@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * events.c: the programs' ring buffers. Each record is decoded once, then either printed as an
- * `event ...` line or, when the script has on_event, handed to it (it decides what is shown).
+ * events.c: the programs' ring buffers. Each record is decoded once, then offered to the event
+ * hooks (the script's on_event, which decides what is shown); when none takes it, it is printed
+ * as an `event ...` line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,12 +28,15 @@ static int on_record(void *ctx, void *data, size_t size)
 	ev.sport = e->sport;
 	ev.dport = e->dport;
 	ev.len = e->len;
-	ev.verdict = e->verdict < XDP_LAB_STATS_SLOTS ? verdict_names[e->verdict] : "?";
+	ev.verdict = verdict_name(e->verdict);
 	ev.reason = e->reason < sizeof(reason_names) / sizeof(reason_names[0]) ? reason_names[e->reason] : "?";
-	if (script_has_hook(a, "on_event")) {
-		a->lua_events++;
-		script_on_event(a, &ev);
-		return 0;
+	for (int i = 0; i < MAX_HOOKS; i++) {
+		struct event_hook *hk = &a->event_hooks[i];
+
+		if (hk->fn && hk->fn(hk->ctx, &ev)) {
+			a->lua_events++;
+			return 0;
+		}
 	}
 	out_printf(&a->console, "event src=%s dst=%s proto=%u sport=%u dport=%u verdict=%s reason=%s len=%u\n",
 		   ev.src, ev.dst, ev.proto, ev.sport, ev.dport, ev.verdict, ev.reason, ev.len);
@@ -69,4 +73,22 @@ void events_unwatch(struct app *a, struct attachment *at)
 	(void)a;
 	ring_buffer__free(at->events);	/* closing its epoll fd takes it out of the loop */
 	at->events = NULL;
+}
+
+int events_hook(struct app *a, event_fn *fn, void *ctx)
+{
+	for (int i = 0; i < MAX_HOOKS; i++) {
+		if (a->event_hooks[i].fn)
+			continue;
+		a->event_hooks[i] = (struct event_hook){ fn, ctx };
+		return 0;
+	}
+	return -1;
+}
+
+void events_unhook(struct app *a, event_fn *fn, void *ctx)
+{
+	for (int i = 0; i < MAX_HOOKS; i++)
+		if (a->event_hooks[i].fn == fn && a->event_hooks[i].ctx == ctx)
+			a->event_hooks[i].fn = NULL;
 }

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -41,17 +40,58 @@ static int open_sources(struct app *a)
 	signal(SIGPIPE, SIG_IGN);
 	a->sig_h.fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	a->sig_h.fn = on_signal;
-	a->timer_h.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	a->timer_h.fn = stats_on_timer;
-	if (a->sig_h.fd < 0 || a->timer_h.fd < 0 || echo_init(a) || loop_init(&a->loop)) {
+	if (a->sig_h.fd < 0 || echo_init(a) || loop_init(&a->loop)) {
 		fprintf(stderr, "Failed to create event sources: %s\n", strerror(errno));
 		return -1;
 	}
-	if (loop_add(&a->loop, &a->sig_h) || loop_add(&a->loop, &a->timer_h) ||
-	    loop_add(&a->loop, &a->genl_h)) {
+	if (loop_add(&a->loop, &a->sig_h) || loop_add(&a->loop, &a->genl_h)) {
 		fprintf(stderr, "Failed to add to epoll: %s\n", strerror(errno));
 		return -1;
 	}
+	if (stats_init(a)) {
+		fprintf(stderr, "Failed to create the stats timer: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Every part's commands, in the order help lists them. */
+static int add_commands(struct app *a)
+{
+	static const struct command *const parts[] = {
+		xdp_commands, stats_commands, echo_commands, script_commands, commands_builtin,
+	};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (commands_add(a, parts[i]))
+			return -1;
+	return 0;
+}
+
+/* Sources, commands, the control socket and the console; -1 with the reason on stderr. */
+static int app_start(struct app *a, const struct options *opt)
+{
+	a->interval_ms = opt->interval_ms;
+	a->lua_budget_ms = opt->lua_budget_ms;
+	a->lua_memory_mb = opt->lua_memory_mb;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	out_console(&a->console, stdout);
+	control_init(a);
+	xdp_init();
+	if (open_sources(a) || add_commands(a))
+		return -1;
+	if (opt->control && control_listen(a, opt->control))
+		return -1;
+	/* A daemon's stdin may be /dev/null or a file, which epoll refuses: the socket is its console. */
+	if (!opt->no_console && console_start(a) && !opt->control) {
+		fprintf(stderr, "Failed to read commands on stdin: %s - give --control PATH to run without a console\n",
+			strerror(errno));
+		return -1;
+	}
+	if (opt->control)
+		out_printf(&a->console, "xdp-lab-app ready; control socket %s\n", opt->control);
+	else
+		out_printf(&a->console, "xdp-lab-app ready; type help\n");
 	return 0;
 }
 
@@ -59,6 +99,18 @@ static void close_fd(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+static void app_stop(struct app *a)
+{
+	detach_all(a);
+	script_close(a);
+	control_close(a);
+	out_printf(&a->console, "bye\n");
+	loop_fini(&a->loop);
+	close_fd(a->genl_h.fd);
+	close_fd(a->timer_h.fd);
+	close_fd(a->sig_h.fd);
 }
 
 int main(int argc, char **argv)
@@ -79,41 +131,10 @@ int main(int argc, char **argv)
 		options_usage(stdout);
 		return 0;
 	}
-	a.interval_ms = opt.interval_ms;
-	a.lua_budget_ms = opt.lua_budget_ms;
-	a.lua_memory_mb = opt.lua_memory_mb;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	out_console(&a.console, stdout);
-	control_init(&a);
-	xdp_init();
-
-	if (open_sources(&a))
-		goto out_close;
-	if (opt.control && control_listen(&a, opt.control))
-		goto out_close;
-	/* A daemon's stdin may be /dev/null or a file, which epoll refuses: the socket is its console. */
-	if (!opt.no_console && console_start(&a) && !opt.control) {
-		fprintf(stderr, "Failed to read commands on stdin: %s - give --control PATH to run without a console\n",
-			strerror(errno));
-		goto out_close;
+	if (!app_start(&a, &opt)) {
+		status = loop_run(&a.loop) ? 1 : 0;
+		echo_drain(&a);
 	}
-	if (opt.control)
-		out_printf(&a.console, "xdp-lab-app ready; control socket %s\n", opt.control);
-	else
-		out_printf(&a.console, "xdp-lab-app ready; type help\n");
-
-	if (!loop_run(&a.loop))
-		status = 0;
-	echo_drain(&a);
-
-out_close:
-	detach_all(&a);
-	script_close(a.lua);
-	control_close(&a);
-	out_printf(&a.console, "bye\n");
-	loop_fini(&a.loop);
-	close_fd(a.genl_h.fd);
-	close_fd(a.timer_h.fd);
-	close_fd(a.sig_h.fd);
+	app_stop(&a);
 	return status;
 }

@@ -149,13 +149,21 @@ void out_console(struct out *o, FILE *stream)
 {
 	memset(o, 0, sizeof(*o));
 	o->stream = stream;
-	o->client = -1;
 }
 
-void out_capture(struct out *o, int client)
+void out_capture(struct out *o, out_answer_fn *answer, void *ctx, unsigned long id)
 {
 	memset(o, 0, sizeof(*o));
-	o->client = client;
+	o->answer = answer;
+	o->ctx = ctx;
+	o->id = id;
+	json_init(&o->json, &o->result);
+}
+
+void out_nested(struct out *o, struct out *parent)
+{
+	memset(o, 0, sizeof(*o));
+	o->parent = parent;
 	json_init(&o->json, &o->result);
 }
 
@@ -169,13 +177,22 @@ static void out_vprintf(struct out *o, const char *fmt, va_list ap)
 	}
 }
 
+/* A nested sink's new text, from FROM on, goes on to its parent (which may pass it on again). */
+static void out_forward(struct out *o, size_t from)
+{
+	if (o->parent && o->text.len > from)
+		out_printf(o->parent, "%s", o->text.s + from);
+}
+
 void out_printf(struct out *o, const char *fmt, ...)
 {
+	size_t from = o->text.len;
 	va_list ap;
 
 	va_start(ap, fmt);
 	out_vprintf(o, fmt, ap);
 	va_end(ap);
+	out_forward(o, from);
 }
 
 int out_error(struct out *o, const char *fmt, ...)
@@ -183,17 +200,25 @@ int out_error(struct out *o, const char *fmt, ...)
 	size_t from = o->text.len;
 	va_list ap;
 
-	out_printf(o, "error: ");
+	if (o->stream) {
+		fputs("error: ", o->stream);
+		va_start(ap, fmt);
+		out_vprintf(o, fmt, ap);
+		va_end(ap);
+		return -1;
+	}
+	sb_add(&o->text, "error: ", 7);
 	va_start(ap, fmt);
 	out_vprintf(o, fmt, ap);
 	va_end(ap);
-	if (!o->stream && !o->error.len) {
+	if (!o->error.len && o->text.len >= from + 7) {
 		size_t n = o->text.len - from - 7;
 
 		while (n && o->text.s[from + 7 + n - 1] == '\n')
 			n--;
 		sb_add(&o->error, o->text.s + from + 7, n);
 	}
+	out_forward(o, from);
 	return -1;
 }
 
@@ -215,6 +240,36 @@ void out_answer(const struct out *o, const char *command, bool ok, struct sbuf *
 	sb_printf(b, ",\"output\":");
 	sb_json(b, o->text.s ? o->text.s : "");
 	sb_add(b, "}\n", 2);
+}
+
+bool out_awaited(const struct out *o)
+{
+	return o->answer != NULL;
+}
+
+struct out *out_defer(struct out *o)
+{
+	struct out *d;
+
+	if (!out_awaited(o))
+		return NULL;
+	d = malloc(sizeof(*d));
+	if (!d)
+		return NULL;
+	*d = *o;
+	d->json.b = &d->result;
+	memset(&o->text, 0, sizeof(o->text));
+	memset(&o->error, 0, sizeof(o->error));
+	memset(&o->result, 0, sizeof(o->result));
+	o->deferred = true;
+	return d;
+}
+
+void out_finish(struct out *d, const char *command, bool ok)
+{
+	d->answer(d, command, ok);
+	out_free(d);
+	free(d);
 }
 
 void out_free(struct out *o)

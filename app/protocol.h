@@ -22,7 +22,10 @@
  *   watch      {watch}
  *   help       {commands: [names]}
  *   quit       {}
- * A line too long, or a client over XDP_LAB_MAX_CLIENTS, gets ok:false with command "".
+ * A line too long gets ok:false with command "". There are XDP_LAB_MAX_CLIENTS client slots;
+ * when they are all taken, a new client takes the slot of the client idle the longest, which is
+ * disconnected (never one owed an answer). Only when every client waits for an answer is the new
+ * one refused, with ok:false and command "".
  * `xdp-lab-app ctl [--control PATH] COMMAND...` is a client for shells: it prints the answer and
  * exits 0 when ok, 1 when not, 2 when nothing listens on PATH.
  */

@@ -4,42 +4,25 @@
  * would stop the console, the control socket and the counters: every call into it (the top-level
  * chunk, on_event, on_tick) has a time budget, checked every LUA_CHECK_EVERY instructions, and its
  * state's memory is capped.
+ *
+ * The script hears of ticks and events through the hooks it registers (stats_hook, events_hook),
+ * and acts through the `lab` table (script_lab.c).
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
+#include <linux/bpf.h>
 #include <lua5.4/lauxlib.h>
 #include <lua5.4/lua.h>
 #include <lua5.4/lualib.h>
 
 #include "app.h"
+#include "script.h"
 
 #define LUA_CHECK_EVERY 1000
 #define LUA_MAX_STRIKES 3	/* overruns in a row after which a hook is turned off */
 
-enum { HOOK_EVENT, HOOK_TICK, HOOK_COUNT };
 static const char *const hook_names[HOOK_COUNT] = { "on_event", "on_tick" };
-
-struct script {
-	struct app *app;
-	struct out *out;		/* where lab.log() and friends speak during this call */
-	char path[256];
-	const char *name;		/* the file's base name, for messages */
-	size_t mem_used, mem_limit;
-	const char *running;		/* the hook being run, or NULL */
-	struct timespec deadline;
-	bool overrun;			/* the running hook is past its deadline */
-	char overrun_msg[320];
-	int strikes[HOOK_COUNT];	/* consecutive overruns (time or memory) of each hook */
-	bool disabled[HOOK_COUNT];
-};
-
-static struct script *script_of(lua_State *L)
-{
-	return *(struct script **)lua_getextraspace(L);
-}
 
 /* The state's allocator: the same as Lua's own, but refusing to grow past mem_limit. */
 static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -110,18 +93,16 @@ static int script_pcall(struct script *sc, lua_State *L, const char *what, int n
 	return status;
 }
 
-bool script_has_hook(struct app *a, const char *name)
+/* Whether the script defines hook H and it has not been turned off. */
+static bool script_has_hook(struct script *sc, int h)
 {
 	bool found;
 
-	if (!a->lua)
+	if (sc->disabled[h])
 		return false;
-	for (int h = 0; h < HOOK_COUNT; h++)
-		if (!strcmp(hook_names[h], name) && script_of(a->lua)->disabled[h])
-			return false;
-	lua_getglobal(a->lua, name);
-	found = lua_isfunction(a->lua, -1);
-	lua_pop(a->lua, 1);
+	lua_getglobal(sc->L, hook_names[h]);
+	found = lua_isfunction(sc->L, -1);
+	lua_pop(sc->L, 1);
 	return found;
 }
 
@@ -132,10 +113,10 @@ bool script_has_hook(struct app *a, const char *name)
  * print the same error each time. Callers check script_has_hook first (before building the
  * arguments), so the hook is there and on.
  */
-static void call_hook(struct app *a, int h, int nargs)
+static void call_hook(struct script *sc, int h, int nargs)
 {
-	lua_State *L = a->lua;
-	struct script *sc = script_of(L);
+	struct app *a = sc->app;
+	lua_State *L = sc->L;
 	const char *name = hook_names[h];
 	struct out *o = &a->console;
 	int status;
@@ -166,30 +147,13 @@ static void call_hook(struct app *a, int h, int nargs)
 	}
 }
 
-static void set_int(lua_State *L, const char *key, lua_Integer v)
+/* The tick hook: on_tick(stats, seconds), stats[iface][verdict] = { packets, bytes, pps, bps }. */
+static void script_tick(void *ctx, const struct stats_view *s)
 {
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, key);
-}
+	struct script *sc = ctx;
+	lua_State *L = sc->L;
 
-static void set_num(lua_State *L, const char *key, lua_Number v)
-{
-	lua_pushnumber(L, v);
-	lua_setfield(L, -2, key);
-}
-
-static void set_str(lua_State *L, const char *key, const char *v)
-{
-	lua_pushstring(L, v);
-	lua_setfield(L, -2, key);
-}
-
-/* on_tick(stats, seconds), stats[iface][verdict] = { packets, bytes, pps, bps }. */
-void script_on_tick(struct app *a, const struct stats_view *s)
-{
-	lua_State *L = a->lua;
-
-	if (!script_has_hook(a, "on_tick"))
+	if (!script_has_hook(sc, HOOK_TICK))
 		return;
 	lua_newtable(L);
 	for (int i = 0; i < s->n; i++) {
@@ -205,19 +169,22 @@ void script_on_tick(struct app *a, const struct stats_view *s)
 			set_int(L, "bytes", r->bytes);
 			set_num(L, "pps", r->pps);
 			set_num(L, "bps", r->bps);
-			lua_setfield(L, -2, verdict_names[k]);
+			lua_setfield(L, -2, verdict_name(k));
 		}
 		lua_setfield(L, -2, s->p[i].at->ifname);
 	}
 	lua_pushnumber(L, s->seconds);
-	call_hook(a, HOOK_TICK, 2);
+	call_hook(sc, HOOK_TICK, 2);
 }
 
-/* on_event(ev): src, dst, proto, sport, dport, verdict, reason, len. */
-void script_on_event(struct app *a, const struct event_view *e)
+/* The event hook: on_event(ev) with src, dst, proto, sport, dport, verdict, reason, len, when defined. */
+static bool script_event(void *ctx, const struct event_view *e)
 {
-	lua_State *L = a->lua;
+	struct script *sc = ctx;
+	lua_State *L = sc->L;
 
+	if (!script_has_hook(sc, HOOK_EVENT))
+		return false;
 	lua_newtable(L);
 	set_str(L, "src", e->src);
 	set_str(L, "dst", e->dst);
@@ -227,78 +194,8 @@ void script_on_event(struct app *a, const struct event_view *e)
 	set_str(L, "verdict", e->verdict);
 	set_str(L, "reason", e->reason);
 	set_int(L, "len", e->len);
-	call_hook(a, HOOK_EVENT, 1);
-}
-
-static int lab_block(lua_State *L)
-{
-	struct script *sc = script_of(L);
-
-	xdp_block(sc->app, sc->out, luaL_checkstring(L, 1), true);
-	return 0;
-}
-
-static int lab_unblock(lua_State *L)
-{
-	struct script *sc = script_of(L);
-
-	xdp_block(sc->app, sc->out, luaL_checkstring(L, 1), false);
-	return 0;
-}
-
-static int lab_echo(lua_State *L)
-{
-	struct script *sc = script_of(L);
-
-	echo_send(sc->app, sc->out, luaL_checkstring(L, 1), -1);
-	return 0;
-}
-
-static int lab_log(lua_State *L)
-{
-	luaL_Buffer b;
-	int n = lua_gettop(L);
-
-	luaL_buffinit(L, &b);
-	for (int i = 1; i <= n; i++) {
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-		if (i < n)
-			luaL_addchar(&b, ' ');
-	}
-	luaL_pushresult(&b);
-	out_printf(script_of(L)->out, "lua: %s\n", lua_tostring(L, -1));
-	return 0;
-}
-
-/* lab.sources(): { ["10.0.0.2"] = { packets = N, blocked = bool }, ... } from the firewall's map. */
-static int lab_sources(lua_State *L)
-{
-	struct app *a = script_of(L)->app;
-
-	lua_newtable(L);
-	for (int i = 0; i < MAX_ATTACHED; i++) {
-		struct attachment *at = &a->att[i];
-		__u32 key, *prev = NULL;
-
-		if (!at->obj || at->sources_fd < 0)
-			continue;
-		while (!bpf_map_get_next_key(at->sources_fd, prev, &key)) {
-			struct xdp_lab_source v;
-			char ip[INET_ADDRSTRLEN];
-
-			prev = &key;
-			if (bpf_map_lookup_elem(at->sources_fd, &key, &v))
-				continue;
-			inet_ntop(AF_INET, &key, ip, sizeof(ip));
-			lua_newtable(L);
-			set_int(L, "packets", v.packets);
-			lua_pushboolean(L, v.blocked);
-			lua_setfield(L, -2, "blocked");
-			lua_setfield(L, -2, ip);
-		}
-	}
-	return 1;
+	call_hook(sc, HOOK_EVENT, 1);
+	return true;
 }
 
 static int lua_panic_handler(lua_State *L)
@@ -310,30 +207,35 @@ static int lua_panic_handler(lua_State *L)
 /* Opens the standard libraries and `lab` inside a protected call: they too can run out of memory. */
 static int script_setup(lua_State *L)
 {
-	static const luaL_Reg lab[] = {
-		{ "block", lab_block }, { "unblock", lab_unblock }, { "echo", lab_echo },
-		{ "log", lab_log }, { "sources", lab_sources }, { NULL, NULL },
-	};
-
 	luaL_openlibs(L);
-	luaL_newlib(L, lab);
+	lab_open(L);
 	lua_setglobal(L, "lab");
 	return 0;
 }
 
-void script_close(lua_State *L)
+static void script_free(lua_State *L)
 {
-	struct script *sc;
+	struct script *sc = script_of(L);
 
-	if (!L)
-		return;
-	sc = script_of(L);
 	lua_close(L);
 	free(sc);
 }
 
+void script_close(struct app *a)
+{
+	struct script *sc;
+
+	if (!a->lua)
+		return;
+	sc = script_of(a->lua);
+	stats_unhook(a, script_tick, sc);
+	events_unhook(a, script_event, sc);
+	script_free(a->lua);
+	a->lua = NULL;
+}
+
 /* lua FILE: loads (or reloads) a script; on any error the script that was running stays. */
-int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
+static int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
 {
 	const char *path = argv[0];
 	struct script *sc;
@@ -350,6 +252,7 @@ int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
 		return out_error(o, "Failed to create a Lua state: out of memory\n");
 	}
 	sc->app = a;
+	sc->L = L;
 	sc->out = &a->console;
 	snprintf(sc->path, sizeof(sc->path), "%s", path);
 	sc->name = strrchr(sc->path, '/') ? strrchr(sc->path, '/') + 1 : sc->path;
@@ -370,13 +273,40 @@ int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
 				  sc->name, a->lua_memory_mb);
 		else
 			out_error(o, "lua: %s; the previous script keeps running\n", lua_tostring(L, -1));
-		script_close(L);
+		script_free(L);
 		return CMD_FAILED;
 	}
-	script_close(a->lua);
+	script_close(a);
 	a->lua = L;
-	update_timer(a);
+	/* Free slots: the script's are the only hooks, and the old script's are gone. */
+	stats_hook(a, script_tick, sc);
+	events_hook(a, script_event, sc);
 	out_printf(o, "lua loaded %s\n", path);
 	json_str(out_json(o), "script", path);
 	return CMD_OK;
 }
+
+/* lua-budget [MS]: shows or sets the time each call into the script may take. */
+static int cmd_lua_budget(struct app *a, struct out *o, int argc, char **argv)
+{
+	char *end;
+	unsigned long v;
+
+	if (argc) {
+		v = strtoul(argv[0], &end, 10);
+		if (*end || v < 1 || v > 60000)
+			return out_error(o, "'%s' is not a budget: give milliseconds from 1 to 60000, e.g. lua-budget 50\n",
+					 argv[0]);
+		a->lua_budget_ms = v;
+	}
+	out_printf(o, "lua budget %u ms per call, memory limit %u MiB\n", a->lua_budget_ms, a->lua_memory_mb);
+	json_uint(out_json(o), "budget_ms", a->lua_budget_ms);
+	json_uint(out_json(o), "memory_mb", a->lua_memory_mb);
+	return CMD_OK;
+}
+
+const struct command script_commands[] = {
+	{ "lua", "FILE", 1, 1, false, cmd_lua, "load or reload a script (on_event, on_tick; lab.*)" },
+	{ "lua-budget", "[MS]", 0, 1, false, cmd_lua_budget, "show or set the time a script's call may take" },
+	{ .name = NULL },
+};

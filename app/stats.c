@@ -16,10 +16,6 @@
 
 #include "app.h"
 
-const char *const verdict_names[XDP_LAB_STATS_SLOTS] = {
-	"aborted", "drop", "pass", "tx", "redirect",
-};
-
 /* A reading of every attached program's counters, summed over the CPUs. */
 struct stats_sample {
 	int n;
@@ -122,7 +118,7 @@ static void stats_print(const struct app *a, struct out *o, const struct stats_v
 		for (int k = 0; k < XDP_LAB_STATS_SLOTS; k++) {
 			const struct verdict_rate *r = &v->p[i].v[k];
 
-			json_open(j, verdict_names[k], '{');
+			json_open(j, verdict_name(k), '{');
 			json_uint(j, "packets", r->packets);
 			json_uint(j, "bytes", r->bytes);
 			json_num(j, "pps", r->pps);
@@ -131,7 +127,7 @@ static void stats_print(const struct app *a, struct out *o, const struct stats_v
 			/* Verdicts the program never gave stay quiet; pass and drop always show. */
 			if (r->packets || k == XDP_PASS || k == XDP_DROP)
 				out_printf(o, "stats %s %s packets=%llu bytes=%llu pps=%.0f bps=%.0f\n", at->ifname,
-					   verdict_names[k], r->packets, r->bytes, r->pps, r->bps);
+					   verdict_name(k), r->packets, r->bytes, r->pps, r->bps);
 		}
 		json_close(j, '}');
 		json_close(j, '}');
@@ -143,11 +139,8 @@ static void stats_print(const struct app *a, struct out *o, const struct stats_v
 		out_printf(o, "stats: no program attached\n");
 }
 
-/*
- * Reads every attached program's counters; prints them into O when given, and hands them to the
- * script's on_tick.
- */
-void tick(struct app *a, struct out *o)
+/* Reads every attached program's counters; prints them into O when given, and hands them to the hooks. */
+static void tick(struct app *a, struct out *o)
 {
 	struct stats_sample s;
 	struct stats_view v;
@@ -159,15 +152,19 @@ void tick(struct app *a, struct out *o)
 		stats_print(a, o, &v);
 	if (v.seconds <= 0)
 		v.seconds = a->interval_ms / 1000.0;
-	script_on_tick(a, &v);
+	for (int i = 0; i < MAX_HOOKS; i++)
+		if (a->tick_hooks[i].fn)
+			a->tick_hooks[i].fn(a->tick_hooks[i].ctx, &v);
 }
 
-/* The timer runs while stats are watched or a script is loaded (for its on_tick). */
-void update_timer(struct app *a)
+static void update_timer(struct app *a)
 {
 	struct itimerspec its = { 0 };
+	bool hooked = false;
 
-	if (a->watch || a->lua) {
+	for (int i = 0; i < MAX_HOOKS; i++)
+		hooked |= a->tick_hooks[i].fn != NULL;
+	if (a->watch || hooked) {
 		its.it_interval.tv_sec = a->interval_ms / 1000;
 		its.it_interval.tv_nsec = (a->interval_ms % 1000) * 1000000L;
 		its.it_value = its.it_interval;
@@ -175,7 +172,27 @@ void update_timer(struct app *a)
 	timerfd_settime(a->timer_h.fd, 0, &its, NULL);
 }
 
-void stats_on_timer(struct handler *h)
+int stats_hook(struct app *a, tick_fn *fn, void *ctx)
+{
+	for (int i = 0; i < MAX_HOOKS; i++) {
+		if (a->tick_hooks[i].fn)
+			continue;
+		a->tick_hooks[i] = (struct tick_hook){ fn, ctx };
+		update_timer(a);
+		return 0;
+	}
+	return -1;
+}
+
+void stats_unhook(struct app *a, tick_fn *fn, void *ctx)
+{
+	for (int i = 0; i < MAX_HOOKS; i++)
+		if (a->tick_hooks[i].fn == fn && a->tick_hooks[i].ctx == ctx)
+			a->tick_hooks[i].fn = NULL;
+	update_timer(a);
+}
+
+static void on_timer(struct handler *h)
 {
 	struct app *a = container_of(h, struct app, timer_h);
 	__u64 ticks;
@@ -183,3 +200,37 @@ void stats_on_timer(struct handler *h)
 	if (read(h->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
 		tick(a, a->watch ? &a->console : NULL);
 }
+
+/* The stats timer, stopped until watch or a hook starts it; -1 with errno when it cannot be made. */
+int stats_init(struct app *a)
+{
+	a->timer_h.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	a->timer_h.fn = on_timer;
+	if (a->timer_h.fd < 0)
+		return -1;
+	return loop_add(&a->loop, &a->timer_h);
+}
+
+static int cmd_stats(struct app *a, struct out *o, int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	tick(a, o);
+	return CMD_OK;
+}
+
+static int cmd_watch(struct app *a, struct out *o, int argc, char **argv)
+{
+	(void)argc;
+	if (strcmp(argv[0], "on") && strcmp(argv[0], "off"))
+		return out_error(o, "usage: watch on|off\n");
+	a->watch = !strcmp(argv[0], "on");
+	update_timer(a);
+	json_bool(out_json(o), "watch", a->watch);
+	return CMD_OK;
+}
+
+const struct command stats_commands[] = {
+	{ "stats", "", 0, 0, false, cmd_stats, "packets, bytes and rates per verdict" },
+	{ "watch", "on|off", 1, 1, false, cmd_watch, "print stats every interval" },
+	{ .name = NULL },
+};

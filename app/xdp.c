@@ -45,11 +45,6 @@ void xdp_init(void)
 	libbpf_set_print(libbpf_print);
 }
 
-const char *mode_name(__u32 flags)
-{
-	return flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
-}
-
 static const char *driver_hint(__u32 flags)
 {
 	return flags == XDP_FLAGS_DRV_MODE ? " - not supported by this driver, try generic mode" : "";
@@ -237,7 +232,7 @@ static int replace(struct app *a, struct out *o, struct attachment *old, struct 
  * load OBJ IFACE [native|generic] [NAME=VALUE ...]: when any step fails, the program that ran
  * there before keeps running.
  */
-int cmd_load(struct app *a, struct out *o, int argc, char **argv)
+static int cmd_load(struct app *a, struct out *o, int argc, char **argv)
 {
 	const char *path = argv[0], *ifname = argv[1], *mode = NULL;
 	struct attachment new = { 0 }, *old, *at = NULL;
@@ -327,7 +322,7 @@ void detach_all(struct app *a)
 			detach(a, &a->att[i]);
 }
 
-int cmd_unload(struct app *a, struct out *o, int argc, char **argv)
+static int cmd_unload(struct app *a, struct out *o, int argc, char **argv)
 {
 	struct attachment *at = find_attachment(a, argv[0]);
 
@@ -341,7 +336,7 @@ int cmd_unload(struct app *a, struct out *o, int argc, char **argv)
 }
 
 /* Sets or clears `blocked` for an IPv4 source in every attached program that has `sources`. */
-int xdp_block(struct app *a, struct out *o, const char *ip, bool block)
+static int xdp_block(struct app *a, struct out *o, const char *ip, bool block)
 {
 	struct xdp_lab_source v = { 0 };
 	struct in6_addr addr6;
@@ -375,3 +370,26 @@ int xdp_block(struct app *a, struct out *o, const char *ip, bool block)
 	json_uint(out_json(o), "programs", applied);
 	return failed ? CMD_FAILED : CMD_OK;
 }
+
+static int cmd_block(struct app *a, struct out *o, int argc, char **argv)
+{
+	(void)argc;
+	return xdp_block(a, o, argv[0], true);
+}
+
+static int cmd_unblock(struct app *a, struct out *o, int argc, char **argv)
+{
+	(void)argc;
+	return xdp_block(a, o, argv[0], false);
+}
+
+const struct command xdp_commands[] = {
+	{ "load", "OBJ IFACE [native|generic] [NAME=VALUE ...]", 2, 16, false, cmd_load,
+	  "attach an XDP object (native first, then generic),\n"
+	  "setting its const volatile tunables first; onto a\n"
+	  "running program: replace it in one step" },
+	{ "unload", "IFACE", 1, 1, false, cmd_unload, "detach it" },
+	{ "block", "IP", 1, 1, false, cmd_block, "set a source blocked in the firewall's map" },
+	{ "unblock", "IP", 1, 1, false, cmd_unblock, "clear it" },
+	{ .name = NULL },
+};

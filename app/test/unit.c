@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* test/unit.c: unit tests of the app's pure parts (tokenizing, options, the JSON writer, sinks). */
+/* test/unit.c: unit tests of the app's pure parts (tokenizing, options, the JSON writer, sinks, client slots). */
 #include <stdio.h>
 #include <string.h>
 
+#include "control.h"
 #include "out.h"
 #include "parse.h"
 
@@ -115,7 +116,7 @@ static void test_out(void)
 	struct out o;
 	char big[3000];
 
-	out_capture(&o, 3);
+	out_capture(&o, NULL, NULL, 3);
 	out_printf(&o, "loaded %s\n", "xdp_drop");
 	json_uint(out_json(&o), "id", 7);
 	out_answer(&o, "load", true, &b);
@@ -124,7 +125,7 @@ static void test_out(void)
 	sb_free(&b);
 
 	/* Failure is the handler's return value; the answer carries the first error, without its newline. */
-	out_capture(&o, 3);
+	out_capture(&o, NULL, NULL, 3);
 	CHECK(out_error(&o, "first %d\n\n", 1) == -1);
 	out_error(&o, "second\n");
 	out_answer(&o, "x", false, &b);
@@ -135,13 +136,91 @@ static void test_out(void)
 	/* Long text (a verifier log) is kept whole. */
 	memset(big, 'v', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	out_capture(&o, 0);
+	out_capture(&o, NULL, NULL, 0);
 	out_error(&o, "Failed to load: %s", big);
 	CHECK(o.error.len == strlen("Failed to load: ") + sizeof(big) - 1);
 	CHECK(out_json(&o) != NULL);
 	out_free(&o);
 	out_console(&o, stdout);
 	CHECK(out_json(&o) == NULL);
+}
+
+/* What a deferred answer's sink was asked to send. */
+static struct {
+	int calls;
+	unsigned long id;
+	char answer[256];
+} sent;
+
+static void fake_answer(struct out *o, const char *command, bool ok)
+{
+	struct sbuf b = { 0 };
+
+	sent.calls++;
+	sent.id = o->id;
+	out_answer(o, command, ok, &b);
+	snprintf(sent.answer, sizeof(sent.answer), "%s", b.s);
+	sb_free(&b);
+}
+
+static void test_defer(void)
+{
+	struct sbuf b = { 0 };
+	struct out o, parent, nested, *d;
+
+	/* The console and a nested sink have nobody waiting: their answers cannot be deferred. */
+	out_console(&o, stdout);
+	CHECK(!out_awaited(&o) && out_defer(&o) == NULL);
+	out_capture(&parent, NULL, NULL, 0);
+	out_nested(&nested, &parent);
+	CHECK(!out_awaited(&nested) && out_defer(&nested) == NULL);
+	/* A nested sink's words reach its parent; its error and result stay its own. */
+	out_printf(&nested, "blocked %s\n", "10.0.0.2");
+	CHECK(out_error(&nested, "no sources map\n") == -1);
+	json_str(out_json(&nested), "ip", "10.0.0.2");
+	CHECK_STR(parent.text.s, "blocked 10.0.0.2\nerror: no sources map\n");
+	CHECK_STR(nested.error.s, "no sources map");
+	CHECK(parent.error.len == 0 && parent.result.len == 0);
+	out_free(&nested);
+	out_free(&parent);
+
+	/* A captured one moves to its own sink; the caller's is left empty and marked. */
+	out_capture(&o, fake_answer, NULL, 42);
+	out_printf(&o, "sent\n");
+	d = out_defer(&o);
+	CHECK(d != NULL && o.deferred && o.text.len == 0);
+	out_answer(&o, "echo", true, &b);
+	CHECK_STR(b.s, "{\"ok\":true,\"command\":\"echo\",\"result\":{},\"output\":\"\"}\n");
+	sb_free(&b);
+	out_free(&o);
+	CHECK(sent.calls == 0);
+	out_printf(d, "echo seq=1 hi\n");
+	json_uint(out_json(d), "seq", 1);
+	json_str(out_json(d), "text", "hi");
+	out_finish(d, "echo", true);
+	CHECK(sent.calls == 1 && sent.id == 42);
+	CHECK_STR(sent.answer, "{\"ok\":true,\"command\":\"echo\",\"result\":{\"seq\":1,\"text\":\"hi\"},"
+			       "\"output\":\"sent\\necho seq=1 hi\\n\"}\n");
+}
+
+static void test_slots(void)
+{
+	struct slot_view s[4] = {
+		{ .used = true, .active = { 100, 0 } },
+		{ .used = true, .busy = true, .active = { 5, 0 } },
+		{ .used = true, .active = { 50, 900 } },
+		{ .used = true, .active = { 50, 100 } },
+	};
+
+	/* Full: the idle client idle the longest goes; a busy one (owed an answer) is never taken. */
+	CHECK(control_pick_slot(s, 4) == 3);
+	/* A free slot comes first, whatever is idle. */
+	s[2].used = false;
+	CHECK(control_pick_slot(s, 4) == 2);
+	/* Every client busy: the new one is refused. */
+	for (int i = 0; i < 4; i++)
+		s[i] = (struct slot_view){ .used = true, .busy = true };
+	CHECK(control_pick_slot(s, 4) == -1);
 }
 
 int main(void)
@@ -151,6 +230,8 @@ int main(void)
 	test_options();
 	test_json();
 	test_out();
+	test_defer();
+	test_slots();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

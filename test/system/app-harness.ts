@@ -4,7 +4,7 @@
 import type { Context, Test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { cleanup, tempDir } from "../helpers.ts";
@@ -67,8 +67,10 @@ export function startApp(intervalMs = 1000): { proc: ResultPromise; send(cmd: st
   return {
     proc,
     output: () => text,
-    // Each command answers with at least one line; `stats` with one line per verdict shown.
+    // Each command answers with at least one line; `stats` with one line per verdict shown. The
+    // first waits for the ready line, which would otherwise pass for its answer on a busy machine.
     async send(cmd: string) {
+      for (let i = 0; i < 500 && !text.includes("xdp-lab-app ready"); i++) await new Promise((r) => setTimeout(r, 10));
       const before = text.length;
       proc.stdin!.write(cmd + "\n");
       for (let i = 0; i < 200 && !text.slice(before).endsWith("\n"); i++) await new Promise((r) => setTimeout(r, 10));
@@ -128,4 +130,26 @@ export function rawClient(sock: string): Promise<{ ask(line: string): Promise<Re
       }),
     );
   });
+}
+
+/**
+ * N clients connected one after another and then left idle; closed() lists, in connection order,
+ * those the app has disconnected. Connections are refused only by the app's words, so each must
+ * connect.
+ */
+export async function idleClients(sock: string, n: number): Promise<{ closed(): number[]; close(): void }> {
+  const sockets: Socket[] = [];
+  const gone = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const c = connect(sock);
+    await new Promise<void>((res, rej) => {
+      c.once("connect", res);
+      c.once("error", rej);
+    });
+    c.on("close", () => gone.add(i));
+    c.on("error", () => undefined);
+    c.resume();
+    sockets.push(c);
+  }
+  return { closed: () => [...gone].sort((a, b) => a - b), close: () => sockets.forEach((c) => c.destroy()) };
 }

@@ -88,12 +88,17 @@ t("SIGTERM detaches the program and exits cleanly", async () => {
   assert.not.match((await execa("ip", ["-n", A, "link", "show", "xa"])).stdout, /prog\/xdp/);
 });
 
-t("in the guest: echo round trips through the module, oversized text is refused with the kernel's reason", async () => {
+t("in the guest: echo round trips through the module (on the console, and deferred on the control socket), oversized text is refused with the kernel's reason", async () => {
   const long = "x".repeat(300);
   const script = [
     "printf 'echo before\\nquit\\n' | xdp-lab-app | grep error",
     "insmod /usr/lib/xdp-lab/kmod/xdp_lab_echo.ko",
     `printf 'echo hello lab\\necho again\\necho ${long}\\nquit\\n' | xdp-lab-app`,
+    // Through the control socket the answer is deferred until the module replies.
+    "{ xdp-lab-app --control /run/t.sock --no-console >/dev/null 2>&1 & }",
+    "for i in $(seq 50); do [ -S /run/t.sock ] && break; sleep 0.1; done",
+    "xdp-lab-app ctl --control /run/t.sock echo via socket",
+    "xdp-lab-app ctl --control /run/t.sock quit >/dev/null",
     "rmmod xdp_lab_echo",
     "dmesg | grep -cE 'WARNING|BUG|Oops' || true",
   ].join("; ");
@@ -103,6 +108,7 @@ t("in the guest: echo round trips through the module, oversized text is refused 
   assert.match(r.stdout, /error: generic netlink family xdp_lab_echo not found: load the module/);
   assert.match(r.stdout, /echo seq=1 rtt_us=\d+ hello lab\necho seq=2 rtt_us=\d+ again\n/);
   assert.match(r.stdout, /error: echo rejected: Invalid argument: Attribute failed policy validation/);
+  assert.match(r.stdout, /\{"ok":true,"command":"echo","result":\{"text":"via socket","seq":\d+,"rtt_us":\d+\},"output":"echo seq=\d+ rtt_us=\d+ via socket\\n"\}/);
   assert.match(r.stdout, /\n0$/);
 });
 

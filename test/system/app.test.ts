@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { tempDir } from "../helpers.ts";
 import { badObjects } from "./bad-objects.ts";
-import { A, counter, inB, out, ping, rawClient, registerAppSuite, startApp, startDaemon } from "./app-harness.ts";
+import { A, counter, idleClients, inB, out, ping, rawClient, registerAppSuite, startApp, startDaemon } from "./app-harness.ts";
 
 const t = suite("xdp-lab-app (host netns)");
 registerAppSuite(t);
@@ -69,6 +69,25 @@ t("control socket: JSON answers for load, stats, block, errors; two clients; ctl
   assert.not.ok(existsSync(sock));
   r = await app.ctl("stats");
   assert.is(r.code, 2);
+});
+
+t("control socket: 100 idle clients held open lock nobody out; the ones idle longest are closed for new ones", async () => {
+  const sock = join(await tempDir(), "app.sock");
+  const app = await startDaemon(sock);
+  const idle = await idleClients(sock, 100);
+  let r = await app.ctl("stats");
+  assert.equal([r.code, r.answer.ok, r.answer.result?.programs], [0, true, []], JSON.stringify(r.answer));
+  r = await app.ctl("load", join(out, "drop.bpf.o"), "xa");
+  assert.equal([r.code, r.answer.ok, r.answer.result?.program], [0, true, "xdp_drop"], JSON.stringify(r.answer));
+  assert.match((await ping(2)).stdout, /2 packets transmitted, 0 packets received/);
+  // 16 slots: 84 idle clients made room for the other idle ones, one for `stats` (whose slot was
+  // free again for `load`): the 85 that connected first, and no others.
+  for (let i = 0; i < 100 && idle.closed().length < 85; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(idle.closed(), [...Array(85).keys()]);
+  assert.match(app.output(), /all 16 client slots taken: closed the client idle longest/);
+  idle.close();
+  r = await app.ctl("quit");
+  assert.is((await app.proc).exitCode, 0);
 });
 
 t("drop attached natively stops ping and counts exactly the pings; unload restores traffic", async () => {
