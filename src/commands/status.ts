@@ -26,7 +26,7 @@ export async function handler(argv: Args): Promise<void> {
       `lab ${s.name}: ${s.degraded ? `degraded: ${s.degraded}` : s.phase}`,
       `  vm: ${s.vm.running ? `running, pid ${s.vm.pid}, ${s.vm.accel?.toUpperCase()}` : `not running${s.vm.ended ? ` (${s.vm.ended})` : ""}`}${s.vm.upSeconds ? `, up in ${s.vm.upSeconds} s` : ""}`,
       ...(s.vm.consoleLog ? [`  console log: ${s.vm.consoleLog}`] : []),
-      ...Object.entries(s.hosts).map(([h, a]) => `  ${h}: ${a.join("; ") || "-"}`),
+      ...Object.entries(s.hosts).map(([h, st]) => `  ${h} (${st.kind}${st.running ? "" : ", not running"}): ${st.addresses.join("; ") || "-"}`),
       `  uplink: ${s.uplink}`,
       `  namespaces: ${Object.entries(s.namespaces).map(([r, ok]) => `${r} ${ok ? "yes" : "no"}`).join(", ")}`,
       ...programLines(s),

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { ADDR, nameFlag } from "../../network/plan.ts";
 import { DEFAULT_OUT } from "../paths.ts";
-import { accelFor, withAccel, withMachine, withName, withShare } from "./lab-options.ts";
+import { vmOptions, withAccel, withMachine, withName, withShare } from "./lab-options.ts";
 
 export const command = "up";
 export const describe = "Bring a lab up: the VM from out/ routing between a client (LAN) and a server (WAN), with an internet behind NAT";
@@ -21,32 +21,18 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ ensure }, { LAB_RUNTIME }, { requireBuild, up }, { requireRoot }] = await Promise.all([
-    import("../build/requirements.ts"),
-    import("../build/packages.ts"),
-    import("../../network/up.ts"),
-    import("../../network/state.ts"),
-  ]);
-  await ensure(LAB_RUNTIME, { install: argv.install, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
-  const out = resolve(argv.out);
-  // Before the KVM probe, in up()'s own order: probing with no kernel would remember KVM as unusable.
-  requireRoot("xdp-lab up");
-  requireBuild(out);
-  const decision = await accelFor(argv.accel, out);
-  process.stderr.write(`accelerator: ${decision.why}\n`);
-  const accel = decision.accel;
-  const r = await up({
-    name: argv.name,
-    out,
-    accel,
-    memoryMiB: argv.memory,
-    cpus: argv.cpus,
-    shares: argv.share,
+  const { Lab } = await import("../../network/lab.ts");
+  const log = (l: string): void => void process.stderr.write(l + "\n");
+  const r = await new Lab(argv.name).up({
+    out: resolve(argv.out),
+    accel: argv.accel,
+    vm: vmOptions(argv),
     uplink: argv.uplink,
-    append: argv.append,
     readyTimeout: argv.timeout,
-    log: (l) => process.stderr.write(l + "\n"),
+    install: argv.install,
+    log,
   });
+  const accel = r.accel.accel;
   if (argv.json) {
     process.stdout.write(JSON.stringify({ ...r.state, timings: r.timings }, null, 2) + "\n");
     return;
