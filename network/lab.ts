@@ -4,9 +4,13 @@
 import { appCommand, appStats } from "./app-client.ts";
 import { down } from "./down.ts";
 import { labHost, type Host } from "./hosts/index.ts";
-import { labPlan, type HostName, type LabPlan } from "./plan.ts";
+import { LINKS, labPlan, type HostName, type LabPlan, type LinkName } from "./plan.ts";
+import { linkDevices, notUpError, unimpaired, type Impairment } from "./impair.ts";
+import { applyImpairment, linkQdiscs } from "./links.ts";
+import { namespaces } from "./ip.ts";
+import type { Qdisc } from "./tc.ts";
 import { withVm } from "./session.ts";
-import { readState, requireRoot, type LabState } from "./state.ts";
+import { readState, requireRoot, writeState, type LabState } from "./state.ts";
 import { up, type UpResult } from "./up.ts";
 import type { AccelDecision } from "./vm/accel.ts";
 import { accelFor, artifacts } from "./vm/artifacts.ts";
@@ -23,6 +27,8 @@ export interface LabUpOptions {
   uplink?: string;
   /** Seconds to wait for the VM's ssh. Default 60. */
   readyTimeout?: number;
+  /** Links impaired from the start (impair.ts). */
+  impair?: Partial<Record<LinkName, Impairment>>;
   /** Install missing host packages (needs root). Default true. */
   install?: boolean;
   /** Progress lines for the user (stderr in the CLI). */
@@ -69,7 +75,7 @@ export class Lab {
     artifacts(o.out);
     const accel = await accelFor(o.accel, o.out);
     log(`accelerator: ${accel.why}`);
-    const r = await up({ name: this.name, out: o.out, vm: { ...o.vm, accel: accel.accel }, uplink: o.uplink, readyTimeout: o.readyTimeout, log });
+    const r = await up({ name: this.name, out: o.out, vm: { ...o.vm, accel: accel.accel }, uplink: o.uplink, readyTimeout: o.readyTimeout, impair: o.impair, log });
     return { ...r, accel };
   }
 
@@ -78,11 +84,36 @@ export class Lab {
     return down(this.name);
   }
 
+  /** Impairs LINK (replacing what it had; an empty IMP removes it) and records it in the lab's state. */
+  async impair(link: LinkName, imp: Impairment): Promise<void> {
+    const state = await this.requireUp();
+    await applyImpairment(this.plan, link, imp);
+    const impair = { ...state.impair };
+    if (unimpaired(imp)) delete impair[link];
+    else impair[link] = imp;
+    // Read again: another command may have written the state meanwhile.
+    await writeState(this.plan, { ...((await this.state()) ?? state), impair });
+  }
+
+  /** Each link: its impairment as recorded, its two devices, and what tc has on them. */
+  async links(): Promise<LinkReport[]> {
+    const state = await this.requireUp();
+    return Promise.all(
+      LINKS.map(async (name) => ({
+        link: name,
+        impairment: state.impair?.[name] ?? {},
+        devices: linkDevices(this.plan.links[name]),
+        qdiscs: await linkQdiscs(this.plan, name),
+      })),
+    );
+  }
+
   /**
-   * Back to how `up` left it, without a reboot: every program the app attached in the VM is
-   * detached. Returns the ports it detached.
+   * Back to how `up` left it, without a reboot: every link unimpaired and every program the app
+   * attached in the VM detached. Returns the ports it detached.
    */
   async reset(): Promise<string[]> {
+    for (const link of LINKS) await this.impair(link, {});
     return withVm(this.name, async (client) => {
       const detached: string[] = [];
       for (const p of (await appStats(client)).programs) {
@@ -93,4 +124,20 @@ export class Lab {
       return detached;
     });
   }
+
+  /** The lab's state once it is up, or the refusal with the fix. */
+  private async requireUp(): Promise<LabState> {
+    const state = await this.state();
+    if (state?.phase !== "up" || !(await namespaces().catch(() => [] as string[])).includes(this.plan.ns.lab)) throw notUpError(this.name);
+    return state;
+  }
+}
+
+export interface LinkReport {
+  link: LinkName;
+  impairment: Impairment;
+  /** The lab namespace's devices its traffic leaves by, toward the VM (or the edge) and toward the host. */
+  devices: { inward: string; outward: string };
+  /** The netem and tbf qdiscs tc reports on each device. */
+  qdiscs: Record<string, Qdisc[]>;
 }

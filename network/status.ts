@@ -1,7 +1,8 @@
 // `status`: what a lab is made of, whether its VM runs (and how it ended if not), and its programs.
 import { namespaces } from "./ip.ts";
-import { ADDR, HOSTS, NAMESPACE_ROLES, labPlan, nameFlag, type HostName, type Role } from "./plan.ts";
+import { ADDR, HOSTS, NAMESPACE_ROLES, labPlan, nameFlag, type HostName, type LinkName, type Role } from "./plan.ts";
 import { labHost, type HostStatus } from "./hosts/index.ts";
+import type { Impairment } from "./impair.ts";
 import { pidAlive, readPid, readState, type LabState } from "./state.ts";
 import { vmEnding } from "./guest.ts";
 import { openVm, useVm } from "./session.ts";
@@ -20,6 +21,8 @@ export interface LabStatus {
   /** Each host: its kind, whether it runs, what runs it and its addresses. */
   hosts: Partial<Record<HostName, HostStatus>>;
   uplink: string;
+  /** Each impaired link's impairment (the others are unimpaired). */
+  links: Partial<Record<LinkName, Impairment>>;
   /** The app's `stats` answer: the programs it attached, their mode and counters (or why it refused). */
   programs?: AppResults["stats"] | { error: string };
   /** Every program attached in the VM, whoever attached it, with the kernel's run statistics. */
@@ -41,6 +44,7 @@ export async function status(name: string): Promise<LabStatus> {
     hosts: Object.fromEntries(
       await Promise.all(HOSTS.filter((h) => h !== "internet" || !state?.uplink).map(async (h) => [h, await labHost(plan, h).status()] as const)),
     ),
+    links: state?.impair ?? {},
     uplink: state?.uplink ? `NAT through host interface ${state.uplink}` : `simulated internet ${ADDR.internet.prefix}, NAT at ${ADDR.internet.edge}`,
   };
   if (state?.phase === "up" && !s.vm.running) {

@@ -5,7 +5,9 @@ import { ip, ipBatch, sysctls } from "./ip.ts";
 import { edgeRuleset, nft } from "./nft.ts";
 import { appendOverlay } from "./cpio.ts";
 import { generateKeys } from "./keys.ts";
-import { NAMESPACE_ROLES, labPlan, type LabPlan } from "./plan.ts";
+import { NAMESPACE_ROLES, labPlan, type LabPlan, type LinkName } from "./plan.ts";
+import { unimpaired, type Impairment } from "./impair.ts";
+import { applyImpairment } from "./links.ts";
 import { labNames, writeState, type LabState } from "./state.ts";
 import { hostFiles, hostUplink, services, wiring } from "./wiring.ts";
 import { overlay, startQemu, vmConfig, vmLink, waitForSsh } from "./guest.ts";
@@ -22,6 +24,8 @@ export interface UpOptions {
   uplink?: string;
   /** Seconds to wait for the VM's ssh. Default 60. */
   readyTimeout?: number;
+  /** Links impaired from the start (impair.ts), before the VM boots. */
+  impair?: Partial<Record<LinkName, Impairment>>;
   log?: (line: string) => void;
 }
 
@@ -92,6 +96,11 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await nft(plan.ns.lab, edgeRuleset(plan.links.uplink.outward, plan.links.wan.bridge!));
     await hostFiles(plan);
     await services(plan, o.uplink !== undefined);
+    for (const [link, imp] of Object.entries(o.impair ?? {}) as [LinkName, Impairment][]) {
+      await applyImpairment(plan, link, imp);
+      if (!unimpaired(imp)) state.impair = { ...state.impair, [link]: imp };
+    }
+    await writeState(plan, state);
     step("namespaces");
 
     state.qemuPid = await startQemu(plan, vmConfig(plan, o.out, o.vm), o.out);

@@ -12,6 +12,7 @@ import * as demo from "./commands/demo.ts";
 import * as down from "./commands/down.ts";
 import * as epochs from "./commands/epochs.ts";
 import * as exec from "./commands/exec.ts";
+import * as link from "./commands/link.ts";
 import * as lock from "./commands/lock.ts";
 import * as load from "./commands/load.ts";
 import * as ssh from "./commands/ssh.ts";
@@ -30,6 +31,7 @@ await yargs(hideBin(process.argv))
   .command(down)
   .command(status)
   .command(exec)
+  .command(link)
   .command(lock)
   .command(load)
   .command(cp)

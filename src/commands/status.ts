@@ -1,7 +1,8 @@
 // `xdp-lab status`: hosts, addresses, the VM process, attached programs and their counters.
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import type { LabStatus } from "../../network/status.ts";
-import { nameFlag } from "../../network/plan.ts";
+import { LINKS, nameFlag } from "../../network/plan.ts";
+import { describeImpairment } from "../../network/impair.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "status";
@@ -28,6 +29,7 @@ export async function handler(argv: Args): Promise<void> {
       ...(s.vm.consoleLog ? [`  console log: ${s.vm.consoleLog}`] : []),
       ...Object.entries(s.hosts).map(([h, st]) => `  ${h} (${st.kind}${st.running ? "" : ", not running"}): ${st.addresses.join("; ") || "-"}`),
       `  uplink: ${s.uplink}`,
+      `  links: ${LINKS.map((l) => `${l} ${describeImpairment(s.links[l])}`).join("; ")}`,
       `  namespaces: ${Object.entries(s.namespaces).map(([r, ok]) => `${r} ${ok ? "yes" : "no"}`).join(", ")}`,
       ...programLines(s),
       ...(s.error ? [`  error: ${s.error}`] : []),

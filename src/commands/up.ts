@@ -1,7 +1,8 @@
 // `xdp-lab up`: client, br-lan, the xdp VM, br-wan, server and an internet, in namespaces of the lab's own.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { ADDR, nameFlag } from "../../network/plan.ts";
+import { ADDR, nameFlag, type LinkName } from "../../network/plan.ts";
+import { parseImpairSpec, type Impairment } from "../../network/impair.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { vmOptions, withAccel, withMachine, withName, withShare } from "./lab-options.ts";
 
@@ -14,13 +15,31 @@ export function builder(y: Argv) {
     .option("uplink", { type: "string", describe: "NAT through this real host interface instead of the simulated internet (changes the host's firewall and ip_forward until down)" })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
     .option("timeout", { type: "number", default: 60, describe: "seconds to wait for the VM" })
+    .option("impair", {
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "impair a link from the start: LINK:KEY=VALUE,... with LINK lan, wan or uplink and KEY delay, jitter, loss, rate, duplicate, reorder, corrupt (as ./xdp-lab link takes them), e.g. lan:delay=10ms,loss=1% (repeatable)",
+    })
     .option("install", { type: "boolean", default: true, describe: "install missing host packages (root)" })
     .option("json", { type: "boolean", default: false, describe: "print the result as JSON" });
+}
+
+/** --impair's values, checked before anything is created: one impairment per link. */
+export function impairments(specs: string[]): Partial<Record<LinkName, Impairment>> {
+  const out: Partial<Record<LinkName, Impairment>> = {};
+  for (const spec of specs) {
+    const { link, impairment } = parseImpairSpec(spec);
+    if (out[link]) throw new Error(`--impair ${spec}: ${link} is impaired twice. Fix: put all of its values in one --impair ${link}:KEY=VALUE,KEY=VALUE`);
+    out[link] = impairment;
+  }
+  return out;
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
+  const impair = impairments(argv.impair);
   const { Lab } = await import("../../network/lab.ts");
   const log = (l: string): void => void process.stderr.write(l + "\n");
   const r = await new Lab(argv.name).up({
@@ -29,6 +48,7 @@ export async function handler(argv: Args): Promise<void> {
     vm: vmOptions(argv),
     uplink: argv.uplink,
     readyTimeout: argv.timeout,
+    impair,
     install: argv.install,
     log,
   });
