@@ -48,7 +48,7 @@ export async function handler(argv: Args): Promise<void> {
       const tcView = Object.entries(r.qdiscs)
         .map(([dev, qs]) => `${dev}: ${qs.map((q) => q.kind).join("+") || "-"}`)
         .join(", ");
-      process.stdout.write(`${r.link}: ${impair.describeImpairment(r.impairment)}  (toward the VM ${r.devices.inward}, toward the host ${r.devices.outward}; tc: ${tcView})\n`);
+      process.stdout.write(`${r.link}: ${impair.describeImpairment(r.impairment)}  (toward the ${r.link === "uplink" ? "edge" : "VM"} ${r.devices.inward}, toward the host ${r.devices.outward}; tc: ${tcView})\n`);
     }
     return;
   }

@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { ADDR, nameFlag, type LinkName } from "../../network/plan.ts";
-import { parseImpairSpec, type Impairment } from "../../network/impair.ts";
+import { describeImpairment, parseImpairSpec, type Impairment } from "../../network/impair.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { vmOptions, withAccel, withMachine, withName, withShare } from "./lab-options.ts";
 
@@ -62,6 +62,7 @@ export async function handler(argv: Args): Promise<void> {
     `lab ${argv.name} is up in ${r.state.upSeconds} s (${accel.toUpperCase()}):\n` +
       `  client ${ADDR.lan.client} --br-lan-- ${ADDR.lan.vm} [xdp VM] ${ADDR.wan.vm} --br-wan-- server ${ADDR.wan.server}\n` +
       `  internet: ${r.state.uplink ? `NAT through ${r.state.uplink}` : `${ADDR.internet.host} (simulated), NAT at ${ADDR.internet.edge}`}\n` +
+      Object.entries(r.state.impair ?? {}).map(([link, imp]) => `  ${link} impaired: ${describeImpairment(imp)}\n`).join("") +
       `next:\n` +
       `  ./xdp-lab exec client${n} -- ping -c 3 server\n` +
       `  ./xdp-lab load out/drop.bpf.o${n} --iface lan\n` +
