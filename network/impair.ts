@@ -1,18 +1,20 @@
 // Link impairment: delay, jitter, loss, rate, duplication, reordering and corruption on a lab's
-// links, with netem (and tbf for the rate), applied in the lab namespace only: the VM and the
-// hosts stay untouched, so XDP runs exactly as without it.
+// links, by the impairment relay (relay.ts: netem's model in user space, so it works on kernels
+// without sch_netem, these machines' among them), applied in the lab namespace only: the VM and
+// the hosts stay untouched, so XDP runs exactly as without it.
 //
-// netem and tbf act on egress, so each link gets them twice, once per direction, on the lab
-// namespace's two devices the link's traffic leaves by (plan.ts's LinkPlan: toward the VM, a
-// tap; toward the host, a veth; the uplink's edge side is an IFB fed from its veth's ingress).
+// Each link is impaired once per direction, on the lab namespace's two devices the link's traffic
+// leaves by (plan.ts's LinkPlan: toward the VM, a tap; toward the host, a veth; the uplink's edge
+// side, which has no device of its own, where it arrives on the uplink's veth).
 // How each value splits between the two directions:
 // - delay, jitter, rate and reorder apply in full in each direction: a link is that slow both
 //   ways, so `--delay 50` raises ping's round trip by 100 ms;
 // - loss, duplicate and corrupt are per round trip, what ping reports: each direction gets
 //   1 - sqrt(1 - p), so `--loss 10` loses 10% of pings (5.13% of the packets each way).
 // Setting a link replaces all of its impairment at once (as containerlab's `tools netem set`).
-// This file is pure (parsing, checks, the tc argv); links.ts applies it.
+// This file is pure (parsing, checks, each direction's values); links.ts applies it.
 import { LINKS, nameFlag, type LinkName, type LinkPlan } from "./plan.ts";
+import type { RelayDirection, RelayValues } from "./relay.ts";
 
 /** Each parameter: its unit, its range, and how it splits between the two directions. */
 export const IMPAIR_PARAMS = {
@@ -89,33 +91,22 @@ export function perDirection(pct: number): number {
   return Number((100 * (1 - Math.sqrt(1 - pct / 100))).toFixed(4));
 }
 
-/** netem's arguments for one direction, or none when only the rate (tbf) is asked for. */
-export function netemArgs(imp: Impairment): string[] {
-  const args: string[] = [];
-  if (imp.delay) args.push("delay", `${imp.delay}ms`, ...(imp.jitter ? [`${imp.jitter}ms`] : []));
-  for (const k of ["loss", "duplicate", "reorder", "corrupt"] as const) {
-    const v = imp[k];
-    if (v) args.push(k, `${IMPAIR_PARAMS[k].perRoundTrip ? perDirection(v) : v}%`);
-  }
-  return args;
-}
-
-/**
- * tbf's arguments for RATE kbit/s: a bucket of 10 ms at that rate (at least two full frames, or
- * it could never send one) and 100 ms of queue before it drops, as a shaped link would.
- */
-export function tbfArgs(rate: number): string[] {
-  const burst = Math.max(3200, Math.ceil((rate * 1000) / 8 / 100));
-  return ["rate", `${rate}kbit`, "burst", String(burst), "latency", "100ms"];
-}
-
-/** The tc commands that impair DEV's egress: netem at the root and tbf below it, or either alone. */
-export function qdiscCommands(dev: string, imp: Impairment): string[][] {
-  const netem = netemArgs(imp);
-  const cmds: string[][] = [];
-  if (netem.length) cmds.push(["qdisc", "add", "dev", dev, "root", "handle", "1:", "netem", ...netem]);
-  if (imp.rate) cmds.push(["qdisc", "add", "dev", dev, ...(netem.length ? ["parent", "1:1", "handle", "10:"] : ["root", "handle", "1:"]), "tbf", ...tbfArgs(imp.rate)]);
-  return cmds;
+/** One direction's values in the relay's units: loss, duplicate and corrupt split per round trip. */
+export function relayValues(imp: Impairment): RelayValues {
+  const ppm = (k: "loss" | "duplicate" | "corrupt" | "reorder") => {
+    const v = imp[k] ?? 0;
+    return Math.round((IMPAIR_PARAMS[k].perRoundTrip ? perDirection(v) : v) * 10_000);
+  };
+  return {
+    delayUs: Math.round((imp.delay ?? 0) * 1000),
+    jitterUs: Math.round((imp.jitter ?? 0) * 1000),
+    lossPpm: ppm("loss"),
+    duplicatePpm: ppm("duplicate"),
+    corruptPpm: ppm("corrupt"),
+    reorderPpm: ppm("reorder"),
+    rateBps: Math.round((imp.rate ?? 0) * 1000),
+    limit: 1000,
+  };
 }
 
 /** The devices a link's traffic leaves the lab namespace by: toward the VM (or edge), and toward the host. */
@@ -123,19 +114,13 @@ export function linkDevices(link: LinkPlan): { inward: string; outward: string }
   return { inward: link.inward, outward: link.outward };
 }
 
-/** For a link without a port toward its near end (the uplink): the IFB its ingress is redirected to. */
-export function ifbCommands(link: LinkPlan): { ip: string[][]; tc: string[][] } {
-  if (!link.inwardFrom) return { ip: [], tc: [] };
-  return {
-    ip: [
-      ["link", "add", link.inward, "type", "ifb"],
-      ["link", "set", link.inward, "up"],
-    ],
-    tc: [
-      ["qdisc", "add", "dev", link.inwardFrom, "handle", "ffff:", "ingress"],
-      ["filter", "add", "dev", link.inwardFrom, "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", link.inward],
-    ],
-  };
+/** A link's two directions for the relay, each with IMP's values (the same both ways). */
+export function linkDirections(link: LinkPlan, imp: Impairment): RelayDirection[] {
+  const values = relayValues(imp);
+  return [
+    { name: "inward", dev: link.inward, hook: link.inwardAtIngress ? "ingress" : "egress", values },
+    { name: "outward", dev: link.outward, hook: "egress", values },
+  ];
 }
 
 /** True when IMP asks for nothing. */

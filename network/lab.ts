@@ -6,9 +6,9 @@ import { down } from "./down.ts";
 import { labHost, type Host } from "./hosts/index.ts";
 import { LINKS, labPlan, type HostName, type LabPlan, type LinkName } from "./plan.ts";
 import { linkDevices, notUpError, unimpaired, type Impairment } from "./impair.ts";
-import { applyImpairment, linkQdiscs } from "./links.ts";
+import { applyImpairment, linkRelay } from "./links.ts";
 import { namespaces } from "./ip.ts";
-import type { Qdisc } from "./tc.ts";
+import type { RelayCounters } from "./relay.ts";
 import { withVm } from "./session.ts";
 import { readState, requireRoot, writeState, type LabState } from "./state.ts";
 import { up, type UpResult } from "./up.ts";
@@ -95,7 +95,7 @@ export class Lab {
     await writeState(this.plan, { ...((await this.state()) ?? state), impair });
   }
 
-  /** Each link: its impairment as recorded, its two devices, and what tc has on them. */
+  /** Each link: its impairment as recorded, its two devices, and its relay's counters. */
   async links(): Promise<LinkReport[]> {
     const state = await this.requireUp();
     return Promise.all(
@@ -103,7 +103,7 @@ export class Lab {
         link: name,
         impairment: state.impair?.[name] ?? {},
         devices: linkDevices(this.plan.links[name]),
-        qdiscs: await linkQdiscs(this.plan, name),
+        relay: await linkRelay(this.plan, name),
       })),
     );
   }
@@ -138,6 +138,6 @@ export interface LinkReport {
   impairment: Impairment;
   /** The lab namespace's devices its traffic leaves by, toward the VM (or the edge) and toward the host. */
   devices: { inward: string; outward: string };
-  /** The netem and tbf qdiscs tc reports on each device. */
-  qdiscs: Record<string, Qdisc[]>;
+  /** The link's impairment relay, when it is impaired: its pid and each direction's counters. */
+  relay?: { pid: number; counters?: RelayCounters };
 }

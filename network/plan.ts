@@ -82,7 +82,7 @@ export interface LinkPlan {
   name: LinkName;
   /** The bridge both ports are on; none for the uplink, which the edge routes. */
   bridge?: string;
-  /** Whose egress carries the link's traffic toward the VM (for the uplink, toward the edge). */
+  /** Whose egress carries the link's traffic toward the VM (for the uplink, whose ingress carries it toward the edge). */
   inward: string;
   /** Whose egress carries it toward the host at the far end. */
   outward: string;
@@ -90,9 +90,9 @@ export interface LinkPlan {
   host: NsHost;
   /**
    * Set when the link has no port toward its near end (the uplink: the edge is the lab namespace
-   * itself): `inward` is then an IFB device fed from this device's ingress.
+   * itself): its inward traffic is taken where it arrives, at `inward`'s ingress.
    */
-  inwardFrom?: string;
+  inwardAtIngress?: boolean;
 }
 
 export interface LabPlan {
@@ -171,7 +171,7 @@ export function labPlan(name: string, runDir = RUN_DIR): LabPlan {
     links: {
       lan: { name: "lan", bridge: lan.bridge, inward: lan.tap, outward: "veth-client", host: "client" },
       wan: { name: "wan", bridge: wan.bridge, inward: wan.tap, outward: "veth-server", host: "server" },
-      uplink: { name: "uplink", inward: "ifb-uplink", outward: UPLINK_DEV, host: "internet", inwardFrom: UPLINK_DEV },
+      uplink: { name: "uplink", inward: UPLINK_DEV, outward: UPLINK_DEV, host: "internet", inwardAtIngress: true },
     },
     dir,
     files: {

@@ -45,10 +45,11 @@ export async function handler(argv: Args): Promise<void> {
       return;
     }
     for (const r of report) {
-      const tcView = Object.entries(r.qdiscs)
-        .map(([dev, qs]) => `${dev}: ${qs.map((q) => q.kind).join("+") || "-"}`)
-        .join(", ");
-      process.stdout.write(`${r.link}: ${impair.describeImpairment(r.impairment)}  (toward the ${r.link === "uplink" ? "edge" : "VM"} ${r.devices.inward}, toward the host ${r.devices.outward}; tc: ${tcView})\n`);
+      const counts = Object.entries(r.relay?.counters ?? {})
+        .map(([dir, c]) => `${dir}: ${c.received} in, ${c.sent} out, ${c.lost} lost, ${c.duplicated} duplicated, ${c.corrupted} corrupted, ${c.overlimit} over the limit`)
+        .join("; ");
+      const where = `toward the ${r.link === "uplink" ? "edge" : "VM"} ${r.devices.inward}, toward the host ${r.devices.outward}`;
+      process.stdout.write(`${r.link}: ${impair.describeImpairment(r.impairment)}  (${where}${r.relay ? `; relay pid ${r.relay.pid}: ${counts || "no counters"}` : ""})\n`);
     }
     return;
   }

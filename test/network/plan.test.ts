@@ -45,7 +45,8 @@ plan("the model: every host has a kind and a namespace; every link's devices are
     assert.is(p.links[link].inward, n.tap);
     assert.is(p.links[link].bridge, n.bridge);
   }
-  assert.is(p.links.uplink.inwardFrom, p.links.uplink.outward);
+  assert.ok(p.links.uplink.inwardAtIngress, "the uplink's inward traffic is taken where it arrives");
+  assert.is(p.links.uplink.inward, p.links.uplink.outward);
   assert.is(p.links.uplink.outward, p.uplink.labVeth);
 });
 
