@@ -36,7 +36,8 @@ plan("the model: every host has a kind and a namespace; every link's devices are
   // The VM's qemu and its management link live in the lab namespace.
   assert.is(p.hosts.vm.ns, p.ns.lab);
   assert.equal(Object.keys(p.links), [...LINKS]);
-  const devices = Object.values(p.links).flatMap((l) => [l.inward, l.outward]);
+  // Each direction has a device of its own, but the uplink's: one veth, its ingress one way and its egress the other.
+  const devices = Object.values(p.links).flatMap((l) => (l.inwardAtIngress ? [l.outward] : [l.inward, l.outward]));
   assert.is(new Set(devices).size, devices.length);
   for (const d of devices) assert.ok(d.length <= 15, d);
   // The LAN's and WAN's inward ports are the VM's taps, on the bridges the guest's NICs are on.
