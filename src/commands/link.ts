@@ -49,7 +49,9 @@ export async function handler(argv: Args): Promise<void> {
         .map(([dir, c]) => `${dir}: ${c.received} in, ${c.sent} out, ${c.lost} lost, ${c.duplicated} duplicated, ${c.corrupted} corrupted, ${c.overlimit} over the limit`)
         .join("; ");
       const where = `toward the ${r.link === "uplink" ? "edge" : "VM"} ${r.devices.inward}, toward the host ${r.devices.outward}`;
-      process.stdout.write(`${r.link}: ${impair.describeImpairment(r.impairment)}  (${where}${r.relay ? `; relay pid ${r.relay.pid}: ${counts || "no counters"}` : ""})\n`);
+      // Impaired with no relay: its filters steal the link's packets and nobody forwards them.
+      const dead = !impair.unimpaired(r.impairment) && !r.relay ? "; RELAY NOT RUNNING: its packets are lost. Fix: ./xdp-lab link reset " + r.link + ", then set it again" : "";
+      process.stdout.write(`${r.link}: ${impair.describeImpairment(r.impairment)}  (${where}${r.relay ? `; relay pid ${r.relay.pid}: ${counts || "no counters"}` : ""}${dead})\n`);
     }
     return;
   }
