@@ -15,11 +15,9 @@ import { ensure } from "../src/build/requirements.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
 import { appCommand, appStats, load } from "../network/app-client.ts";
 import { connectVm } from "../network/session.ts";
-import { down } from "../network/down.ts";
-import { up } from "../network/up.ts";
+import { Lab } from "../network/lab.ts";
 import { labPlan } from "../network/plan.ts";
 import { exec as sshExec } from "../network/ssh.ts";
-import { accelFor } from "../src/commands/lab-options.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 
 const RUNS = 3;
@@ -32,20 +30,19 @@ const FLOOD = join(await mkdtemp(join(tmpdir(), "xdp-lab-bench-lab-")), "udp-flo
 await execa("gcc", ["-O2", "-Wall", "-o", FLOOD, `${REPO}/bench/udp-flood.c`]);
 const built = await execa(`${REPO}/xdp-lab`, ["build", "--quiet"], { reject: false });
 if (built.exitCode !== 0) throw new Error(`build failed:\n${built.stderr}`);
-const accel = (await accelFor(undefined, DEFAULT_OUT)).accel;
 
 // --- up and down -------------------------------------------------------------------------------
 const ups: number[] = [];
 const downs: number[] = [];
 const steps: Record<string, number>[] = [];
 for (let i = 0; i < RUNS; i++) {
-  const name = `bench-${i}`;
-  await down(name);
-  const r = await up({ name, out: DEFAULT_OUT, accel });
+  const lab = new Lab(`bench-${i}`);
+  await lab.down();
+  const r = await lab.up({ out: DEFAULT_OUT });
   ups.push(r.state.upSeconds!);
   steps.push(r.timings);
   const t = performance.now();
-  await down(name);
+  await lab.down();
   downs.push((performance.now() - t) / 1000);
 }
 
@@ -99,8 +96,9 @@ async function vm(client: Client, cmd: string): Promise<string> {
   return r.stdout;
 }
 
-await down(NAME);
-await up({ name: NAME, out: DEFAULT_OUT, accel });
+const traffic = new Lab(NAME);
+await traffic.down();
+const accel = (await traffic.up({ out: DEFAULT_OUT })).accel.accel;
 let results: Record<string, unknown> = {};
 try {
   await inNs("server", ["iperf3", "-s", "-D"]);
@@ -152,7 +150,7 @@ try {
     },
   };
 } finally {
-  await down(NAME);
+  await traffic.down();
   await rm(dirname(FLOOD), { recursive: true, force: true });
 }
 console.log(JSON.stringify(results, null, 2));

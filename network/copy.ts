@@ -1,9 +1,9 @@
-// `cp` between the host and the lab's VM: files as bytes over ssh, directories as tar streams (the
-// host's tar on one end, the guest's busybox tar on the other). Either end lands under a temporary
-// name first and is renamed when complete, so an interrupted copy leaves nothing half-written.
-// The lab's other hosts share the host's file system, so only the VM needs this.
+// Copies between this machine and a lab host. Into and out of the VM: files as bytes over ssh,
+// directories as tar streams (the host's tar on one end, the guest's busybox tar on the other).
+// Either end lands under a temporary name first and is renamed when complete, so an interrupted
+// copy leaves nothing half-written. Hosts that share this machine's files copy locally.
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { chmod, mkdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, cp, mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { execa } from "execa";
@@ -12,47 +12,25 @@ import { exec as sshExec } from "./ssh.ts";
 import { shellQuote } from "./shell.ts";
 import { withVm } from "./session.ts";
 import { nameFlag } from "./plan.ts";
-
-/** One end of a copy: a path on the host, or `vm:PATH` in the lab's VM. */
-export interface CopyEnd {
-  vm: boolean;
-  path: string;
-}
-
-/** Reads `vm:PATH` or a host path; the VM's paths must be absolute (there is no working directory). */
-export function parseEnd(arg: string): CopyEnd {
-  if (!arg.startsWith("vm:")) {
-    if (/^(client|server|internet):/.test(arg)) {
-      throw new Error(`${arg}: the client, server and internet share this machine's files; give the path without "${arg.split(":")[0]}:"`);
-    }
-    return { vm: false, path: arg };
-  }
-  const path = arg.slice(3);
-  if (!path.startsWith("/")) throw new Error(`${arg}: a VM path must be absolute. Fix: vm:/root/${path || "FILE"}`);
-  return { vm: true, path };
-}
-
-export interface CopyResult {
-  /** Where the copy landed. */
-  target: string;
-  bytes: number;
-  kind: "file" | "directory";
-}
-
-/** Copies SRC to DST, one of them in the VM; into DST/basename(SRC) when DST is a directory. */
-export async function copy(name: string, src: CopyEnd, dst: CopyEnd): Promise<CopyResult> {
-  if (src.vm === dst.vm) {
-    throw new Error(`cp copies between the host and the VM: prefix exactly one side with vm: (e.g. ./xdp-lab cp ./prog.o vm:/root/)`);
-  }
-  return src.vm ? withVm(name, (c) => copyOut(c, src.path, dst.path)) : copyIn(name, src.path, dst.path);
-}
+import type { CopyResult } from "./hosts/host.ts";
 
 /** The guest shell line that picks the target: DST, or DST/NAME when DST is a directory. */
 function guestTarget(dst: string, name: string): string {
   return `d=${shellQuote(dst)}; [ -d "$d" ] && d="\${d%/}/"${shellQuote(name)}; `;
 }
 
-async function copyIn(lab: string, src: string, dst: string): Promise<CopyResult> {
+/** Copies SRC on this machine to DST on this machine (hosts that share its files), as cp -a does. */
+export async function localCopy(src: string, dst: string): Promise<CopyResult> {
+  const st = await stat(src).catch(() => undefined);
+  if (!st) throw new Error(`No such file or directory: ${src}`);
+  const target = (await stat(dst).catch(() => undefined))?.isDirectory() ? join(dst, basename(src)) : dst;
+  if (!existsSync(dirname(target))) throw new Error(`No such directory: ${dirname(target)}`);
+  await cp(src, target, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  return { target, bytes: st.isDirectory() ? await treeSize(target) : st.size, kind: st.isDirectory() ? "directory" : "file" };
+}
+
+/** Copies SRC on this machine into the lab's VM, to DST or into it when it is a directory. */
+export async function copyIntoVm(lab: string, src: string, dst: string): Promise<CopyResult> {
   const st = await stat(src).catch(() => undefined);
   if (!st) throw new Error(`No such file or directory: ${src}`);
   const name = basename(src);
@@ -81,7 +59,8 @@ async function copyIn(lab: string, src: string, dst: string): Promise<CopyResult
   });
 }
 
-async function copyOut(client: Client, src: string, dst: string): Promise<CopyResult> {
+/** Copies SRC in the VM (over an open session) to DST on this machine. */
+export async function copyOutOfVm(client: Client, src: string, dst: string): Promise<CopyResult> {
   const probe = await sshExec(client, `p=${shellQuote(src)}; if [ -d "$p" ]; then echo dir; elif [ -f "$p" ]; then echo "file $(stat -c %a "$p")"; else echo missing; fi`);
   const [kind, mode] = probe.stdout.trim().split(" ");
   if (kind === "missing") throw new Error(`No such file or directory in the VM: vm:${src}`);

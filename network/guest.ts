@@ -9,9 +9,8 @@ import type { CpioEntry } from "./cpio.ts";
 import { ADDR, guestEnv, hostsFile, type LabPlan } from "./plan.ts";
 import { connect, type VmLink } from "./ssh.ts";
 import { pidAlive, readPid, type LabState } from "./state.ts";
-import { DEFAULT_VM, qemuArgs, qemuBinary, type VmConfig } from "./vm/qemu.ts";
+import { DEFAULT_VM, qemuArgs, qemuBinary, type VmConfig, type VmOptions } from "./vm/qemu.ts";
 import { qemuEnding, supervisedArgv } from "./vm/supervisor.ts";
-import type { UpOptions } from "./up.ts";
 
 /** The console log's last lines, quoted as the console model quotes them. */
 export async function consoleTail(plan: LabPlan): Promise<string> {
@@ -36,22 +35,23 @@ export function overlay(authorizedKey: string, hostKey: Buffer): CpioEntry[] {
   ];
 }
 
-/** The qemu configuration of the lab's VM. */
-export function vmConfig(plan: LabPlan, o: Pick<UpOptions, "out" | "accel" | "append" | "memoryMiB" | "cpus" | "shares">): VmConfig {
+/** The qemu configuration of the lab's VM: the user's options (defaults from DEFAULT_VM), OUT's kernel and the lab's initrd. */
+export function vmConfig(plan: LabPlan, out: string, o: Partial<VmOptions> & Pick<VmOptions, "accel">): VmConfig {
+  const vm = { ...DEFAULT_VM, shares: [], ...withoutUndefined(o), accel: o.accel };
   return {
-    ...DEFAULT_VM,
-    kernel: `${o.out}/bzImage`,
+    ...vm,
+    kernel: `${out}/bzImage`,
     initrd: plan.files.initrd,
-    accel: o.accel,
-    memoryMiB: o.memoryMiB ?? DEFAULT_VM.memoryMiB,
-    cpus: o.cpus ?? DEFAULT_VM.cpus,
-    append: o.append ?? [],
     hostname: "xdp",
-    nics: GUEST_NICS.map((n) => ({ id: n.name, tap: n.tap, mac: n.mac, queues: queuesFor(n, o.cpus ?? DEFAULT_VM.cpus) })),
+    nics: GUEST_NICS.map((n) => ({ id: n.name, tap: n.tap, mac: n.mac, queues: queuesFor(n, vm.cpus) })),
     consoleSocket: { path: plan.files.console, log: plan.files.consoleLog },
     pidfile: plan.files.pid,
-    shares: o.shares ?? [],
   };
+}
+
+/** O without its undefined fields, so that they do not hide the defaults they are spread over. */
+export function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function vmLink(plan: LabPlan, privateKey: Buffer, hostPublic: string): VmLink {

@@ -20,12 +20,12 @@ export async function deleteHostTable(family: string, table: string): Promise<vo
  * The WAN edge in the lab namespace: masquerades what leaves for the internet, forwards only
  * WAN -> internet (and the replies), so no host reaches the VM's management link through it.
  */
-export function edgeRuleset(uplinkIface: string): string {
+export function edgeRuleset(uplinkIface: string, wanIface: string): string {
   return `table inet xdp_lab_edge {
   chain forward {
     type filter hook forward priority filter; policy drop;
     ct state established,related accept
-    iifname "br-wan" oifname "${uplinkIface}" accept
+    iifname "${wanIface}" oifname "${uplinkIface}" accept
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;

@@ -1,6 +1,6 @@
 // The lab's plan: names, addresses and files, derived from the lab's name alone, so `down` can find
 // everything `up` made even when the runner was killed before it wrote anything down.
-import { GUEST_CONTROL, GUEST_NICS, type LabEnvKey } from "./contract.ts";
+import { GUEST_CONTROL, GUEST_NICS, type GuestNic, type LabEnvKey } from "./contract.ts";
 
 /** Where running labs keep their state (tmpfs: gone after a host reboot, like the namespaces). */
 export const RUN_DIR = "/run/xdp-lab";
@@ -14,9 +14,23 @@ export const DEFAULT_LAB = "lab";
 export const HOSTS = ["vm", "client", "server", "internet"] as const;
 export type HostName = (typeof HOSTS)[number];
 
-/** Namespaces run by the host (every host but the VM), plus the lab's own that holds the bridges. */
-export const NAMESPACE_ROLES = ["lab", "client", "server", "internet"] as const;
-export type Role = (typeof NAMESPACE_ROLES)[number];
+/** The hosts with a network namespace of their own: every one but the VM. */
+export type NsHost = Exclude<HostName, "vm">;
+export const NS_HOSTS: readonly NsHost[] = HOSTS.filter((h): h is NsHost => h !== "vm");
+
+/** Each namespace of a lab: one per host but the VM, plus the lab's own that holds the bridges, the taps and the edge. */
+export type Role = "lab" | NsHost;
+export const NAMESPACE_ROLES: readonly Role[] = ["lab", ...NS_HOSTS];
+
+/**
+ * How a host runs: "vm" is the lab's qemu guest (reached over ssh on its management link);
+ * "netns" is a network namespace that shares this machine's programs and files.
+ */
+export type HostKind = "vm" | "netns";
+
+/** The links between the VM (or the edge) and the hosts, which impairment can go on. */
+export const LINKS = ["lan", "wan", "uplink"] as const;
+export type LinkName = (typeof LINKS)[number];
 
 /**
  * Addresses are the same in every lab: each lab lives in namespaces of its own, so two labs never
@@ -49,10 +63,45 @@ export const ADDR6 = {
 export const HOST_MACS = { client: "52:54:00:10:01:0a", server: "52:54:00:10:02:0a", edge: "52:54:00:10:02:01" } as const;
 
 
+/** One host of a lab: its kind, where it lives and its addresses. */
+export interface HostPlan {
+  name: HostName;
+  kind: HostKind;
+  /** Its network namespace; for the VM, the lab namespace its qemu and management link live in. */
+  ns: string;
+  /** Its interfaces and addresses, as `status` shows them. */
+  addresses: string[];
+}
+
+/**
+ * One link, as seen from the lab namespace where every link of a lab meets: the two devices whose
+ * egress carries its traffic, one per direction. Impairment goes there, so the VM and the hosts
+ * stay untouched.
+ */
+export interface LinkPlan {
+  name: LinkName;
+  /** The bridge both ports are on; none for the uplink, which the edge routes. */
+  bridge?: string;
+  /** Whose egress carries the link's traffic toward the VM (for the uplink, whose ingress carries it toward the edge). */
+  inward: string;
+  /** Whose egress carries it toward the host at the far end. */
+  outward: string;
+  /** The host at the far end (with --uplink, the uplink leads out of the lab instead). */
+  host: NsHost;
+  /**
+   * Set when the link has no port toward its near end (the uplink: the edge is the lab namespace
+   * itself): its inward traffic is taken where it arrives, at `inward`'s ingress.
+   */
+  inwardAtIngress?: boolean;
+}
+
 export interface LabPlan {
   name: string;
   /** Network namespace of each role. */
   ns: Record<Role, string>;
+  /** The hosts, each with the kind a lab gets unless `up` is told otherwise. */
+  hosts: Record<HostName, HostPlan>;
+  links: Record<LinkName, LinkPlan>;
   /** The lab's state directory under RUN_DIR. */
   dir: string;
   files: {
@@ -74,6 +123,9 @@ export interface LabPlan {
   uplink: { table: string; hostVeth: string; labVeth: string; host: string; lab: string; len: number };
 }
 
+/** The lab namespace's device toward the internet: a veth to it, or with --uplink one to the host. */
+const UPLINK_DEV = "uplink0";
+
 const NAME = /^[a-z][a-z0-9-]{0,11}$/;
 
 /** Throws unless NAME is a usable lab name. */
@@ -92,12 +144,35 @@ export function labOfNamespace(ns: string): string | undefined {
   return m && NAME.test(m[1]!) ? m[1] : undefined;
 }
 
+const nic = (name: GuestNic["name"]): GuestNic => GUEST_NICS.find((n) => n.name === name)!;
+
+/** The device name of a host's end of its link (the peer of the lab namespace's veth). */
+export const HOST_DEV = "eth0";
+
 export function labPlan(name: string, runDir = RUN_DIR): LabPlan {
   validateName(name);
   const dir = `${runDir}/${name}`;
+  const ns = { lab: `xl-${name}-lab`, client: `xl-${name}-client`, server: `xl-${name}-server`, internet: `xl-${name}-internet` };
+  const [lan, wan] = [nic("lan0"), nic("wan0")];
   return {
     name,
-    ns: { lab: `xl-${name}-lab`, client: `xl-${name}-client`, server: `xl-${name}-server`, internet: `xl-${name}-internet` },
+    ns,
+    hosts: {
+      vm: {
+        name: "vm",
+        kind: "vm",
+        ns: ns.lab,
+        addresses: [`lan0 ${ADDR.lan.vm}/${ADDR.lan.len}`, `wan0 ${ADDR.wan.vm}/${ADDR.wan.len}`, `mgmt0 ${ADDR.mgmt.vm}/${ADDR.mgmt.len}`],
+      },
+      client: { name: "client", kind: "netns", ns: ns.client, addresses: [`${HOST_DEV} ${ADDR.lan.client}/${ADDR.lan.len} via ${ADDR.lan.vm}`] },
+      server: { name: "server", kind: "netns", ns: ns.server, addresses: [`${HOST_DEV} ${ADDR.wan.server}/${ADDR.wan.len}`] },
+      internet: { name: "internet", kind: "netns", ns: ns.internet, addresses: [`${HOST_DEV} ${ADDR.internet.host}/${ADDR.internet.len}`] },
+    },
+    links: {
+      lan: { name: "lan", bridge: lan.bridge, inward: lan.tap, outward: "veth-client", host: "client" },
+      wan: { name: "wan", bridge: wan.bridge, inward: wan.tap, outward: "veth-server", host: "server" },
+      uplink: { name: "uplink", inward: UPLINK_DEV, outward: UPLINK_DEV, host: "internet", inwardAtIngress: true },
+    },
     dir,
     files: {
       state: `${dir}/state.json`,
@@ -113,7 +188,7 @@ export function labPlan(name: string, runDir = RUN_DIR): LabPlan {
     },
     tmux: `xdp-lab-${name}`,
     // Only with --uplink: a /30 in 100.64.0.0/10 (shared address space, RFC 6598) per lab.
-    uplink: { table: `xdp_lab_${name.replace(/-/g, "_")}`, hostVeth: `xl-${name}`, labVeth: "uplink0", host: "100.64.200.1", lab: "100.64.200.2", len: 30 },
+    uplink: { table: `xdp_lab_${name.replace(/-/g, "_")}`, hostVeth: `xl-${name}`, labVeth: UPLINK_DEV, host: "100.64.200.1", lab: "100.64.200.2", len: 30 },
   };
 }
 

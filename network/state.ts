@@ -3,8 +3,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { namespaces } from "./ip.ts";
-import { labOfNamespace, RUN_DIR, type LabPlan } from "./plan.ts";
+import { labOfNamespace, RUN_DIR, type LabPlan, type LinkName } from "./plan.ts";
 import type { Accel } from "./vm/qemu.ts";
+import type { Impairment } from "./impair.ts";
 
 export interface LabState {
   name: string;
@@ -22,6 +23,8 @@ export interface LabState {
   qemuPid?: number;
   /** Seconds from the start of `up` to every host ready. */
   upSeconds?: number;
+  /** Each impaired link's impairment (`up --impair`, `link`); unimpaired links are absent. */
+  impair?: Partial<Record<LinkName, Impairment>>;
 }
 
 export function requireRoot(what: string): void {

@@ -1,6 +1,8 @@
 // `status`: what a lab is made of, whether its VM runs (and how it ended if not), and its programs.
 import { namespaces } from "./ip.ts";
-import { ADDR, NAMESPACE_ROLES, labPlan, nameFlag, type HostName, type Role } from "./plan.ts";
+import { ADDR, HOSTS, NAMESPACE_ROLES, labPlan, nameFlag, type HostName, type LinkName, type Role } from "./plan.ts";
+import { labHost, type HostStatus } from "./hosts/index.ts";
+import type { Impairment } from "./impair.ts";
 import { pidAlive, readPid, readState, type LabState } from "./state.ts";
 import { vmEnding } from "./guest.ts";
 import { openVm, useVm } from "./session.ts";
@@ -16,8 +18,11 @@ export interface LabStatus {
   vm: { pid?: number; running: boolean; accel?: Accel; upSeconds?: number; ended?: string; consoleLog?: string };
   /** Set when the lab is up but not whole: what is wrong and the fix. */
   degraded?: string;
-  hosts: Record<HostName, string[]>;
+  /** Each host: its kind, whether it runs, what runs it and its addresses. */
+  hosts: Partial<Record<HostName, HostStatus>>;
   uplink: string;
+  /** Each impaired link's impairment (the others are unimpaired). */
+  links: Partial<Record<LinkName, Impairment>>;
   /** The app's `stats` answer: the programs it attached, their mode and counters (or why it refused). */
   programs?: AppResults["stats"] | { error: string };
   /** Every program attached in the VM, whoever attached it, with the kernel's run statistics. */
@@ -35,12 +40,11 @@ export async function status(name: string): Promise<LabStatus> {
     phase: state?.phase ?? "absent",
     namespaces: Object.fromEntries(NAMESPACE_ROLES.map((r) => [r, present.has(plan.ns[r])])) as Record<Role, boolean>,
     vm: { pid, running: pidAlive(pid), accel: state?.accel, upSeconds: state?.upSeconds },
-    hosts: {
-      vm: [`lan0 ${ADDR.lan.vm}/${ADDR.lan.len}`, `wan0 ${ADDR.wan.vm}/${ADDR.wan.len}`, `mgmt0 ${ADDR.mgmt.vm}/${ADDR.mgmt.len}`],
-      client: [`eth0 ${ADDR.lan.client}/${ADDR.lan.len} via ${ADDR.lan.vm}`],
-      server: [`eth0 ${ADDR.wan.server}/${ADDR.wan.len}`],
-      internet: state?.uplink ? [] : [`eth0 ${ADDR.internet.host}/${ADDR.internet.len}`],
-    },
+    // With --uplink there is no simulated internet.
+    hosts: Object.fromEntries(
+      await Promise.all(HOSTS.filter((h) => h !== "internet" || !state?.uplink).map(async (h) => [h, await labHost(plan, h).status()] as const)),
+    ),
+    links: state?.impair ?? {},
     uplink: state?.uplink ? `NAT through host interface ${state.uplink}` : `simulated internet ${ADDR.internet.prefix}, NAT at ${ADDR.internet.edge}`,
   };
   if (state?.phase === "up" && !s.vm.running) {

@@ -5,28 +5,27 @@ import { ip, ipBatch, sysctls } from "./ip.ts";
 import { edgeRuleset, nft } from "./nft.ts";
 import { appendOverlay } from "./cpio.ts";
 import { generateKeys } from "./keys.ts";
-import { NAMESPACE_ROLES, labPlan, type LabPlan } from "./plan.ts";
-import { labNames, requireRoot, writeState, type LabState } from "./state.ts";
+import { NAMESPACE_ROLES, labPlan, type LabPlan, type LinkName } from "./plan.ts";
+import { unimpaired, type Impairment } from "./impair.ts";
+import { applyImpairment } from "./links.ts";
+import { labNames, writeState, type LabState } from "./state.ts";
 import { hostFiles, hostUplink, services, wiring } from "./wiring.ts";
 import { overlay, startQemu, vmConfig, vmLink, waitForSsh } from "./guest.ts";
 import { down } from "./down.ts";
-import type { Accel, Share } from "./vm/qemu.ts";
+import type { VmOptions } from "./vm/qemu.ts";
 
 export interface UpOptions {
   name: string;
   /** Directory with bzImage and initramfs.img. */
   out: string;
-  accel: Accel;
+  /** The guest's options; unset ones take DEFAULT_VM's. */
+  vm: Partial<VmOptions> & Pick<VmOptions, "accel">;
   /** NAT through this real host interface instead of the simulated internet. */
   uplink?: string;
-  /** Extra kernel command line arguments. */
-  append?: string[];
   /** Seconds to wait for the VM's ssh. Default 60. */
   readyTimeout?: number;
-  memoryMiB?: number;
-  cpus?: number;
-  /** Host directories mounted in the VM over virtio 9p. */
-  shares?: Share[];
+  /** Links impaired from the start (impair.ts), before the VM boots. */
+  impair?: Partial<Record<LinkName, Impairment>>;
   log?: (line: string) => void;
 }
 
@@ -37,19 +36,14 @@ export interface UpResult {
   timings: Record<string, number>;
 }
 
-/** Throws unless OUT holds a build to boot, naming the missing file and the fix. */
-export function requireBuild(out: string): void {
-  for (const f of ["bzImage", "initramfs.img"]) {
-    if (!existsSync(`${out}/${f}`)) throw new Error(`No build to boot: ${out}/${f} is missing. Fix: run ./xdp-lab build first`);
-  }
-}
-
-/** Brings a lab up; on failure everything it created is removed again and the error says why. */
+/**
+ * Builds the lab's namespaces, links and VM from its plan; on failure everything it created is
+ * removed again and the error says why. The checks before it (root, the build, the accelerator)
+ * are the Lab handle's (lab.ts), which every caller goes through.
+ */
 export async function up(o: UpOptions): Promise<UpResult> {
-  requireRoot("xdp-lab up");
   const plan = labPlan(o.name);
   const log = o.log ?? (() => undefined);
-  requireBuild(o.out);
   const existing = (await labNames()).includes(plan.name);
   if (existing) {
     throw new Error(`Lab "${plan.name}" is already up (or left over). Fix: pick another --name, or ./xdp-lab down --name ${plan.name} first`);
@@ -67,7 +61,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
   };
   // Written before anything is created: `down` after a kill -9 knows about the uplink.
   await mkdir(plan.dir, { recursive: true, mode: 0o700 });
-  const state: LabState = { name: plan.name, phase: "starting", startedAt: new Date().toISOString(), out: o.out, accel: o.accel, uplink: o.uplink };
+  const state: LabState = { name: plan.name, phase: "starting", startedAt: new Date().toISOString(), out: o.out, accel: o.vm.accel, uplink: o.uplink };
   await writeState(plan, state);
   try {
     const keys = await generateKeys(plan.files.key, plan.files.hostKey, plan.name);
@@ -88,7 +82,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     if (o.uplink !== undefined) await hostUplink(plan, state, o.uplink);
     const w = wiring(plan, o.uplink !== undefined);
     await ipBatch(plan.ns.lab, w.lab);
-    const edge6 = ["br-wan", ...(o.uplink === undefined ? ["uplink0"] : [])].map((dev): [string, string] => [`net.ipv6.conf.${dev}.disable_ipv6`, "0"]);
+    const edge6 = [plan.links.wan.bridge!, ...(o.uplink === undefined ? [plan.links.uplink.outward] : [])].map((dev): [string, string] => [`net.ipv6.conf.${dev}.disable_ipv6`, "0"]);
     await sysctls(plan.ns.lab, edge6);
     await ipBatch(plan.ns.lab, w.lab6);
     await Promise.all((["client", "server", "internet"] as const).map((r) => ipBatch(plan.ns[r], w[r])));
@@ -99,15 +93,20 @@ export async function up(o: UpOptions): Promise<UpResult> {
       ["net.bridge.bridge-nf-call-iptables", "0"],
       ["net.bridge.bridge-nf-call-ip6tables", "0"],
     ]);
-    await nft(plan.ns.lab, edgeRuleset(o.uplink !== undefined ? plan.uplink.labVeth : "uplink0"));
+    await nft(plan.ns.lab, edgeRuleset(plan.links.uplink.outward, plan.links.wan.bridge!));
     await hostFiles(plan);
     await services(plan, o.uplink !== undefined);
+    for (const [link, imp] of Object.entries(o.impair ?? {}) as [LinkName, Impairment][]) {
+      await applyImpairment(plan, link, imp);
+      if (!unimpaired(imp)) state.impair = { ...state.impair, [link]: imp };
+    }
+    await writeState(plan, state);
     step("namespaces");
 
-    state.qemuPid = await startQemu(plan, vmConfig(plan, o), o.out);
+    state.qemuPid = await startQemu(plan, vmConfig(plan, o.out, o.vm), o.out);
     await writeState(plan, state);
     step("qemu started");
-    log(`lab ${plan.name}: VM booting under ${o.accel.toUpperCase()} (pid ${state.qemuPid}), waiting for ssh`);
+    log(`lab ${plan.name}: VM booting under ${o.vm.accel.toUpperCase()} (pid ${state.qemuPid}), waiting for ssh`);
 
     const client = await waitForSsh(plan, vmLink(plan, keys.privateKey, keys.hostPublic), state.qemuPid, o.readyTimeout ?? 60);
     client.end();

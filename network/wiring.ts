@@ -4,63 +4,64 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { ip, netnsExec, sysctl } from "./ip.ts";
 import { nft, hostUplinkRuleset } from "./nft.ts";
 import { GUEST_NICS } from "./contract.ts";
-import { ADDR, ADDR6, HOST_MACS, NAMESPACE_ROLES, NETNS_ETC, hostsFile, type LabPlan, type Role } from "./plan.ts";
+import { ADDR, ADDR6, HOST_DEV, HOST_MACS, NAMESPACE_ROLES, NETNS_ETC, hostsFile, type LabPlan, type Role } from "./plan.ts";
 import { writeState, type LabState } from "./state.ts";
 
 const BUSYBOX = "busybox";
 
 /** The ip commands that wire a lab, per namespace (pure: unit-tested, and one `ip -batch` each). */
 export function wiring(plan: LabPlan, uplink: boolean): Record<Role | "lab6", string[][]> {
-  const { ns } = plan;
+  const { ns, links } = plan;
+  const { lan: l, wan: w, uplink: u } = links;
   const [lan, wan] = GUEST_NICS;
+  const mgmt = GUEST_NICS.find((n) => n.bridge === undefined)!;
+  // The client's and the server's veths: the lab namespace's end on their bridge, HOST_DEV in theirs.
+  const hostVeths = [l, w].map((link) => ["link", "add", link.outward, "type", "veth", "peer", "name", HOST_DEV, "netns", ns[link.host]]);
   const lab: string[][] = [
     ["link", "set", "lo", "up"],
-    ["link", "add", "br-lan", "type", "bridge"],
-    ["link", "add", "br-wan", "address", HOST_MACS.edge, "type", "bridge"],
-    ["addr", "add", `${ADDR.wan.edge}/${ADDR.wan.len}`, "dev", "br-wan"],
-    ["link", "add", "veth-client", "type", "veth", "peer", "name", "eth0", "netns", ns.client],
-    ["link", "add", "veth-server", "type", "veth", "peer", "name", "eth0", "netns", ns.server],
-    ["link", "set", "veth-client", "master", "br-lan"],
-    ["link", "set", "veth-server", "master", "br-wan"],
+    ["link", "add", l.bridge!, "type", "bridge"],
+    ["link", "add", w.bridge!, "address", HOST_MACS.edge, "type", "bridge"],
+    ["addr", "add", `${ADDR.wan.edge}/${ADDR.wan.len}`, "dev", w.bridge!],
+    ...hostVeths,
+    ...[l, w].map((link) => ["link", "set", link.outward, "master", link.bridge!]),
     ...GUEST_NICS.flatMap((n) => [
       ["tuntap", "add", "dev", n.tap, "mode", "tap", ...(n.data ? ["multi_queue"] : [])],
       ...(n.bridge ? [["link", "set", n.tap, "master", n.bridge]] : []),
       ["link", "set", n.tap, "up"],
     ]),
-    ["addr", "add", `${ADDR.mgmt.host}/${ADDR.mgmt.len}`, "dev", "tap-mgmt"],
-    ["link", "set", "br-lan", "up"],
-    ["link", "set", "br-wan", "up"],
-    ["link", "set", "veth-client", "up"],
-    ["link", "set", "veth-server", "up"],
+    ["addr", "add", `${ADDR.mgmt.host}/${ADDR.mgmt.len}`, "dev", mgmt.tap],
+    ["link", "set", l.bridge!, "up"],
+    ["link", "set", w.bridge!, "up"],
+    ...[l, w].map((link) => ["link", "set", link.outward, "up"]),
     // Replies for the LAN come back through the VM.
     ["route", "add", ADDR.lan.prefix, "via", ADDR.wan.vm],
-    ["neigh", "replace", ADDR.wan.vm, "lladdr", wan.mac, "dev", "br-wan", "nud", "permanent"],
+    ["neigh", "replace", ADDR.wan.vm, "lladdr", wan.mac, "dev", w.bridge!, "nud", "permanent"],
   ];
   if (uplink) {
     lab.push(["addr", "add", `${plan.uplink.lab}/${plan.uplink.len}`, "dev", plan.uplink.labVeth], ["link", "set", plan.uplink.labVeth, "up"]);
     lab.push(["route", "add", "default", "via", plan.uplink.host]);
   } else {
     lab.push(
-      ["link", "add", "uplink0", "type", "veth", "peer", "name", "eth0", "netns", ns.internet],
-      ["addr", "add", `${ADDR.internet.edge}/${ADDR.internet.len}`, "dev", "uplink0"],
-      ["link", "set", "uplink0", "up"],
+      ["link", "add", u.outward, "type", "veth", "peer", "name", HOST_DEV, "netns", ns.internet],
+      ["addr", "add", `${ADDR.internet.edge}/${ADDR.internet.len}`, "dev", u.outward],
+      ["link", "set", u.outward, "up"],
     );
   }
   // IPv6 on the edge's WAN side and towards the internet, once those links may have it (up.ts).
   const lab6: string[][] = [
-    ["addr", "add", `${ADDR6.wan.edge}/${ADDR6.wan.len}`, "dev", "br-wan", "nodad"],
+    ["addr", "add", `${ADDR6.wan.edge}/${ADDR6.wan.len}`, "dev", w.bridge!, "nodad"],
     ["route", "add", ADDR6.lan.prefix, "via", ADDR6.wan.vm],
-    ["neigh", "replace", ADDR6.wan.vm, "lladdr", wan.mac, "dev", "br-wan", "nud", "permanent"],
-    ...(uplink ? [] : [["addr", "add", `${ADDR6.internet.edge}/${ADDR6.internet.len}`, "dev", "uplink0", "nodad"]]),
+    ["neigh", "replace", ADDR6.wan.vm, "lladdr", wan.mac, "dev", w.bridge!, "nud", "permanent"],
+    ...(uplink ? [] : [["addr", "add", `${ADDR6.internet.edge}/${ADDR6.internet.len}`, "dev", u.outward, "nodad"]]),
   ];
   // Each host: both families, static neighbours for its gateway (no ARP or ND crosses the VM).
   const host = (a: { v4: string; len: number; v6: string; len6: number }, routes: string[][], mac?: string, neigh?: [string, string][]): string[][] => [
     ["link", "set", "lo", "up"],
-    ...(mac ? [["link", "set", "eth0", "address", mac]] : []),
-    ["addr", "add", `${a.v4}/${a.len}`, "dev", "eth0"],
-    ["addr", "add", `${a.v6}/${a.len6}`, "dev", "eth0", "nodad"],
-    ["link", "set", "eth0", "up"],
-    ...(neigh ?? []).map(([ip, ll]) => ["neigh", "replace", ip, "lladdr", ll, "dev", "eth0", "nud", "permanent"]),
+    ...(mac ? [["link", "set", HOST_DEV, "address", mac]] : []),
+    ["addr", "add", `${a.v4}/${a.len}`, "dev", HOST_DEV],
+    ["addr", "add", `${a.v6}/${a.len6}`, "dev", HOST_DEV, "nodad"],
+    ["link", "set", HOST_DEV, "up"],
+    ...(neigh ?? []).map(([ip, ll]) => ["neigh", "replace", ip, "lladdr", ll, "dev", HOST_DEV, "nud", "permanent"]),
     ...routes.map((r) => ["route", "add", ...r]),
   ];
   return {

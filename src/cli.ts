@@ -13,6 +13,7 @@ import * as down from "./commands/down.ts";
 import * as epochs from "./commands/epochs.ts";
 import * as exec from "./commands/exec.ts";
 import * as image from "./commands/image.ts";
+import * as link from "./commands/link.ts";
 import * as lock from "./commands/lock.ts";
 import * as load from "./commands/load.ts";
 import * as ssh from "./commands/ssh.ts";
@@ -32,6 +33,7 @@ await yargs(hideBin(process.argv))
   .command(down)
   .command(status)
   .command(exec)
+  .command(link)
   .command(lock)
   .command(load)
   .command(cp)

@@ -41,6 +41,12 @@ export interface VmConfig {
   shares?: Share[];
 }
 
+/**
+ * What a user chooses about the guest: `up` and `boot` take the same options (lab-options.ts reads
+ * them from the command line). Every other field of VmConfig follows from the lab or the build.
+ */
+export type VmOptions = Pick<VmConfig, "accel" | "memoryMiB" | "cpus" | "append" | "shares">;
+
 /** A host directory shared with the guest (`--share HOST[:GUEST][:ro]`). */
 export interface Share {
   host: string;

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { DEFAULT_VM } from "../../network/vm/qemu.ts";
 import type { AccelDecision } from "../../network/vm/accel.ts";
-import { accelFor, artifacts, withAccel, withMachine, withShare } from "./lab-options.ts";
+import { accelFor, artifacts, vmOptions, withAccel, withMachine, withShare } from "./lab-options.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { shellCommand, shellQuote } from "../../network/shell.ts";
 
@@ -42,13 +42,10 @@ export async function handler(argv: Args): Promise<void> {
   const result = await boot({
     vm: {
       ...DEFAULT_VM,
+      ...vmOptions(argv),
       kernel,
       initrd,
       accel,
-      memoryMiB: argv.memory,
-      cpus: argv.cpus,
-      shares: argv.share,
-      append: argv.append,
       command: guestCommand(cmd),
     },
     log: resolve(argv.log ?? join(out, "logs", "console.log")),

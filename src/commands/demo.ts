@@ -1,9 +1,9 @@
 // `xdp-lab demo`: the quick start's main job: build what is stale, bring the lab up, and show XDP
 // passing and dropping real traffic between the client and the server; the lab stays up.
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { labPlan, nameFlag } from "../../network/plan.ts";
+import { nameFlag } from "../../network/plan.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
-import { accelFor, withAccel, withName } from "./lab-options.ts";
+import { withAccel, withName } from "./lab-options.ts";
 
 export const command = "demo";
 export const describe = "Build (installing what is missing), bring the lab up and show pass and drop on real traffic";
@@ -17,34 +17,29 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 const say = (m: string): void => void process.stdout.write(m + "\n");
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ build }, { defaultCacheDir }, { ensure }, { LAB_RUNTIME }, { DEFAULT_PARAMS }, { appStats, load, unload }, { execOn, withVm }, { readState }, { up }, { reporter }] = await Promise.all([
+  const [{ build }, { defaultCacheDir }, { DEFAULT_PARAMS }, { appStats, load, unload }, { withVm }, { Lab }, { reporter }] = await Promise.all([
     import("../build/executor.ts"),
     import("../build/cache.ts"),
-    import("../build/requirements.ts"),
-    import("../build/packages.ts"),
     import("../build/stages.ts"),
     import("../../network/app-client.ts"),
     import("../../network/session.ts"),
-    import("../../network/state.ts"),
-    import("../../network/up.ts"),
+    import("../../network/lab.ts"),
     import("../ui/report.ts"),
   ]);
   const name = argv.name;
   const n = nameFlag(name);
+  const lab = new Lab(name);
   await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });
-  await ensure(LAB_RUNTIME, { install: true, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
-  if ((await readState(labPlan(name)))?.phase === "up") {
+  if (await lab.isUp()) {
     say(`\nlab ${name} is already up: using it`);
   } else {
-    const decision = await accelFor(argv.accel, DEFAULT_OUT);
-    say(`accelerator: ${decision.why}`);
-    const accel = decision.accel;
-    const r = await up({ name, out: DEFAULT_OUT, accel, log: (l) => process.stderr.write(l + "\n") });
-    say(`\nlab ${name} up in ${r.state.upSeconds} s under ${accel.toUpperCase()}: client -- br-lan -- [xdp VM] -- br-wan -- server, internet behind NAT`);
+    const r = await lab.up({ out: DEFAULT_OUT, accel: argv.accel, log: (l) => process.stderr.write(l + "\n") });
+    say(`\nlab ${name} up in ${r.state.upSeconds} s under ${r.accel.accel.toUpperCase()} (${r.accel.why}): client -- ${lab.plan.links.lan.bridge} -- [xdp VM] -- ${lab.plan.links.wan.bridge} -- server, internet behind NAT`);
   }
+  const client = lab.host("client");
 
   const ping = async (what: string, count: number): Promise<void> => {
-    const r = await execOn(name, "client", ["busybox", "ping", "-c", String(count), "-W", "1", "-i", "0.2", "server"]);
+    const r = await client.exec(["busybox", "ping", "-c", String(count), "-W", "1", "-i", "0.2", "server"]);
     const summary = /(\d+) packets transmitted, (\d+) packets received/.exec(r.stdout);
     say(`  client$ ping -c ${count} server   -> ${summary ? `${summary[2]}/${summary[1]} replies` : r.stdout.trim()}  (${what})`);
   };
@@ -55,9 +50,9 @@ export async function handler(argv: Args): Promise<void> {
 
   say("\n1. no XDP program on the VM's LAN port");
   await ping("routed by the VM", 3);
-  const web = await execOn(name, "client", ["curl", "-sS", "http://server/"]);
+  const web = await client.exec(["curl", "-sS", "http://server/"]);
   say(`  client$ curl http://server/  -> ${web.stdout.trim()}`);
-  const nat = await execOn(name, "client", ["curl", "-sS", "http://internet/cgi-bin/ip"]);
+  const nat = await client.exec(["curl", "-sS", "http://internet/cgi-bin/ip"]);
   say(`  client$ curl http://internet/cgi-bin/ip  -> the internet sees ${nat.stdout.trim()} (NAT)`);
 
   say("\n2. ./xdp-lab load out/pass.bpf.o   (counts and passes)");

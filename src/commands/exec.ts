@@ -24,7 +24,7 @@ export function hostName(host: string): HostName {
 
 export async function handler(argv: Args): Promise<void> {
   const host = hostName(argv.host);
-  const [{ execOn }, { requireRoot }] = await Promise.all([import("../../network/session.ts"), import("../../network/state.ts")]);
+  const [{ labHost }, { requireRoot }] = await Promise.all([import("../../network/hosts/index.ts"), import("../../network/state.ts")]);
   requireRoot("xdp-lab exec");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   if (cmd.length === 0) throw new Error(`Nothing to run on ${host}. Fix: xdp-lab exec ${host} -- COMMAND`);
@@ -32,7 +32,7 @@ export async function handler(argv: Args): Promise<void> {
     const { which } = await import("../build/requirements.ts");
     if (!cmd[0]!.includes("/") && !which(cmd[0]!)) throw new Error(missingProgram(cmd[0]!, host));
   }
-  const r = await execOn(argv.name, host, cmd, {
+  const r = await labHost(argv.name, host).exec(cmd, {
     // Piped input goes through (echo hi | xdp-lab exec vm -- 'cat > /tmp/f'); a terminal's does not.
     stdin: process.stdin.isTTY ? undefined : process.stdin,
     onStdout: (b) => process.stdout.write(b),

@@ -1,11 +1,8 @@
 // Options the lab and boot commands share.
-import { join } from "node:path";
 import type { Argv } from "yargs";
 import { DEFAULT_LAB, validateName } from "../../network/plan.ts";
-import type { AccelDecision } from "../../network/vm/accel.ts";
-import { existsSync, statSync } from "node:fs";
-import { DEFAULT_VM, parseShare, type Share } from "../../network/vm/qemu.ts";
-import { DEFAULT_OUT } from "../paths.ts";
+import { statSync } from "node:fs";
+import { DEFAULT_VM, parseShare, type Share, type VmOptions } from "../../network/vm/qemu.ts";
 
 export function withName<T>(y: Argv<T>) {
   return y.option("name", {
@@ -63,6 +60,11 @@ export function withShare<T>(y: Argv<T>) {
   });
 }
 
+/** The guest's options as withMachine and withShare read them; the accelerator is decided apart (accelFor). */
+export function vmOptions(argv: { memory: number; cpus: number; share: Share[]; append: string[] }): Omit<VmOptions, "accel"> {
+  return { memoryMiB: argv.memory, cpus: argv.cpus, shares: argv.share, append: argv.append };
+}
+
 /** --accel auto|kvm|tcg; its default comes from XDP_LAB_ACCEL (see accelFor). */
 export function withAccel<T>(y: Argv<T>) {
   return y.option("accel", {
@@ -73,30 +75,4 @@ export function withAccel<T>(y: Argv<T>) {
   });
 }
 
-/** Checks that a build left a kernel and an initramfs in out/. */
-export function artifacts(out: string): { kernel: string; initrd: string } {
-  const kernel = join(out, "bzImage");
-  const initrd = join(out, "initramfs.img");
-  const absent = [kernel, initrd].filter((f) => !existsSync(f));
-  if (absent.length > 0) {
-    throw new Error(`No build to boot: ${absent.join(" and ")} missing. Fix: run ./xdp-lab build${out === DEFAULT_OUT ? "" : ` --out ${out}`} first`);
-  }
-  return { kernel, initrd };
-}
-
-/**
- * The accelerator for booting OUT's build; the probe's console log goes to OUT/logs/kvm-probe.log.
- * Callers check the build first (artifacts, requireBuild): probing KVM with no kernel would
- * remember it as unusable.
- * XDP_LAB_KVM_DEVICE stands in for /dev/kvm (tests force a machine with or without one).
- */
-export async function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env): Promise<AccelDecision> {
-  const [{ accelChoice, chooseAccel }, { defaultCacheDir }] = await Promise.all([import("../../network/vm/accel.ts"), import("../build/cache.ts")]);
-  return chooseAccel(accelChoice(flag, env), {
-    device: env.XDP_LAB_KVM_DEVICE || undefined,
-    kernel: join(out, "bzImage"),
-    initrd: join(out, "initramfs.img"),
-    cacheDir: defaultCacheDir(),
-    log: join(out, "logs", "kvm-probe.log"),
-  });
-}
+export { accelFor, artifacts } from "../../network/vm/artifacts.ts";

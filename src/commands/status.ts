@@ -1,7 +1,8 @@
 // `xdp-lab status`: hosts, addresses, the VM process, attached programs and their counters.
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import type { LabStatus } from "../../network/status.ts";
-import { nameFlag } from "../../network/plan.ts";
+import { LINKS, nameFlag } from "../../network/plan.ts";
+import { describeImpairment } from "../../network/impair.ts";
 import { withName } from "./lab-options.ts";
 
 export const command = "status";
@@ -26,8 +27,9 @@ export async function handler(argv: Args): Promise<void> {
       `lab ${s.name}: ${s.degraded ? `degraded: ${s.degraded}` : s.phase}`,
       `  vm: ${s.vm.running ? `running, pid ${s.vm.pid}, ${s.vm.accel?.toUpperCase()}` : `not running${s.vm.ended ? ` (${s.vm.ended})` : ""}`}${s.vm.upSeconds ? `, up in ${s.vm.upSeconds} s` : ""}`,
       ...(s.vm.consoleLog ? [`  console log: ${s.vm.consoleLog}`] : []),
-      ...Object.entries(s.hosts).map(([h, a]) => `  ${h}: ${a.join("; ") || "-"}`),
+      ...Object.entries(s.hosts).map(([h, st]) => `  ${h} (${st.kind}${st.running ? "" : ", not running"}): ${st.addresses.join("; ") || "-"}`),
       `  uplink: ${s.uplink}`,
+      `  links: ${LINKS.map((l) => `${l} ${describeImpairment(s.links[l])}`).join("; ")}`,
       `  namespaces: ${Object.entries(s.namespaces).map(([r, ok]) => `${r} ${ok ? "yes" : "no"}`).join(", ")}`,
       ...programLines(s),
       ...(s.error ? [`  error: ${s.error}`] : []),

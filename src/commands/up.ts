@@ -1,9 +1,10 @@
 // `xdp-lab up`: client, br-lan, the xdp VM, br-wan, server and an internet, in namespaces of the lab's own.
 import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
-import { ADDR, nameFlag } from "../../network/plan.ts";
+import { ADDR, nameFlag, type LinkName } from "../../network/plan.ts";
+import { describeImpairment, parseImpairSpec, type Impairment } from "../../network/impair.ts";
 import { DEFAULT_OUT } from "../paths.ts";
-import { accelFor, withAccel, withMachine, withName, withShare } from "./lab-options.ts";
+import { vmOptions, withAccel, withMachine, withName, withShare } from "./lab-options.ts";
 
 export const command = "up";
 export const describe = "Bring a lab up: the VM from out/ routing between a client (LAN) and a server (WAN), with an internet behind NAT";
@@ -14,39 +15,44 @@ export function builder(y: Argv) {
     .option("uplink", { type: "string", describe: "NAT through this real host interface instead of the simulated internet (changes the host's firewall and ip_forward until down)" })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
     .option("timeout", { type: "number", default: 60, describe: "seconds to wait for the VM" })
+    .option("impair", {
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "impair a link from the start: LINK:KEY=VALUE,... with LINK lan, wan or uplink and KEY delay, jitter, loss, rate, duplicate, reorder, corrupt (as ./xdp-lab link takes them), e.g. lan:delay=10ms,loss=1% (repeatable)",
+    })
     .option("install", { type: "boolean", default: true, describe: "install missing host packages (root)" })
     .option("json", { type: "boolean", default: false, describe: "print the result as JSON" });
+}
+
+/** --impair's values, checked before anything is created: one impairment per link. */
+export function impairments(specs: string[]): Partial<Record<LinkName, Impairment>> {
+  const out: Partial<Record<LinkName, Impairment>> = {};
+  for (const spec of specs) {
+    const { link, impairment } = parseImpairSpec(spec);
+    if (out[link]) throw new Error(`--impair ${spec}: ${link} is impaired twice. Fix: put all of its values in one --impair ${link}:KEY=VALUE,KEY=VALUE`);
+    out[link] = impairment;
+  }
+  return out;
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ ensure }, { LAB_RUNTIME }, { requireBuild, up }, { requireRoot }] = await Promise.all([
-    import("../build/requirements.ts"),
-    import("../build/packages.ts"),
-    import("../../network/up.ts"),
-    import("../../network/state.ts"),
-  ]);
-  await ensure(LAB_RUNTIME, { install: argv.install, purpose: "the lab", log: (l) => process.stderr.write(l + "\n") });
-  const out = resolve(argv.out);
-  // Before the KVM probe, in up()'s own order: probing with no kernel would remember KVM as unusable.
-  requireRoot("xdp-lab up");
-  requireBuild(out);
-  const decision = await accelFor(argv.accel, out);
-  process.stderr.write(`accelerator: ${decision.why}\n`);
-  const accel = decision.accel;
-  const r = await up({
-    name: argv.name,
-    out,
-    accel,
-    memoryMiB: argv.memory,
-    cpus: argv.cpus,
-    shares: argv.share,
+  const impair = impairments(argv.impair);
+  const { Lab } = await import("../../network/lab.ts");
+  const log = (l: string): void => void process.stderr.write(l + "\n");
+  const r = await new Lab(argv.name).up({
+    out: resolve(argv.out),
+    accel: argv.accel,
+    vm: vmOptions(argv),
     uplink: argv.uplink,
-    append: argv.append,
     readyTimeout: argv.timeout,
-    log: (l) => process.stderr.write(l + "\n"),
+    impair,
+    install: argv.install,
+    log,
   });
+  const accel = r.accel.accel;
   if (argv.json) {
     process.stdout.write(JSON.stringify({ ...r.state, timings: r.timings }, null, 2) + "\n");
     return;
@@ -56,6 +62,7 @@ export async function handler(argv: Args): Promise<void> {
     `lab ${argv.name} is up in ${r.state.upSeconds} s (${accel.toUpperCase()}):\n` +
       `  client ${ADDR.lan.client} --br-lan-- ${ADDR.lan.vm} [xdp VM] ${ADDR.wan.vm} --br-wan-- server ${ADDR.wan.server}\n` +
       `  internet: ${r.state.uplink ? `NAT through ${r.state.uplink}` : `${ADDR.internet.host} (simulated), NAT at ${ADDR.internet.edge}`}\n` +
+      Object.entries(r.state.impair ?? {}).map(([link, imp]) => `  ${link} impaired: ${describeImpairment(imp)}\n`).join("") +
       `next:\n` +
       `  ./xdp-lab exec client${n} -- ping -c 3 server\n` +
       `  ./xdp-lab load out/drop.bpf.o${n} --iface lan\n` +

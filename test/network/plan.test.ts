@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { GUEST_NICS } from "../../network/contract.ts";
-import { ADDR, guestEnv, hostsFile, labPlan, validateName } from "../../network/plan.ts";
+import { ADDR, HOSTS, LINKS, NAMESPACE_ROLES, guestEnv, hostsFile, labPlan, validateName } from "../../network/plan.ts";
 import { REPO } from "../../src/paths.ts";
 
 const plan = suite("network/plan");
@@ -22,6 +22,33 @@ plan("two labs share no namespace, directory, tmux session or uplink name", () =
   assert.is(new Set(Object.values(a.ns)).size, 4);
   // Host-side link names must fit IFNAMSIZ (15 characters) for the longest lab name.
   assert.ok(labPlan("abcdefghijkl").uplink.hostVeth.length <= 15);
+});
+
+plan("the model: every host has a kind and a namespace; every link's devices are the lab namespace's own and fit IFNAMSIZ", () => {
+  const p = labPlan("abcdefghijkl");
+  assert.equal(Object.keys(p.hosts), [...HOSTS]);
+  assert.equal(NAMESPACE_ROLES, ["lab", "client", "server", "internet"]);
+  assert.is(p.hosts.vm.kind, "vm");
+  for (const h of ["client", "server", "internet"] as const) {
+    assert.is(p.hosts[h].kind, "netns");
+    assert.is(p.hosts[h].ns, p.ns[h]);
+  }
+  // The VM's qemu and its management link live in the lab namespace.
+  assert.is(p.hosts.vm.ns, p.ns.lab);
+  assert.equal(Object.keys(p.links), [...LINKS]);
+  // Each direction has a device of its own, but the uplink's: one veth, its ingress one way and its egress the other.
+  const devices = Object.values(p.links).flatMap((l) => (l.inwardAtIngress ? [l.outward] : [l.inward, l.outward]));
+  assert.is(new Set(devices).size, devices.length);
+  for (const d of devices) assert.ok(d.length <= 15, d);
+  // The LAN's and WAN's inward ports are the VM's taps, on the bridges the guest's NICs are on.
+  for (const [link, nic] of [["lan", "lan0"], ["wan", "wan0"]] as const) {
+    const n = GUEST_NICS.find((x) => x.name === nic)!;
+    assert.is(p.links[link].inward, n.tap);
+    assert.is(p.links[link].bridge, n.bridge);
+  }
+  assert.ok(p.links.uplink.inwardAtIngress, "the uplink's inward traffic is taken where it arrives");
+  assert.is(p.links.uplink.inward, p.links.uplink.outward);
+  assert.is(p.links.uplink.outward, p.uplink.labVeth);
 });
 
 plan("every host resolves every other by name", () => {

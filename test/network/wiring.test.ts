@@ -37,7 +37,7 @@ t("the VM's data NICs are multi-queue taps on the bridges; the management tap is
   assert.ok(lab.includes("link set tap-lan master br-lan"));
   assert.ok(lab.includes("link set tap-wan master br-wan"));
   assert.not.ok(lab.some((l) => l.startsWith("link set tap-mgmt master")));
-  const argv = qemuArgs(vmConfig(plan, { out: "/o", accel: "tcg" })).join(" ");
+  const argv = qemuArgs(vmConfig(plan, "/o", { accel: "tcg" })).join(" ");
   for (const n of GUEST_NICS) assert.ok(argv.includes(`ifname=${n.tap}`), n.tap);
   assert.match(argv, /virtio-net-pci,netdev=lan0,mac=52:54:00:10:01:01,mq=on,vectors=10/);
   assert.match(argv, new RegExp(`-pidfile ${plan.files.pid}`));
@@ -53,9 +53,10 @@ t("with --uplink there is no simulated internet; the lab routes to the host veth
 });
 
 t("NAT: only LAN and WAN sources, only out of the uplink; the host table is the lab's own", () => {
-  const edge = edgeRuleset("uplink0");
+  const edge = edgeRuleset(plan.links.uplink.outward, plan.links.wan.bridge!);
   assert.match(edge, /oifname "uplink0" ip saddr \{ 10\.10\.1\.0\/24, 10\.10\.2\.0\/24 \} masquerade/);
   assert.match(edge, /policy drop/);
+  assert.match(edge, /iifname "br-wan" oifname "uplink0" accept/);
   const host = hostUplinkRuleset(plan, "eth9");
   assert.match(host, /^table ip xdp_lab_w \{/);
   assert.match(host, /oifname "eth9" masquerade/);

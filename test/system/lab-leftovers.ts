@@ -4,10 +4,14 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { execa } from "execa";
 import { namespaces } from "../../network/ip.ts";
+import { GUEST_NICS } from "../../network/contract.ts";
 import { labPlan, NAMESPACE_ROLES, NETNS_ETC } from "../../network/plan.ts";
 
-/** Link names the lab creates inside its namespaces: none may appear in the host's namespace. */
-const LAB_LINKS = /^(br-lan|br-wan|tap-lan|tap-wan|tap-mgmt|veth-client|veth-server|uplink0)$/;
+/** Link names the lab creates inside its namespaces (the same in every lab): none may appear in the host's namespace. */
+const LAB_LINKS = new Set([
+  ...GUEST_NICS.map((n) => n.tap),
+  ...Object.values(labPlan("x").links).flatMap((l) => [l.bridge, l.inward, l.outward].filter((d): d is string => d !== undefined)),
+]);
 
 export async function leftovers(name: string): Promise<string[]> {
   const plan = labPlan(name);
@@ -18,7 +22,7 @@ export async function leftovers(name: string): Promise<string[]> {
     if (existsSync(`${NETNS_ETC}/${plan.ns[role]}`)) found.push(`${NETNS_ETC}/${plan.ns[role]}`);
   }
   const links = JSON.parse((await execa("ip", ["-j", "link", "show"])).stdout) as { ifname: string }[];
-  for (const l of links) if (LAB_LINKS.test(l.ifname) || l.ifname === plan.uplink.hostVeth) found.push(`host link ${l.ifname}`);
+  for (const l of links) if (LAB_LINKS.has(l.ifname) || l.ifname === plan.uplink.hostVeth) found.push(`host link ${l.ifname}`);
   for (const pid of await readdir("/proc")) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).replace(/\0/g, " ");

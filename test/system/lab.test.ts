@@ -217,7 +217,7 @@ t("bad input: a lab already up, missing artifacts, unknown host, missing object,
   const empty = await tempDir();
   r = await xdpLab(["up", "--name", B, "--out", empty]);
   assert.is(r.exitCode, 1);
-  assert.match(r.stderr, new RegExp(`${empty}/bzImage is missing. Fix: run ./xdp-lab build`));
+  assert.match(r.stderr, new RegExp(`${empty}/bzImage and ${empty}/initramfs.img missing. Fix: run ./xdp-lab build`));
   assert.equal(await leftovers(B), []);
   r = await on(A, "router", "true");
   assert.is(r.exitCode, 1);

@@ -1,0 +1,41 @@
+// Which kind runs each host of a lab, decided here only: every caller gets its hosts from labHost.
+import { HOSTS, labPlan, type HostName, type LabPlan } from "../plan.ts";
+import type { CopyResult, Host } from "./host.ts";
+import { NetnsHost } from "./netns.ts";
+import { VmHost } from "./vm.ts";
+
+export type { CopyResult, ExecOptions, Host, HostStatus } from "./host.ts";
+
+/** The host NAME of lab PLAN (or of the lab so named), as the kind its plan gives. */
+export function labHost(plan: LabPlan | string, name: HostName): Host {
+  const p = typeof plan === "string" ? labPlan(plan) : plan;
+  switch (p.hosts[name].kind) {
+    case "vm":
+      return new VmHost(p, name);
+    case "netns":
+      return new NetnsHost(p, name);
+  }
+}
+
+/** One end of a copy: a path on this machine, or `HOST:PATH` on a lab host. */
+export interface CopyEnd {
+  host?: HostName;
+  path: string;
+}
+
+/** Reads `HOST:PATH` (HOST one of HOSTS; PATH absolute: a host has no working directory) or a path on this machine. */
+export function parseEnd(arg: string): CopyEnd {
+  const m = /^([a-z]+):(.*)$/s.exec(arg);
+  if (!m || !(HOSTS as readonly string[]).includes(m[1]!)) return { path: arg };
+  const [, host, path] = m;
+  if (!path!.startsWith("/")) throw new Error(`${arg}: a ${host === "vm" ? "VM" : host} path must be absolute. Fix: ${host}:/root/${path || "FILE"}`);
+  return { host: host as HostName, path: path! };
+}
+
+/** Copies SRC to DST, exactly one of them on a lab host; into DST/basename(SRC) when DST is a directory. */
+export async function copy(lab: string, src: CopyEnd, dst: CopyEnd): Promise<CopyResult> {
+  if ((src.host === undefined) === (dst.host === undefined)) {
+    throw new Error(`cp copies between this machine and a lab host: prefix exactly one side with ${HOSTS.join(":, ")}: (e.g. ./xdp-lab cp ./prog.o vm:/root/)`);
+  }
+  return src.host ? labHost(lab, src.host).copyOut(src.path, dst.path) : labHost(lab, dst.host!).copyIn(src.path, dst.path);
+}

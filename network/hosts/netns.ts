@@ -1,0 +1,48 @@
+// A host that is a network namespace: its commands run through `ip netns exec` with this machine's
+// programs, and it shares this machine's files, so a copy to or from it is a copy on this machine.
+import { Readable } from "node:stream";
+import { localCopy } from "../copy.ts";
+import { namespaces, netnsExec } from "../ip.ts";
+import type { ExecResult } from "../ssh.ts";
+import { BaseHost, type CopyResult, type ExecOptions } from "./host.ts";
+
+export class NetnsHost extends BaseHost {
+  readonly kind = "netns" as const;
+
+  async exec(argv: string[], o: ExecOptions = {}): Promise<ExecResult> {
+    await this.requireNamespace();
+    const stream = o.stdin instanceof Readable ? o.stdin : undefined;
+    const child = netnsExec(this.spec.ns, argv.length === 1 ? ["sh", "-c", argv[0]!] : argv, {
+      input: stream ? undefined : (o.stdin as string | Buffer | undefined),
+      stdin: o.stdin === undefined ? "ignore" : "pipe",
+    });
+    if (stream) {
+      // A command that exits before reading all of its input closes the pipe: not an error here.
+      child.stdin?.on("error", () => undefined);
+      stream.pipe(child.stdin!);
+    }
+    child.stdout?.on("data", (b: Buffer) => o.onStdout?.(b));
+    child.stderr?.on("data", (b: Buffer) => o.onStderr?.(b));
+    const r = await child;
+    return { code: r.exitCode ?? 128, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+
+  async copyIn(src: string, path: string): Promise<CopyResult> {
+    await this.requireNamespace();
+    return localCopy(src, path);
+  }
+
+  async copyOut(path: string, dst: string): Promise<CopyResult> {
+    await this.requireNamespace();
+    return localCopy(path, dst);
+  }
+
+  protected async probe(): Promise<{ running: boolean; detail?: string }> {
+    const running = (await namespaces().catch(() => [] as string[])).includes(this.spec.ns);
+    return { running, detail: `namespace ${this.spec.ns}` };
+  }
+
+  private async requireNamespace(): Promise<void> {
+    if (!(await this.probe()).running) throw this.notUp(`namespace ${this.spec.ns}`);
+  }
+}
