@@ -3,7 +3,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { aptSpecs, describeDifferences, formatLock, lockDifferences, lockFromInstalled, lockHash, parseLock, readLock } from "../../src/build/lock.ts";
+import { aptSpecs, describeDifferences, diffLocks, formatChanges, formatLock, lockDifferences, lockFromInstalled, lockHash, parseLock, readLock } from "../../src/build/lock.ts";
 import { imageTag, installScript } from "../../src/build/image.ts";
 import { buildPackages } from "../../src/build/packages.ts";
 import { parseCandidates } from "../../src/tools/apt.ts";
@@ -52,6 +52,18 @@ t("differences: another version or a missing package, named in one line", () => 
 t("locking from a machine needs every build package", () => {
   assert.equal(lockFromInstalled(["make=1", "gcc=2"], ["gcc", "make"]), { gcc: "2", make: "1" });
   assert.throws(() => lockFromInstalled(["make=1"], ["gcc", "make"]), /gcc not installed.*apt-get install gcc/);
+});
+
+t("lock --update's diff: each package that moves, from and to, added and dropped ones named", () => {
+  const before = { bpftool: "7.1.0+6.1.192-2", make: "4.3-4.1", gone: "1" };
+  const after = { bpftool: "7.1.0+6.1.192-3", make: "4.3-4.1", fresh: "2" };
+  assert.equal(diffLocks(before, after), [
+    { package: "bpftool", from: "7.1.0+6.1.192-2", to: "7.1.0+6.1.192-3" },
+    { package: "fresh", from: undefined, to: "2" },
+    { package: "gone", from: "1", to: undefined },
+  ]);
+  assert.is(formatChanges(diffLocks(before, after)), "  bpftool  7.1.0+6.1.192-2 -> 7.1.0+6.1.192-3\n  fresh    (new) -> 2\n  gone     1 -> (dropped)\n");
+  assert.equal(diffLocks(before, before), []);
 });
 
 t("apt-cache policy: each package's candidate", () => {
