@@ -156,6 +156,12 @@ t("a lock the archive no longer satisfies, and no image for it: refused naming t
   const exists = await execa("podman", engineArgs(podman, ["image", "exists", imageTag(readLock(bad))]), { reject: false });
   assert.is.not(exists.exitCode, 0, "no image tagged for the bad lock");
   assert.not.ok(existsSync(join(out, "manifest.json")), "nothing published");
+  // The way out the error names: lock --update moves the lock to the archive, saying what moves.
+  const up = await xdpLab(["lock", "--update", "--lock", bad]);
+  assert.is(up.exitCode, 0, up.stderr);
+  assert.match(up.stdout, new RegExp(`^  make +4\\.3-0\\.0-gone -> ${lock.make!.replace(/[.+]/g, "\\$&")}$`, "m"));
+  assert.match(up.stdout, /will differ from those of the old lock/);
+  assert.is(readLock(bad).make, lock.make, "the lock file rewritten");
 });
 
 t.run();
