@@ -8,6 +8,7 @@
 // The locked image (src/build/image.ts) is built first if missing and timed on its own: it is made
 // once per lock, not per build.
 import { execa } from "execa";
+import { jsonEvents, timedXdpLab } from "./run.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,19 +23,8 @@ import { readLock } from "../src/build/lock.ts";
 const withHost = !process.argv.includes("--no-host");
 const prefix = `xdp-lab-bench-${process.pid}-`;
 
-async function timed(checkout: string, args: string[]): Promise<{ seconds: number; stdout: string }> {
-  const started = performance.now();
-  const r = await execa(join(checkout, "xdp-lab"), args, { cwd: checkout, reject: false, stdin: "ignore" });
-  const seconds = (performance.now() - started) / 1000;
-  if (r.exitCode !== 0) throw new Error(`xdp-lab ${args.join(" ")} failed (exit ${r.exitCode}):\n${r.stderr.slice(-3000)}`);
-  return { seconds, stdout: r.stdout };
-}
-
-const events = (stdout: string) =>
-  stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as { event: string; stage?: string; status?: string; seconds?: number; differences?: { status: string }[] });
+const timed = (checkout: string, args: string[]) => timedXdpLab(args, { checkout });
+const events = (stdout: string) => jsonEvents<{ event: string; stage?: string; status?: string; seconds?: number; differences?: { status: string }[] }>(stdout);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 

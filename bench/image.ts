@@ -10,8 +10,8 @@ import { execa } from "execa";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO } from "../src/paths.ts";
 import { PODMAN_GLOBAL } from "../src/tools/podman.ts";
+import { jsonEvents, timedXdpLab } from "./run.ts";
 
 const withBuild = !process.argv.includes("--no-build");
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -25,19 +25,8 @@ async function machine(root: string, name: string, env: Record<string, string> =
   return { env: { CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"), ...env }, flags: ["--root", join(dir, "graph"), "--runroot", join(dir, "run")] };
 }
 
-async function timed(args: string[], env: Record<string, string>): Promise<{ seconds: number; stdout: string }> {
-  const started = performance.now();
-  const r = await execa(join(REPO, "xdp-lab"), args, { cwd: REPO, env, reject: false, stdin: "ignore" });
-  const seconds = (performance.now() - started) / 1000;
-  if (r.exitCode !== 0) throw new Error(`xdp-lab ${args.join(" ")} failed (exit ${r.exitCode}):\n${r.stderr.slice(-3000)}`);
-  return { seconds, stdout: r.stdout };
-}
-
-const events = (stdout: string) =>
-  stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as { event: string; source?: string; id?: string; differences?: { artifact: string; status: string }[] });
+const timed = (args: string[], env: Record<string, string>) => timedXdpLab(args, { env });
+const events = (stdout: string) => jsonEvents<{ event: string; source?: string; id?: string; differences?: { artifact: string; status: string }[] }>(stdout);
 
 const root = await mkdtemp(join(tmpdir(), "xdp-lab-bench-image-"));
 const a = await machine(root, "a");

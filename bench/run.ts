@@ -1,0 +1,22 @@
+// What the benchmarks share: the CLI run as a user runs it, timed, and its --json event lines.
+import { execa } from "execa";
+import { join } from "node:path";
+import { REPO } from "../src/paths.ts";
+
+/** Runs CHECKOUT's ./xdp-lab with ARGS (and ENV on top of ours); throws with its stderr's tail when it fails. */
+export async function timedXdpLab(args: string[], o: { checkout?: string; env?: Record<string, string> } = {}): Promise<{ seconds: number; stdout: string }> {
+  const checkout = o.checkout ?? REPO;
+  const started = performance.now();
+  const r = await execa(join(checkout, "xdp-lab"), args, { cwd: checkout, env: o.env, reject: false, stdin: "ignore" });
+  const seconds = (performance.now() - started) / 1000;
+  if (r.exitCode !== 0) throw new Error(`xdp-lab ${args.join(" ")} failed (exit ${r.exitCode}):\n${r.stderr.slice(-3000)}`);
+  return { seconds, stdout: r.stdout };
+}
+
+/** The JSON event lines of a `--json` run. */
+export function jsonEvents<T = Record<string, unknown>>(stdout: string): T[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as T);
+}
