@@ -5,7 +5,8 @@ import { ip, ipBatch, sysctls } from "./ip.ts";
 import { edgeRuleset, nft } from "./nft.ts";
 import { appendOverlay } from "./cpio.ts";
 import { generateKeys } from "./keys.ts";
-import { NAMESPACE_ROLES, labPlan, type LabPlan, type LinkName } from "./plan.ts";
+import { NAMESPACE_ROLES, NETNS_ETC, labPlan, type LabPlan, type LinkName, type NsHost } from "./plan.ts";
+import { podman, runArgs } from "./podman.ts";
 import { unimpaired, type Impairment } from "./impair.ts";
 import { applyImpairment } from "./links.ts";
 import { labNames, writeState, type LabState } from "./state.ts";
@@ -24,6 +25,10 @@ export interface UpOptions {
   uplink?: string;
   /** Seconds to wait for the VM's ssh. Default 60. */
   readyTimeout?: number;
+  /** Hosts run as podman containers, each from IMAGE (a local one: the Lab handle checks it is there). */
+  hosts?: Partial<Record<NsHost, { kind: "podman"; image: string }>>;
+  /** Hosts whose containers get NET_ADMIN (to change their own addresses or routes); nothing else gets more than podman's defaults and NET_RAW. */
+  netAdmin?: NsHost[];
   /** Links impaired from the start (impair.ts), before the VM boots. */
   impair?: Partial<Record<LinkName, Impairment>>;
   log?: (line: string) => void;
@@ -48,6 +53,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
   if (existing) {
     throw new Error(`Lab "${plan.name}" is already up (or left over). Fix: pick another --name, or ./xdp-lab down --name ${plan.name} first`);
   }
+  const images = Object.fromEntries(Object.entries(o.hosts ?? {}).map(([h, c]) => [h, c.image])) as Partial<Record<NsHost, string>>;
   if (o.uplink !== undefined && !existsSync(`/sys/class/net/${o.uplink}`)) {
     throw new Error(`--uplink ${o.uplink}: no such host interface. Fix: name one of: ${(await readdir("/sys/class/net")).join(", ")}`);
   }
@@ -95,7 +101,12 @@ export async function up(o: UpOptions): Promise<UpResult> {
     ]);
     await nft(plan.ns.lab, edgeRuleset(plan.links.uplink.outward, plan.links.wan.bridge!));
     await hostFiles(plan);
-    await services(plan, o.uplink !== undefined);
+    if (Object.keys(images).length) {
+      state.hosts = Object.fromEntries(Object.entries(images).map(([h, image]) => [h, { kind: "podman", image }]));
+      await writeState(plan, state);
+      for (const [h, image] of Object.entries(images) as [NsHost, string][]) await startContainer(plan, h, image, o.netAdmin?.includes(h) ?? false);
+    }
+    await services(plan, state, o.uplink !== undefined);
     for (const [link, imp] of Object.entries(o.impair ?? {}) as [LinkName, Impairment][]) {
       await applyImpairment(plan, link, imp);
       if (!unimpaired(imp)) state.impair = { ...state.impair, [link]: imp };
@@ -137,3 +148,20 @@ const IPV6_QUIET: [string, string][] = ["all", "default"].flatMap((scope) =>
 
 /** In the lab namespace links get no IPv6 unless asked for (the bridges and their ports need none). */
 const LAB_IPV6_OFF: [string, string][] = [["net.ipv6.conf.default.disable_ipv6", "1"]];
+
+/** Starts HOST's container in its namespace, with the hosts file and (the server) its files at the same paths. */
+async function startContainer(plan: LabPlan, host: NsHost, image: string, netAdmin: boolean): Promise<void> {
+  const ns = plan.hosts[host].ns;
+  const mounts = [{ host: `${NETNS_ETC}/${ns}/hosts`, guest: "/etc/hosts", readOnly: true }];
+  if (host === "server") mounts.push({ host: `${plan.files.www}/server`, guest: `${plan.files.www}/server`, readOnly: true });
+  await mkdir(`${plan.files.www}/server`, { recursive: true });
+  const argv = runArgs({ name: plan.hosts[host].container!, lab: plan.name, image, hostname: host, ns, mounts, caps: ["NET_RAW", ...(netAdmin ? ["NET_ADMIN"] : [])] });
+  try {
+    await podman(argv.slice(argv.indexOf("run")), `start ${host} from ${image}`);
+  } catch (e) {
+    if (/"sh": executable file not found|executable file not found in \$PATH/i.test((e as Error).message)) {
+      throw new Error(`Image ${image} has no shell (sh): a container host needs one to run commands. Fix: use an image with /bin/sh (e.g. Alpine or Debian based), or leave --${host}-image out`, { cause: e });
+    }
+    throw e;
+  }
+}
