@@ -24,7 +24,7 @@ export interface LabState {
   /** Seconds from the start of `up` to every host ready. */
   upSeconds?: number;
   /** The hosts `up` ran as containers, with their images; the others are of their plan's kind. */
-  hosts?: Partial<Record<NsHost, { kind: "podman"; image: string }>>;
+  hosts?: Partial<Record<NsHost, { kind: "podman"; image: string; netAdmin?: boolean }>>;
   /** Each impaired link's impairment (`up --impair`, `link`); unimpaired links are absent. */
   impair?: Partial<Record<LinkName, Impairment>>;
 }

@@ -5,8 +5,8 @@ import { ip, ipBatch, sysctls } from "./ip.ts";
 import { edgeRuleset, nft } from "./nft.ts";
 import { appendOverlay } from "./cpio.ts";
 import { generateKeys } from "./keys.ts";
-import { NAMESPACE_ROLES, NETNS_ETC, labPlan, type LabPlan, type LinkName, type NsHost } from "./plan.ts";
-import { podman, runArgs } from "./podman.ts";
+import { NAMESPACE_ROLES, NS_HOSTS, labPlan, type LabPlan, type LinkName, type NsHost } from "./plan.ts";
+import { hostOf } from "./hosts/index.ts";
 import { unimpaired, type Impairment } from "./impair.ts";
 import { applyImpairment } from "./links.ts";
 import { labNames, writeState, type LabState } from "./state.ts";
@@ -53,7 +53,6 @@ export async function up(o: UpOptions): Promise<UpResult> {
   if (existing) {
     throw new Error(`Lab "${plan.name}" is already up (or left over). Fix: pick another --name, or ./xdp-lab down --name ${plan.name} first`);
   }
-  const images = Object.fromEntries(Object.entries(o.hosts ?? {}).map(([h, c]) => [h, c.image])) as Partial<Record<NsHost, string>>;
   if (o.uplink !== undefined && !existsSync(`/sys/class/net/${o.uplink}`)) {
     throw new Error(`--uplink ${o.uplink}: no such host interface. Fix: name one of: ${(await readdir("/sys/class/net")).join(", ")}`);
   }
@@ -101,11 +100,12 @@ export async function up(o: UpOptions): Promise<UpResult> {
     ]);
     await nft(plan.ns.lab, edgeRuleset(plan.links.uplink.outward, plan.links.wan.bridge!));
     await hostFiles(plan);
-    if (Object.keys(images).length) {
-      state.hosts = Object.fromEntries(Object.entries(images).map(([h, image]) => [h, { kind: "podman", image }]));
+    // Recorded before they start: `down` after a kill -9 knows what ran each host.
+    if (o.hosts && Object.keys(o.hosts).length) {
+      state.hosts = Object.fromEntries(Object.entries(o.hosts).map(([h, c]) => [h, { ...c, netAdmin: o.netAdmin?.includes(h as NsHost) }]));
       await writeState(plan, state);
-      for (const [h, image] of Object.entries(images) as [NsHost, string][]) await startContainer(plan, h, image, o.netAdmin?.includes(h) ?? false);
     }
+    for (const h of NS_HOSTS) if (h !== "internet" || o.uplink === undefined) await hostOf(plan, h, state).start();
     await services(plan, state, o.uplink !== undefined);
     for (const [link, imp] of Object.entries(o.impair ?? {}) as [LinkName, Impairment][]) {
       await applyImpairment(plan, link, imp);
@@ -148,20 +148,3 @@ const IPV6_QUIET: [string, string][] = ["all", "default"].flatMap((scope) =>
 
 /** In the lab namespace links get no IPv6 unless asked for (the bridges and their ports need none). */
 const LAB_IPV6_OFF: [string, string][] = [["net.ipv6.conf.default.disable_ipv6", "1"]];
-
-/** Starts HOST's container in its namespace, with the hosts file and (the server) its files at the same paths. */
-async function startContainer(plan: LabPlan, host: NsHost, image: string, netAdmin: boolean): Promise<void> {
-  const ns = plan.hosts[host].ns;
-  const mounts = [{ host: `${NETNS_ETC}/${ns}/hosts`, guest: "/etc/hosts", readOnly: true }];
-  if (host === "server") mounts.push({ host: `${plan.files.www}/server`, guest: `${plan.files.www}/server`, readOnly: true });
-  await mkdir(`${plan.files.www}/server`, { recursive: true });
-  const argv = runArgs({ name: plan.hosts[host].container!, lab: plan.name, image, hostname: host, ns, mounts, caps: ["NET_RAW", ...(netAdmin ? ["NET_ADMIN"] : [])] });
-  try {
-    await podman(argv.slice(argv.indexOf("run")), `start ${host} from ${image}`);
-  } catch (e) {
-    if (/"sh": executable file not found|executable file not found in \$PATH/i.test((e as Error).message)) {
-      throw new Error(`Image ${image} has no shell (sh): a container host needs one to run commands. Fix: use an image with /bin/sh (e.g. Alpine or Debian based), or leave --${host}-image out`, { cause: e });
-    }
-    throw e;
-  }
-}

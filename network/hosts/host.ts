@@ -30,10 +30,12 @@ export interface HostStatus {
   container?: { id: string; image: string; state: string };
 }
 
-/** A host of a running lab, whatever runs it. */
+/** A host of a lab, whatever runs it. */
 export interface Host {
   readonly name: HostName;
   readonly kind: HostKind;
+  /** Starts what runs the host, once `up` has made its namespace, links and hosts file (none for a namespace). */
+  start(): Promise<void>;
   /** Runs ARGV (one word: a shell command line); output streams to the callbacks and comes back with the status. */
   exec(argv: string[], o?: ExecOptions): Promise<ExecResult>;
   /** Copies SRC on this machine to PATH on the host, into PATH/basename(SRC) when PATH is a directory. */
@@ -55,6 +57,8 @@ export abstract class BaseHost implements Host {
     return this.plan.hosts[this.name];
   }
 
+  /** Nothing to start by default: the namespace `up` made is the host. */
+  async start(): Promise<void> {}
   abstract exec(argv: string[], o?: ExecOptions): Promise<ExecResult>;
   abstract copyIn(src: string, path: string): Promise<CopyResult>;
   abstract copyOut(path: string, dst: string): Promise<CopyResult>;

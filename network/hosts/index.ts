@@ -18,8 +18,16 @@ export async function labHost(plan: LabPlan | string, name: HostName, state?: La
 export function hostOf(plan: LabPlan, name: HostName, state: LabState | undefined): Host {
   if (name === "vm") return new VmHost(plan, name);
   const chosen = state?.hosts?.[name];
-  if (chosen?.kind === "podman") return new PodmanHost(plan, name, chosen.image);
+  if (chosen?.kind === "podman") return new PodmanHost(plan, name, chosen.image, chosen.netAdmin);
   return new NetnsHost(plan, name);
+}
+
+/**
+ * Removes what every kind may have left of lab LAB beyond its namespaces (the containers), from the
+ * name alone; `down` calls it first. Returns what it removed.
+ */
+export async function sweepHosts(lab: string): Promise<string[]> {
+  return PodmanHost.sweep(lab);
 }
 
 /** One end of a copy: a path on this machine, or `HOST:PATH` on a lab host. */

@@ -3,8 +3,9 @@
 // through `podman cp`, its status from `podman inspect`.
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { execArgs, inspect, podman, podmanProcess } from "../podman.ts";
-import type { LabPlan, NsHost } from "../plan.ts";
+import { mkdir } from "node:fs/promises";
+import { execArgs, inspect, labContainers, podman, podmanProcess, removeContainers, runArgs } from "../podman.ts";
+import { NETNS_ETC, type LabPlan, type NsHost } from "../plan.ts";
 import type { ExecResult } from "../ssh.ts";
 import { shellQuote } from "../shell.ts";
 import { BaseHost, type CopyResult, type ExecOptions } from "./host.ts";
@@ -17,8 +18,37 @@ export class PodmanHost extends BaseHost {
     name: NsHost,
     /** The image `up` ran it from. */
     readonly image: string,
+    /** Whether its container gets NET_ADMIN (to change its own addresses and routes). */
+    private readonly netAdmin = false,
   ) {
     super(plan, name);
+  }
+
+  /** Removes every container of lab LAB, found by its label: works from the name alone, also after a kill -9 of `up`. */
+  static async sweep(lab: string): Promise<string[]> {
+    const names = await labContainers(lab);
+    await removeContainers(names);
+    return names.map((c) => `container ${c}`);
+  }
+
+  /** Runs the container in the host's namespace, with the lab's hosts file and (the server) its files at the same paths. */
+  override async start(): Promise<void> {
+    const ns = this.spec.ns;
+    const mounts = [{ host: `${NETNS_ETC}/${ns}/hosts`, guest: "/etc/hosts", readOnly: true }];
+    if (this.name === "server") {
+      await mkdir(`${this.plan.files.www}/server`, { recursive: true });
+      mounts.push({ host: `${this.plan.files.www}/server`, guest: `${this.plan.files.www}/server`, readOnly: true });
+    }
+    const caps = ["NET_RAW", ...(this.netAdmin ? ["NET_ADMIN"] : [])];
+    const argv = runArgs({ name: this.container, lab: this.plan.name, image: this.image, hostname: this.name, ns, mounts, caps });
+    try {
+      await podman(argv.slice(argv.indexOf("run")), `start ${this.name} from ${this.image}`);
+    } catch (e) {
+      if (/"sh": executable file not found|executable file not found in \$PATH/i.test((e as Error).message)) {
+        throw new Error(`Image ${this.image} has no shell (sh): a container host needs one to run commands. Fix: use an image with /bin/sh (e.g. Alpine or Debian based), or leave --${this.name}-image out`, { cause: e });
+      }
+      throw e;
+    }
   }
 
   private get container(): string {
