@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { APT_SOURCES, MINBASE_TAG, SUITE } from "./build/image.ts";
+import { MINBASE_TAG, SUITE } from "./build/image.ts";
 import { debootstrap } from "./tools/debootstrap.ts";
 import { PODMAN_GLOBAL, importImage, runAndCommit, type Engine } from "./tools/podman.ts";
 import { tarTree } from "./tools/tar.ts";
@@ -15,6 +15,13 @@ import { imageExists } from "../network/podman.ts";
 export const HOST_IMAGE_PACKAGES = ["iputils-ping", "curl", "iperf3", "tcpdump", "busybox", "tcpreplay", "iproute2"];
 
 const ENGINE: Engine = { file: "podman", global: PODMAN_GLOBAL };
+
+/** Debian's archive for the image's packages: the suites the build image uses (point releases, security updates). */
+const APT_SOURCES = [
+  `deb http://deb.debian.org/debian ${SUITE} main`,
+  `deb http://deb.debian.org/debian ${SUITE}-updates main`,
+  `deb http://deb.debian.org/debian-security ${SUITE}-security main`,
+].join("\n");
 
 /** The script that installs the packages into the minimal image. */
 export function hostImageScript(): string {
