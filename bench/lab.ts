@@ -15,7 +15,7 @@ import { ensure } from "../src/build/requirements.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
 import { appCommand, appStats, load } from "../network/app-client.ts";
 import { connectVm } from "../network/session.ts";
-import { Lab } from "../network/lab.ts";
+import { Lab } from "../src/lab.ts";
 import { labPlan } from "../network/plan.ts";
 import { exec as sshExec } from "../network/ssh.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";

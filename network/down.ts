@@ -6,6 +6,7 @@ import { deleteHostTable } from "./nft.ts";
 import { killSession } from "./tmux.ts";
 import { NAMESPACE_ROLES, NETNS_ETC, RUN_DIR, labPlan } from "./plan.ts";
 import { pidAlive, readPid, readState } from "./state.ts";
+import { sweepHosts } from "./hosts/index.ts";
 
 /** Removes everything a lab created; idempotent, and works from the name alone. */
 export async function down(name: string): Promise<string[]> {
@@ -13,6 +14,9 @@ export async function down(name: string): Promise<string[]> {
   const state = await readState(plan);
   const removed: string[] = [];
   await killSession(plan.tmux);
+  // What the host kinds run first (containers, found by their label, so also after a kill -9 of
+  // `up`): killing the processes in their namespaces would leave podman dead containers to clean.
+  removed.push(...(await sweepHosts(name)));
   const present = new Set(await namespaces().catch(() => [] as string[]));
   // Every process in the lab's namespaces (qemu, web servers, relays), then qemu by its pidfile.
   const pids = new Set<number>();

@@ -5,15 +5,16 @@ import type { LabPlan, LinkName } from "./plan.ts";
 import { applyRelay, clearRelay, relayCounters, relayPid, type RelayCounters } from "./relay.ts";
 
 /**
- * Impairs LINK of a lab whose namespaces exist (replacing what it had); an empty impairment
- * removes it, relay and all.
+ * Impairs LINK of a lab whose namespaces exist (replacing what it had) through the relay binary
+ * RELAY; an empty impairment removes it, relay and all.
  */
-export async function applyImpairment(plan: LabPlan, name: LinkName, imp: Impairment): Promise<void> {
+export async function applyImpairment(plan: LabPlan, name: LinkName, imp: Impairment, relay?: string): Promise<void> {
   checkImpairment(imp);
   const dirs = linkDirections(plan.links[name], imp);
   try {
     if (unimpaired(imp)) await clearRelay(plan.ns.lab, plan.dir, name, dirs);
-    else await applyRelay(plan.ns.lab, plan.dir, name, dirs);
+    else if (!relay) throw new Error("no impairment relay binary was given (the Lab handle builds it: src/relay-binary.ts)");
+    else await applyRelay(plan.ns.lab, plan.dir, name, dirs, relay);
   } catch (error) {
     throw new Error(`Failed to impair ${name}: ${(error as Error).message}`, { cause: error });
   }

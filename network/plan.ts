@@ -24,9 +24,14 @@ export const NAMESPACE_ROLES: readonly Role[] = ["lab", ...NS_HOSTS];
 
 /**
  * How a host runs: "vm" is the lab's qemu guest (reached over ssh on its management link);
- * "netns" is a network namespace that shares this machine's programs and files.
+ * "netns" is a network namespace that shares this machine's programs and files; "podman" is a
+ * container of its own image that joins that namespace (`up --hosts podman`).
  */
-export type HostKind = "vm" | "netns";
+export type HostKind = "vm" | "netns" | "podman";
+
+/** The kinds a host other than the VM can be. */
+export const NS_HOST_KINDS = ["netns", "podman"] as const;
+export type NsHostKind = (typeof NS_HOST_KINDS)[number];
 
 /** The links between the VM (or the edge) and the hosts, which impairment can go on. */
 export const LINKS = ["lan", "wan", "uplink"] as const;
@@ -71,6 +76,8 @@ export interface HostPlan {
   ns: string;
   /** Its interfaces and addresses, as `status` shows them. */
   addresses: string[];
+  /** The name its container gets when it is a podman host (every host but the VM). */
+  container?: string;
 }
 
 /**
@@ -164,9 +171,9 @@ export function labPlan(name: string, runDir = RUN_DIR): LabPlan {
         ns: ns.lab,
         addresses: [`lan0 ${ADDR.lan.vm}/${ADDR.lan.len}`, `wan0 ${ADDR.wan.vm}/${ADDR.wan.len}`, `mgmt0 ${ADDR.mgmt.vm}/${ADDR.mgmt.len}`],
       },
-      client: { name: "client", kind: "netns", ns: ns.client, addresses: [`${HOST_DEV} ${ADDR.lan.client}/${ADDR.lan.len} via ${ADDR.lan.vm}`] },
-      server: { name: "server", kind: "netns", ns: ns.server, addresses: [`${HOST_DEV} ${ADDR.wan.server}/${ADDR.wan.len}`] },
-      internet: { name: "internet", kind: "netns", ns: ns.internet, addresses: [`${HOST_DEV} ${ADDR.internet.host}/${ADDR.internet.len}`] },
+      client: { name: "client", kind: "netns", ns: ns.client, addresses: [`${HOST_DEV} ${ADDR.lan.client}/${ADDR.lan.len} via ${ADDR.lan.vm}`], container: ns.client },
+      server: { name: "server", kind: "netns", ns: ns.server, addresses: [`${HOST_DEV} ${ADDR.wan.server}/${ADDR.wan.len}`], container: ns.server },
+      internet: { name: "internet", kind: "netns", ns: ns.internet, addresses: [`${HOST_DEV} ${ADDR.internet.host}/${ADDR.internet.len}`], container: ns.internet },
     },
     links: {
       lan: { name: "lan", bridge: lan.bridge, inward: lan.tap, outward: "veth-client", host: "client" },

@@ -13,31 +13,19 @@
 //   device, or the neighbour would be learnt on the wrong one); the relay sends it back into the
 //   pair, whose near end has the device's MAC address, so the lab namespace takes it in as it
 //   would have.
-// One relay process serves both directions of a link; SIGHUP reloads its parameters.
+// One relay process serves both directions of a link; SIGHUP reloads its parameters. Its binary
+// is built by the caller (src/relay-binary.ts, into the build cache) and named here.
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, openSync, closeSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { defaultCacheDir } from "../src/build/cache.ts";
-import { ensure } from "../src/build/requirements.ts";
-import { REPO } from "../src/paths.ts";
 import { ip, netnsExecArgs } from "./ip.ts";
 import { tc, tcMaybe } from "./tc.ts";
 
 /** The mark on the packets the relay sends: the steal filter lets these through. "XL". */
 export const RELAY_MARK = 0x584c;
 
-/** The relay's source folder (make -C network/relay builds it by hand). */
-export const RELAY_DIR = join(REPO, "network", "relay");
-
-/** What the relay needs to be built on this machine. */
-const RELAY_TOOLCHAIN = [
-  { package: "make", bin: "make" },
-  { package: "gcc", bin: "gcc" },
-  { package: "libc6-dev", file: "/usr/include/stdio.h" },
-];
 
 /** One direction's values, in the relay's units. */
 export interface RelayValues {
@@ -148,32 +136,6 @@ export function relayFiles(labDir: string, link: string): { params: string; stat
   return { params: `${base}.params`, stats: `${base}.stats.json`, log: `${base}.log`, pid: `${base}.pid` };
 }
 
-/**
- * The relay binary, built from network/relay with make into the build cache under the source's
- * hash (gcc and make installed when missing), once per machine and source.
- */
-export async function relayBinary(cacheDir = defaultCacheDir()): Promise<string> {
-  const source = await readFile(join(RELAY_DIR, "xdp-lab-impair.c"));
-  const makefile = await readFile(join(RELAY_DIR, "Makefile"));
-  const id = createHash("sha256").update(source).update(makefile).digest("hex").slice(0, 16);
-  const dir = join(cacheDir, "tools", `xdp-lab-impair-${id}`);
-  const bin = join(dir, "xdp-lab-impair");
-  if (existsSync(bin)) return bin;
-  await ensure(RELAY_TOOLCHAIN, { install: true, purpose: "building the impairment relay (network/relay)" });
-  // Built beside, then renamed in: a half-built binary is never taken for one.
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await mkdir(tmp, { recursive: true });
-  try {
-    const r = await execa("make", ["-C", RELAY_DIR, `O=${tmp}`], { reject: false, all: true });
-    if (r.exitCode !== 0) throw new Error(`Failed to build the impairment relay (make -C ${RELAY_DIR}):\n${String(r.all).trim()}`);
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-  return bin;
-}
-
 /** The pid of LINK's relay when it runs, else undefined. */
 export async function relayPid(labDir: string, link: string): Promise<number | undefined> {
   const pid = Number.parseInt(await readFile(relayFiles(labDir, link).pid, "utf8").catch(() => ""), 10);
@@ -188,7 +150,7 @@ export async function relayPid(labDir: string, link: string): Promise<number | u
  * and, once it says it is ready, the filters that feed it added. On any failure, the link is left
  * unimpaired (clearRelay).
  */
-export async function applyRelay(ns: string, labDir: string, link: string, dirs: RelayDirection[], cacheDir?: string): Promise<void> {
+export async function applyRelay(ns: string, labDir: string, link: string, dirs: RelayDirection[], bin: string): Promise<void> {
   const files = relayFiles(labDir, link);
   const running = await relayPid(labDir, link);
   if (running) {
@@ -198,7 +160,6 @@ export async function applyRelay(ns: string, labDir: string, link: string, dirs:
     return;
   }
   await clearRelay(ns, labDir, link, dirs);
-  const bin = await relayBinary(cacheDir);
   try {
     for (const d of dirs) {
       const mac = d.hook === "ingress" ? await macOf(ns, d.dev) : undefined;

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { namespaces } from "./ip.ts";
-import { labOfNamespace, RUN_DIR, type LabPlan, type LinkName } from "./plan.ts";
+import { labOfNamespace, RUN_DIR, type LabPlan, type LinkName, type NsHost } from "./plan.ts";
 import type { Accel } from "./vm/qemu.ts";
 import type { Impairment } from "./impair.ts";
 
@@ -23,6 +23,8 @@ export interface LabState {
   qemuPid?: number;
   /** Seconds from the start of `up` to every host ready. */
   upSeconds?: number;
+  /** The hosts `up` ran as containers, with their images; the others are of their plan's kind. */
+  hosts?: Partial<Record<NsHost, { kind: "podman"; image: string; netAdmin?: boolean }>>;
   /** Each impaired link's impairment (`up --impair`, `link`); unimpaired links are absent. */
   impair?: Partial<Record<LinkName, Impairment>>;
 }

@@ -1,7 +1,7 @@
 // `status`: what a lab is made of, whether its VM runs (and how it ended if not), and its programs.
 import { namespaces } from "./ip.ts";
 import { ADDR, HOSTS, NAMESPACE_ROLES, labPlan, nameFlag, type HostName, type LinkName, type Role } from "./plan.ts";
-import { labHost, type HostStatus } from "./hosts/index.ts";
+import { hostOf, type HostStatus } from "./hosts/index.ts";
 import type { Impairment } from "./impair.ts";
 import { pidAlive, readPid, readState, type LabState } from "./state.ts";
 import { vmEnding } from "./guest.ts";
@@ -42,7 +42,7 @@ export async function status(name: string): Promise<LabStatus> {
     vm: { pid, running: pidAlive(pid), accel: state?.accel, upSeconds: state?.upSeconds },
     // With --uplink there is no simulated internet.
     hosts: Object.fromEntries(
-      await Promise.all(HOSTS.filter((h) => h !== "internet" || !state?.uplink).map(async (h) => [h, await labHost(plan, h).status()] as const)),
+      await Promise.all(HOSTS.filter((h) => h !== "internet" || !state?.uplink).map(async (h) => [h, await hostOf(plan, h, state).status()] as const)),
     ),
     links: state?.impair ?? {},
     uplink: state?.uplink ? `NAT through host interface ${state.uplink}` : `simulated internet ${ADDR.internet.prefix}, NAT at ${ADDR.internet.edge}`,

@@ -5,7 +5,8 @@ import { ip, ipBatch, sysctls } from "./ip.ts";
 import { edgeRuleset, nft } from "./nft.ts";
 import { appendOverlay } from "./cpio.ts";
 import { generateKeys } from "./keys.ts";
-import { NAMESPACE_ROLES, labPlan, type LabPlan, type LinkName } from "./plan.ts";
+import { NAMESPACE_ROLES, NS_HOSTS, labPlan, type LabPlan, type LinkName, type NsHost } from "./plan.ts";
+import { hostOf } from "./hosts/index.ts";
 import { unimpaired, type Impairment } from "./impair.ts";
 import { applyImpairment } from "./links.ts";
 import { labNames, writeState, type LabState } from "./state.ts";
@@ -24,8 +25,14 @@ export interface UpOptions {
   uplink?: string;
   /** Seconds to wait for the VM's ssh. Default 60. */
   readyTimeout?: number;
+  /** Hosts run as podman containers, each from IMAGE (a local one: the Lab handle checks it is there). */
+  hosts?: Partial<Record<NsHost, { kind: "podman"; image: string }>>;
+  /** Hosts whose containers get NET_ADMIN (to change their own addresses or routes); nothing else gets more than podman's defaults and NET_RAW. */
+  netAdmin?: NsHost[];
   /** Links impaired from the start (impair.ts), before the VM boots. */
   impair?: Partial<Record<LinkName, Impairment>>;
+  /** The impairment relay's binary, needed when `impair` impairs a link (the Lab handle builds it). */
+  relay?: string;
   log?: (line: string) => void;
 }
 
@@ -95,9 +102,15 @@ export async function up(o: UpOptions): Promise<UpResult> {
     ]);
     await nft(plan.ns.lab, edgeRuleset(plan.links.uplink.outward, plan.links.wan.bridge!));
     await hostFiles(plan);
-    await services(plan, o.uplink !== undefined);
+    // Recorded before they start: `down` after a kill -9 knows what ran each host.
+    if (o.hosts && Object.keys(o.hosts).length) {
+      state.hosts = Object.fromEntries(Object.entries(o.hosts).map(([h, c]) => [h, { ...c, netAdmin: o.netAdmin?.includes(h as NsHost) }]));
+      await writeState(plan, state);
+    }
+    for (const h of NS_HOSTS) if (h !== "internet" || o.uplink === undefined) await hostOf(plan, h, state).start();
+    await services(plan, state, o.uplink !== undefined);
     for (const [link, imp] of Object.entries(o.impair ?? {}) as [LinkName, Impairment][]) {
-      await applyImpairment(plan, link, imp);
+      await applyImpairment(plan, link, imp, o.relay);
       if (!unimpaired(imp)) state.impair = { ...state.impair, [link]: imp };
     }
     await writeState(plan, state);

@@ -1,7 +1,9 @@
 // The lab's network on the host: the ip commands that wire the namespaces (pure, one batch per
 // namespace), their hosts files, the web servers on the server and the internet, and --uplink.
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { ip, netnsExec, sysctl } from "./ip.ts";
+import { ip, sysctl } from "./ip.ts";
+import { hostOf } from "./hosts/index.ts";
+import type { ExecResult } from "./ssh.ts";
 import { nft, hostUplinkRuleset } from "./nft.ts";
 import { GUEST_NICS } from "./contract.ts";
 import { ADDR, ADDR6, HOST_DEV, HOST_MACS, NAMESPACE_ROLES, NETNS_ETC, hostsFile, type LabPlan, type Role } from "./plan.ts";
@@ -108,31 +110,36 @@ export async function hostFiles(plan: LabPlan): Promise<void> {
 }
 
 /** A web server on the server (a page and a 4 MiB file) and on the internet (it echoes who asks). */
-export async function services(plan: LabPlan, uplink: boolean): Promise<void> {
+export async function services(plan: LabPlan, state: LabState, uplink: boolean): Promise<void> {
   const server = `${plan.files.www}/server`;
   await mkdir(server, { recursive: true });
   await writeFile(`${server}/index.html`, `xdp-lab ${plan.name}: hello from the server\n`);
   const blob = Buffer.alloc(4 << 20);
   for (let i = 0; i < blob.length; i += 4) blob.writeUInt32LE((i * 2654435761) >>> 0, i);
   await writeFile(`${server}/blob`, blob);
-  await httpd(plan.ns.server, server, "the server's web server");
+  // On the server host whatever runs it: a container host serves with its image's busybox.
+  const host = hostOf(plan, "server", state);
+  await httpd(plan.ns.server, (argv) => host.exec(argv), server, "the server's web server");
   if (uplink) return;
   const internet = `${plan.files.www}/internet`;
   await mkdir(`${internet}/cgi-bin`, { recursive: true });
   await writeFile(`${internet}/index.html`, "the simulated internet\n");
   await writeFile(`${internet}/cgi-bin/ip`, '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "$REMOTE_ADDR"\n');
   await chmod(`${internet}/cgi-bin/ip`, 0o755);
-  await httpd(plan.ns.internet, internet, "the internet's web server");
+  const net = hostOf(plan, "internet", state);
+  await httpd(plan.ns.internet, (argv) => net.exec(argv), internet, "the internet's web server");
 }
 
 /**
  * busybox httpd on port 80 in both families: one per family, with bindv6only set in the namespace,
  * so the CGI sees IPv4 clients as plain dotted quads (not as ::ffff:a.b.c.d).
  */
-async function httpd(ns: string, root: string, what: string): Promise<void> {
+async function httpd(ns: string, run: (argv: string[]) => Promise<ExecResult>, root: string, what: string): Promise<void> {
   await sysctl(ns, "net.ipv6.bindv6only", "1");
-  await started(netnsExec(ns, [BUSYBOX, "httpd", "-p", "0.0.0.0:80", "-h", root]), what);
-  await started(netnsExec(ns, [BUSYBOX, "httpd", "-p", "[::]:80", "-h", root]), `${what} (IPv6)`);
+  for (const [addr, family] of [["0.0.0.0:80", ""], ["[::]:80", " (IPv6)"]]) {
+    const r = await run([BUSYBOX, "httpd", "-p", addr!, "-h", root]);
+    if (r.code !== 0) throw new Error(`Failed to start ${what}${family}: ${r.stderr.trim() || `exit ${r.code}`}${r.code === 127 ? ` (the host has no ${BUSYBOX})` : ""}`);
+  }
 }
 
 /** --uplink: a veth from the lab namespace to the host, NAT'd out of IFACE by a table of the lab's own. */
@@ -145,10 +152,4 @@ export async function hostUplink(plan: LabPlan, state: LabState, iface: string):
   await writeState(plan, state);
   await writeFile("/proc/sys/net/ipv4/ip_forward", "1");
   await nft(undefined, hostUplinkRuleset(plan, iface));
-}
-
-/** Waits for a daemon's start (busybox httpd forks into the background) and fails naming it. */
-async function started(p: ReturnType<typeof netnsExec>, what: string): Promise<void> {
-  const r = await p;
-  if (r.exitCode !== 0) throw new Error(`Failed to start ${what}: ${String(r.stderr).trim()}`);
 }

@@ -2,19 +2,32 @@
 import { HOSTS, labPlan, type HostName, type LabPlan } from "../plan.ts";
 import type { CopyResult, Host } from "./host.ts";
 import { NetnsHost } from "./netns.ts";
+import { PodmanHost } from "./podman.ts";
+import { readState, type LabState } from "../state.ts";
 import { VmHost } from "./vm.ts";
 
 export type { CopyResult, ExecOptions, Host, HostStatus } from "./host.ts";
 
-/** The host NAME of lab PLAN (or of the lab so named), as the kind its plan gives. */
-export function labHost(plan: LabPlan | string, name: HostName): Host {
+/** The host NAME of lab PLAN (or of the lab so named), as the kind `up` ran it as (its state), else its plan's. */
+export async function labHost(plan: LabPlan | string, name: HostName, state?: LabState): Promise<Host> {
   const p = typeof plan === "string" ? labPlan(plan) : plan;
-  switch (p.hosts[name].kind) {
-    case "vm":
-      return new VmHost(p, name);
-    case "netns":
-      return new NetnsHost(p, name);
-  }
+  return hostOf(p, name, state ?? (await readState(p)));
+}
+
+/** The same, from a state already read. */
+export function hostOf(plan: LabPlan, name: HostName, state: LabState | undefined): Host {
+  if (name === "vm") return new VmHost(plan, name);
+  const chosen = state?.hosts?.[name];
+  if (chosen?.kind === "podman") return new PodmanHost(plan, name, chosen.image, chosen.netAdmin);
+  return new NetnsHost(plan, name);
+}
+
+/**
+ * Removes what every kind may have left of lab LAB beyond its namespaces (the containers), from the
+ * name alone; `down` calls it first. Returns what it removed.
+ */
+export async function sweepHosts(lab: string): Promise<string[]> {
+  return PodmanHost.sweep(lab);
 }
 
 /** One end of a copy: a path on this machine, or `HOST:PATH` on a lab host. */
@@ -37,5 +50,5 @@ export async function copy(lab: string, src: CopyEnd, dst: CopyEnd): Promise<Cop
   if ((src.host === undefined) === (dst.host === undefined)) {
     throw new Error(`cp copies between this machine and a lab host: prefix exactly one side with ${HOSTS.join(":, ")}: (e.g. ./xdp-lab cp ./prog.o vm:/root/)`);
   }
-  return src.host ? labHost(lab, src.host).copyOut(src.path, dst.path) : labHost(lab, dst.host!).copyIn(src.path, dst.path);
+  return src.host ? (await labHost(lab, src.host)).copyOut(src.path, dst.path) : (await labHost(lab, dst.host!)).copyIn(src.path, dst.path);
 }

@@ -1,6 +1,5 @@
 // A host that is a network namespace: its commands run through `ip netns exec` with this machine's
 // programs, and it shares this machine's files, so a copy to or from it is a copy on this machine.
-import { Readable } from "node:stream";
 import { localCopy } from "../copy.ts";
 import { namespaces, netnsExec } from "../ip.ts";
 import type { ExecResult } from "../ssh.ts";
@@ -11,20 +10,8 @@ export class NetnsHost extends BaseHost {
 
   async exec(argv: string[], o: ExecOptions = {}): Promise<ExecResult> {
     await this.requireNamespace();
-    const stream = o.stdin instanceof Readable ? o.stdin : undefined;
-    const child = netnsExec(this.spec.ns, argv.length === 1 ? ["sh", "-c", argv[0]!] : argv, {
-      input: stream ? undefined : (o.stdin as string | Buffer | undefined),
-      stdin: o.stdin === undefined ? "ignore" : "pipe",
-    });
-    if (stream) {
-      // A command that exits before reading all of its input closes the pipe: not an error here.
-      child.stdin?.on("error", () => undefined);
-      stream.pipe(child.stdin!);
-    }
-    child.stdout?.on("data", (b: Buffer) => o.onStdout?.(b));
-    child.stderr?.on("data", (b: Buffer) => o.onStderr?.(b));
-    const r = await child;
-    return { code: r.exitCode ?? 128, stdout: String(r.stdout), stderr: String(r.stderr) };
+    const child = netnsExec(this.spec.ns, argv.length === 1 ? ["sh", "-c", argv[0]!] : argv, BaseHost.stdinOptions(o));
+    return BaseHost.streamed(child, o);
   }
 
   async copyIn(src: string, path: string): Promise<CopyResult> {

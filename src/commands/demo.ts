@@ -23,7 +23,7 @@ export async function handler(argv: Args): Promise<void> {
     import("../build/stages.ts"),
     import("../../network/app-client.ts"),
     import("../../network/session.ts"),
-    import("../../network/lab.ts"),
+    import("../lab.ts"),
     import("../ui/report.ts"),
   ]);
   const name = argv.name;
@@ -36,7 +36,7 @@ export async function handler(argv: Args): Promise<void> {
     const r = await lab.up({ out: DEFAULT_OUT, accel: argv.accel, log: (l) => process.stderr.write(l + "\n") });
     say(`\nlab ${name} up in ${r.state.upSeconds} s under ${r.accel.accel.toUpperCase()} (${r.accel.why}): client -- ${lab.plan.links.lan.bridge} -- [xdp VM] -- ${lab.plan.links.wan.bridge} -- server, internet behind NAT`);
   }
-  const client = lab.host("client");
+  const client = await lab.host("client");
 
   const ping = async (what: string, count: number): Promise<void> => {
     const r = await client.exec(["busybox", "ping", "-c", String(count), "-W", "1", "-i", "0.2", "server"]);

@@ -28,23 +28,28 @@ export async function handler(argv: Args): Promise<void> {
   requireRoot("xdp-lab exec");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   if (cmd.length === 0) throw new Error(`Nothing to run on ${host}. Fix: xdp-lab exec ${host} -- COMMAND`);
-  if (host !== "vm" && cmd.length > 1) {
+  const h = await labHost(argv.name, host);
+  const image = h.kind === "podman" ? (h as { image?: string }).image : undefined;
+  if (h.kind === "netns" && cmd.length > 1) {
     const { which } = await import("../build/requirements.ts");
     if (!cmd[0]!.includes("/") && !which(cmd[0]!)) throw new Error(missingProgram(cmd[0]!, host));
   }
-  const r = await labHost(argv.name, host).exec(cmd, {
+  const r = await h.exec(cmd, {
     // Piped input goes through (echo hi | xdp-lab exec vm -- 'cat > /tmp/f'); a terminal's does not.
     stdin: process.stdin.isTTY ? undefined : process.stdin,
     onStdout: (b) => process.stdout.write(b),
     onStderr: (b) => process.stderr.write(b),
   });
   const absent = r.code === 127 ? notFound(r.stderr) : undefined;
-  if (absent) process.stderr.write(`xdp-lab: ${missingProgram(absent, host)}\n`);
+  if (absent) process.stderr.write(`xdp-lab: ${missingProgram(absent, host, image)}\n`);
   process.exitCode = r.code;
 }
 
-/** What to say about a program that is not there. */
-export function missingProgram(program: string, host: HostName): string {
+/** What to say about a program that is not there (IMAGE: the host is a container of it). */
+export function missingProgram(program: string, host: HostName, image?: string): string {
+  if (image !== undefined) {
+    return `"${program}" is not in ${host}'s image ${image}. Fix: use an image that has it (./xdp-lab up --${host}-image IMAGE)`;
+  }
   if (host === "vm") {
     return `"${program}" is not in the VM: the guest has only what rootfs/ puts into the initramfs (see ./xdp-lab exec vm -- ls /bin /usr/bin)`;
   }
@@ -53,5 +58,5 @@ export function missingProgram(program: string, host: HostName): string {
 
 /** The program a shell said it could not find (dash: "sh: 1: X: not found", bash: "X: command not found"). */
 export function notFound(stderr: string): string | undefined {
-  return /(?:^|\n)(?:[^\s:]+: (?:line \d+: |\d+: )?)?([^\s:]+): (?:command )?not found/.exec(stderr)?.[1];
+  return /(?:^|\n)(?:[^\s:]+: (?:line \d+: |\d+: )?)?([^\s:]+): (?:command )?not found/.exec(stderr)?.[1] ?? /exec: "([^"]+)": executable file not found/.exec(stderr)?.[1];
 }

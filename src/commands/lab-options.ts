@@ -75,4 +75,4 @@ export function withAccel<T>(y: Argv<T>) {
   });
 }
 
-export { accelFor, artifacts } from "../../network/vm/artifacts.ts";
+export { accelFor, artifacts } from "../build-out.ts";

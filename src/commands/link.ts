@@ -26,7 +26,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ Lab }, impair, { requireRoot }] = await Promise.all([import("../../network/lab.ts"), import("../../network/impair.ts"), import("../../network/state.ts")]);
+  const [{ Lab }, impair, { requireRoot }] = await Promise.all([import("../lab.ts"), import("../../network/impair.ts"), import("../../network/state.ts")]);
 
   const given = LINK_FLAGS.filter((f) => (argv as Record<string, unknown>)[f] !== undefined);
   const lab = new Lab(argv.name);

@@ -27,7 +27,7 @@ export async function handler(argv: Args): Promise<void> {
       `lab ${s.name}: ${s.degraded ? `degraded: ${s.degraded}` : s.phase}`,
       `  vm: ${s.vm.running ? `running, pid ${s.vm.pid}, ${s.vm.accel?.toUpperCase()}` : `not running${s.vm.ended ? ` (${s.vm.ended})` : ""}`}${s.vm.upSeconds ? `, up in ${s.vm.upSeconds} s` : ""}`,
       ...(s.vm.consoleLog ? [`  console log: ${s.vm.consoleLog}`] : []),
-      ...Object.entries(s.hosts).map(([h, st]) => `  ${h} (${st.kind}${st.running ? "" : ", not running"}): ${st.addresses.join("; ") || "-"}`),
+      ...Object.entries(s.hosts).map(([h, st]) => `  ${h} (${st.container ? `podman: ${st.detail}` : st.kind}${st.running || st.container ? "" : ", not running"}): ${st.addresses.join("; ") || "-"}`),
       `  uplink: ${s.uplink}`,
       `  links: ${LINKS.map((l) => `${l} ${describeImpairment(s.links[l])}`).join("; ")}`,
       `  namespaces: ${Object.entries(s.namespaces).map(([r, ok]) => `${r} ${ok ? "yes" : "no"}`).join(", ")}`,

@@ -1,6 +1,7 @@
 // `xdp-lab tmux`: the lab's layout: a shell on the left; the xdp VM, the server and the client on the right.
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { labPlan, nameFlag, type LabPlan } from "../../network/plan.ts";
+import type { LabState } from "../../network/state.ts";
 import { REPO } from "../paths.ts";
 import { shellQuote } from "../../network/shell.ts";
 import { withName } from "./lab-options.ts";
@@ -17,10 +18,11 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 /** The tmux commands of the layout (pure, unit-tested): one session, four panes, titles on borders. */
-export function layout(plan: LabPlan, cli: string): string[][] {
+export function layout(plan: LabPlan, cli: string, shells: Partial<Record<"server" | "client", string>> = {}): string[][] {
   const s = plan.tmux;
   const n = `--name ${plan.name}`;
-  const netns = (role: "server" | "client"): string => `ip netns exec ${plan.ns[role]} bash`;
+  // A shell on the host: SHELLS' for a container host, else one in its namespace.
+  const netns = (role: "server" | "client"): string => shells[role] ?? `ip netns exec ${plan.ns[role]} bash`;
   return [
     ["new-session", "-d", "-s", s, "-n", plan.name, "-x", "200", "-y", "50", "bash"],
     ["set-option", "-t", s, "pane-border-status", "top"],
@@ -41,12 +43,23 @@ export async function handler(argv: Args): Promise<void> {
   requireRoot("xdp-lab tmux");
   await ensure(LAB_TOOLS, { install: argv.install, purpose: "xdp-lab tmux" });
   const plan = labPlan(argv.name);
-  if ((await readState(plan))?.phase !== "up") throw new Error(`Lab "${argv.name}" is not up. Fix: ./xdp-lab up${nameFlag(argv.name)}`);
+  const state = await readState(plan);
+  if (state?.phase !== "up") throw new Error(`Lab "${argv.name}" is not up. Fix: ./xdp-lab up${nameFlag(argv.name)}`);
   await killSession(plan.tmux);
-  for (const args of layout(plan, shellQuote(`${REPO}/xdp-lab`))) await tmux(...args);
+  for (const args of layout(plan, shellQuote(`${REPO}/xdp-lab`), await containerShells(plan, state))) await tmux(...args);
   if (argv.attach && process.stdin.isTTY) {
     await attach(plan.tmux);
   } else {
     process.stdout.write(`tmux session ${plan.tmux} is ready: tmux attach -t ${plan.tmux}\n`);
   }
+}
+
+/** A shell in each container host's container, for its pane. */
+async function containerShells(plan: LabPlan, state: LabState | undefined): Promise<Partial<Record<"server" | "client", string>>> {
+  const { execArgs } = await import("../../network/podman.ts");
+  const out: Partial<Record<"server" | "client", string>> = {};
+  for (const role of ["server", "client"] as const) {
+    if (state?.hosts?.[role]?.kind === "podman") out[role] = ["podman", ...execArgs(plan.hosts[role].container!, ["sh"], { stdin: true, tty: true })].map(shellQuote).join(" ");
+  }
+  return out;
 }

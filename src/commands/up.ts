@@ -15,6 +15,10 @@ export function builder(y: Argv) {
     .option("uplink", { type: "string", describe: "NAT through this real host interface instead of the simulated internet (changes the host's firewall and ip_forward until down)" })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
     .option("timeout", { type: "number", default: 60, describe: "seconds to wait for the VM" })
+    .option("hosts", { type: "string", choices: ["netns", "podman"], default: "netns", describe: "run the client and the server as namespaces on this machine, or as podman containers in them" })
+    .option("client-image", { type: "string", describe: "run the client as a podman container of this local image (any image with a shell)", defaultDescription: "with --hosts podman: the lab's own" })
+    .option("server-image", { type: "string", describe: "run the server as a podman container of this local image (any image with a shell)", defaultDescription: "with --hosts podman: the lab's own" })
+    .option("net-admin", { type: "string", array: true, choices: ["client", "server"], default: [] as string[], describe: "give this container host NET_ADMIN, to change its own addresses and routes (repeatable)" })
     .option("impair", {
       type: "string",
       array: true,
@@ -36,11 +40,18 @@ export function impairments(specs: string[]): Partial<Record<LinkName, Impairmen
   return out;
 }
 
+/** Which hosts are containers: both with --hosts podman, and each one given an image. */
+export function containerHosts(kind: string, client?: string, server?: string): Partial<Record<"client" | "server", { kind: "podman"; image?: string }>> {
+  const out: Partial<Record<"client" | "server", { kind: "podman"; image?: string }>> = {};
+  for (const [h, image] of [["client", client], ["server", server]] as const) if (kind === "podman" || image !== undefined) out[h] = { kind: "podman", image };
+  return out;
+}
+
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
   const impair = impairments(argv.impair);
-  const { Lab } = await import("../../network/lab.ts");
+  const { Lab } = await import("../lab.ts");
   const log = (l: string): void => void process.stderr.write(l + "\n");
   const r = await new Lab(argv.name).up({
     out: resolve(argv.out),
@@ -49,6 +60,8 @@ export async function handler(argv: Args): Promise<void> {
     uplink: argv.uplink,
     readyTimeout: argv.timeout,
     impair,
+    hosts: containerHosts(argv.hosts, argv.clientImage, argv.serverImage),
+    netAdmin: argv.netAdmin as ("client" | "server")[],
     install: argv.install,
     log,
   });

@@ -19,6 +19,12 @@ t("the shells' not-found messages name the program", () => {
   assert.is(notFound("bash: line 1: xdp-bench: command not found\n"), "xdp-bench");
   assert.is(notFound("bash: iperf3: command not found\n"), "iperf3");
   assert.is(notFound("ping: server: Name or service not known\n"), undefined);
+  // podman exec of an argv whose program the image lacks.
+  assert.is(notFound("Error: runc: exec failed: unable to start container process: exec: \"tshark\": executable file not found in $PATH\n"), "tshark");
+});
+
+t("a program missing in a container host's image names the image and the fix", () => {
+  assert.is(missingProgram("tshark", "server", "localhost/x:1"), `"tshark" is not in server's image localhost/x:1. Fix: use an image that has it (./xdp-lab up --server-image IMAGE)`);
 });
 
 t.run();

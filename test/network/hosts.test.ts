@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { labHost, parseEnd } from "../../network/hosts/index.ts";
+import { hostOf, parseEnd } from "../../network/hosts/index.ts";
 import { localCopy } from "../../network/copy.ts";
 import { labPlan } from "../../network/plan.ts";
 import { cleanup, tempDir } from "../helpers.ts";
@@ -10,11 +10,14 @@ import { cleanup, tempDir } from "../helpers.ts";
 const t = suite("network/hosts");
 t.after(cleanup);
 
-t("each host gets the kind its plan gives, with the plan's addresses", () => {
+t("each host is of its plan's kind unless up ran it as a container", () => {
   const plan = labPlan("h");
-  assert.is(labHost(plan, "vm").kind, "vm");
-  for (const h of ["client", "server", "internet"] as const) assert.is(labHost(plan, h).kind, "netns");
-  assert.is(labHost("h", "client").name, "client");
+  assert.is(hostOf(plan, "vm", undefined).kind, "vm");
+  for (const h of ["client", "server", "internet"] as const) assert.is(hostOf(plan, h, undefined).kind, "netns");
+  const state = { name: "h", phase: "up", startedAt: "", out: "/o", accel: "tcg", hosts: { server: { kind: "podman", image: "localhost/x:1" } } } as const;
+  assert.is(hostOf(plan, "server", state).kind, "podman");
+  assert.is(hostOf(plan, "client", state).kind, "netns");
+  assert.is(hostOf(plan, "client", state).name, "client");
 });
 
 t("cp's ends: HOST:/PATH for every host, a plain path here; a relative host path is refused with the fix", () => {

@@ -6,7 +6,7 @@
 import { execa } from "execa";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Lab } from "../../network/lab.ts";
+import { Lab } from "../../src/lab.ts";
 import { ADDR6, labPlan } from "../../network/plan.ts";
 import { ensure } from "../../src/build/requirements.ts";
 import { LAB_TOOLS } from "../../src/build/packages.ts";

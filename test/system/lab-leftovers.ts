@@ -5,6 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { execa } from "execa";
 import { namespaces } from "../../network/ip.ts";
 import { GUEST_NICS } from "../../network/contract.ts";
+import { labContainers } from "../../network/podman.ts";
 import { labPlan, NAMESPACE_ROLES, NETNS_ETC } from "../../network/plan.ts";
 
 /** Link names the lab creates inside its namespaces (the same in every lab): none may appear in the host's namespace. */
@@ -30,6 +31,7 @@ export async function leftovers(name: string): Promise<string[]> {
   }
   const tables = (await execa("nft", ["list", "tables"], { reject: false })).stdout;
   if (tables.includes(plan.uplink.table)) found.push(`nft table ${plan.uplink.table}`);
+  for (const c of await labContainers(name)) found.push(`container ${c}`);
   if (existsSync(plan.dir)) found.push(plan.dir);
   if ((await execa("tmux", ["has-session", "-t", plan.tmux], { reject: false })).exitCode === 0) found.push(`tmux session ${plan.tmux}`);
   return found;

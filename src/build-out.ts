@@ -2,8 +2,8 @@
 // `boot` and `demo`), and the accelerator to boot them under.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_OUT } from "../../src/paths.ts";
-import type { AccelDecision } from "./accel.ts";
+import { DEFAULT_OUT } from "./paths.ts";
+import type { AccelDecision } from "../network/vm/accel.ts";
 
 /** Throws unless OUT holds a build to boot, naming what is missing and the fix; returns its files. */
 export function artifacts(out: string): { kernel: string; initrd: string } {
@@ -23,7 +23,7 @@ export function artifacts(out: string): { kernel: string; initrd: string } {
  * XDP_LAB_KVM_DEVICE stands in for /dev/kvm (tests force a machine with or without one).
  */
 export async function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env): Promise<AccelDecision> {
-  const [{ accelChoice, chooseAccel }, { defaultCacheDir }] = await Promise.all([import("./accel.ts"), import("../../src/build/cache.ts")]);
+  const [{ accelChoice, chooseAccel }, { defaultCacheDir }] = await Promise.all([import("../network/vm/accel.ts"), import("./build/cache.ts")]);
   return chooseAccel(accelChoice(flag, env), {
     device: env.XDP_LAB_KVM_DEVICE || undefined,
     kernel: join(out, "bzImage"),

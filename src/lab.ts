@@ -1,20 +1,23 @@
-// The Lab handle: the one owner of a lab's lifecycle. The commands (up, demo, down), the benchmarks
+// The Lab handle: the one owner of a lab's lifecycle (in src/: it joins the host's packages, the
+// build's output and the lab images to the network/ layer, which imports nothing from src/). The commands (up, demo, down), the benchmarks
 // and the tests bring a lab up, reset it and take it down through it, and get its hosts from it;
 // none of them spells the sequence out again.
-import { appCommand, appStats } from "./app-client.ts";
-import { down } from "./down.ts";
-import { labHost, type Host } from "./hosts/index.ts";
-import { LINKS, labPlan, type HostName, type LabPlan, type LinkName } from "./plan.ts";
-import { linkDevices, notUpError, unimpaired, type Impairment } from "./impair.ts";
-import { applyImpairment, linkRelay } from "./links.ts";
-import { namespaces } from "./ip.ts";
-import type { RelayCounters } from "./relay.ts";
-import { withVm } from "./session.ts";
-import { readState, requireRoot, writeState, type LabState } from "./state.ts";
-import { up, type UpResult } from "./up.ts";
-import type { AccelDecision } from "./vm/accel.ts";
-import { accelFor, artifacts } from "./vm/artifacts.ts";
-import type { VmOptions } from "./vm/qemu.ts";
+import { appCommand, appStats } from "../network/app-client.ts";
+import { down } from "../network/down.ts";
+import { labHost, type Host } from "../network/hosts/index.ts";
+import { LINKS, labPlan, type HostName, type LabPlan, type LinkName, type NsHost } from "../network/plan.ts";
+import { imageExists } from "../network/podman.ts";
+import { linkDevices, notUpError, unimpaired, type Impairment } from "../network/impair.ts";
+import { applyImpairment, linkRelay } from "../network/links.ts";
+import { namespaces } from "../network/ip.ts";
+import type { RelayCounters } from "../network/relay.ts";
+import { withVm } from "../network/session.ts";
+import { readState, requireRoot, writeState, type LabState } from "../network/state.ts";
+import { up, type UpOptions, type UpResult } from "../network/up.ts";
+import type { AccelDecision } from "../network/vm/accel.ts";
+import { accelFor, artifacts } from "./build-out.ts";
+import { relayBinary } from "./relay-binary.ts";
+import type { VmOptions } from "../network/vm/qemu.ts";
 
 export interface LabUpOptions {
   /** Directory with the build's bzImage and initramfs.img. */
@@ -27,6 +30,9 @@ export interface LabUpOptions {
   uplink?: string;
   /** Seconds to wait for the VM's ssh. Default 60. */
   readyTimeout?: number;
+  /** Hosts run as podman containers, of IMAGE or of the lab's own (host-image.ts); and those whose containers get NET_ADMIN. */
+  hosts?: Partial<Record<NsHost, { kind: "podman"; image?: string }>>;
+  netAdmin?: UpOptions["netAdmin"];
   /** Links impaired from the start (impair.ts). */
   impair?: Partial<Record<LinkName, Impairment>>;
   /** Install missing host packages (needs root). Default true. */
@@ -49,7 +55,7 @@ export class Lab {
   }
 
   /** One of its hosts, as the kind that runs it. */
-  host(name: HostName): Host {
+  host(name: HostName): Promise<Host> {
     return labHost(this.plan, name);
   }
 
@@ -69,13 +75,16 @@ export class Lab {
    */
   async up(o: LabUpOptions): Promise<LabUp> {
     const log = o.log ?? (() => undefined);
-    const [{ ensure }, { LAB_RUNTIME }] = await Promise.all([import("../src/build/requirements.ts"), import("../src/build/packages.ts")]);
+    const [{ ensure }, { LAB_RUNTIME }] = await Promise.all([import("./build/requirements.ts"), import("./build/packages.ts")]);
     await ensure(LAB_RUNTIME, { install: o.install ?? true, purpose: "the lab", log });
     requireRoot("xdp-lab up");
     artifacts(o.out);
+    // Images before anything is created: a missing one is named with its flag.
+    const hosts = await this.images(o.hosts ?? {}, log);
     const accel = await accelFor(o.accel, o.out);
     log(`accelerator: ${accel.why}`);
-    const r = await up({ name: this.name, out: o.out, vm: { ...o.vm, accel: accel.accel }, uplink: o.uplink, readyTimeout: o.readyTimeout, impair: o.impair, log });
+    const relay = Object.values(o.impair ?? {}).some((imp) => !unimpaired(imp)) ? await relayBinary(undefined, o.install ?? true) : undefined;
+    const r = await up({ name: this.name, out: o.out, vm: { ...o.vm, accel: accel.accel }, uplink: o.uplink, readyTimeout: o.readyTimeout, hosts, netAdmin: o.netAdmin, impair: o.impair, relay, log });
     return { ...r, accel };
   }
 
@@ -87,7 +96,7 @@ export class Lab {
   /** Impairs LINK (replacing what it had; an empty IMP removes it) and records it in the lab's state. */
   async impair(link: LinkName, imp: Impairment): Promise<void> {
     const state = await this.requireUp();
-    await applyImpairment(this.plan, link, imp);
+    await applyImpairment(this.plan, link, imp, unimpaired(imp) ? undefined : await relayBinary());
     const impair = { ...state.impair };
     if (unimpaired(imp)) delete impair[link];
     else impair[link] = imp;
@@ -123,6 +132,22 @@ export class Lab {
       }
       return detached;
     });
+  }
+
+  /** Each container host's image: the one named, which must be on this machine, or the lab's own (made when missing). */
+  private async images(hosts: NonNullable<LabUpOptions["hosts"]>, log: (l: string) => void): Promise<UpOptions["hosts"]> {
+    const out: UpOptions["hosts"] = {};
+    for (const [h, c] of Object.entries(hosts) as [NsHost, { image?: string }][]) {
+      if (c.image === undefined) {
+        const { ensureHostImage } = await import("./host-image.ts");
+        out[h] = { kind: "podman", image: (await ensureHostImage(log)).tag };
+      } else if (await imageExists(c.image)) {
+        out[h] = { kind: "podman", image: c.image };
+      } else {
+        throw new Error(`--${h}-image ${c.image}: no such image on this machine. Fix: podman pull ${c.image} (on a machine that can pull), build it, or leave --${h}-image out for the lab's own image`);
+      }
+    }
+    return out;
   }
 
   /** The lab's state once it is up, or the refusal with the fix. */
