@@ -1,7 +1,7 @@
 // What a failed test leaves for a person to debug it, in RESULTS/FILE/TEST/: the VM's dmesg and
 // console log, the lab's status, bpftool's program and map lists, and the test as it ran.
 import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { basename, isAbsolute, join, relative } from "node:path";
 import { stringify } from "yaml";
 import type { Lab } from "../lab.ts";
 import { status } from "../status.ts";
@@ -18,8 +18,10 @@ export function slug(s: string): string {
 
 /** RESULTS/FILE/TEST for a test file (its path from here, without .yaml) and a test name. */
 export function artefactDir(results: string, file: string, test: string): string {
-  const rel = relative(process.cwd(), file).replace(/\.ya?ml$/, "");
-  return join(results, ...rel.split("/").filter((p) => p && p !== "..").map(slug), slug(test));
+  const from = relative(process.cwd(), file);
+  // A file outside this folder is known by its name alone.
+  const rel = (from.startsWith("..") || isAbsolute(from) ? basename(from) : from).replace(/\.ya?ml$/, "");
+  return join(results, ...rel.split("/").filter((p) => p && p !== ".").map(slug), slug(test));
 }
 
 /**

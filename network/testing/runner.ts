@@ -1,7 +1,7 @@
 // The test runner: one lab for the whole run, reset before every test (programs detached, so their
 // maps and counters are new), then each test's setup, traffic and expectations, and a failed
 // test's artefacts kept before the next one starts.
-import { load } from "../app-client.ts";
+import { appCommand, load } from "../app-client.ts";
 import type { Lab } from "../lab.ts";
 import type { HostName } from "../plan.ts";
 import { listPrograms } from "../programs.ts";
@@ -120,8 +120,15 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase): Promise
   const fail = (f: Failure): void => void r.failures.push(f);
   try {
     await lab.reset();
-    // Lab.reset detaches what the app attached; a program a setup command attached by hand would stay.
-    const left = await withVm(lab.name, listPrograms);
+    const left = await withVm(lab.name, async (client) => {
+      // Lab.reset detaches what the app's stats list, and they list only programs with a `stats`
+      // map: the app unloads the others (proto_count, yours) here. One a setup command attached by
+      // hand would stay, and is refused below.
+      const stayed = await listPrograms(client);
+      const ports = [...new Set(stayed.filter((p) => p.hook === "xdp" && /^(lan|wan)0$/.test(p.iface)).map((p) => p.iface))];
+      for (const iface of ports) await appCommand(client, "unload", iface);
+      return ports.length ? listPrograms(client) : stayed;
+    });
     if (left.length) {
       throw new Error(`the lab is not clean: ${left.map((p) => `${p.name} (id ${p.id}) on ${p.iface} ${p.hook}`).join(", ")} stayed attached after the reset (attached outside xdp-lab-app by an earlier test's command?): detach it in that test's last command`);
     }

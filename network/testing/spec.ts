@@ -188,9 +188,12 @@ export function parseTestFile(file: string, text: string): TestFile {
   if (!check(data)) {
     const seen = new Set<string>();
     const problems: FileProblem[] = [];
-    for (const e of check.errors ?? []) {
+    const errors = check.errors ?? [];
+    // A oneOf says it once for all of its branches; their own complaints would only confuse.
+    const oneOfs = errors.filter((e) => e.keyword === "oneOf").map((e) => `${e.schemaPath}/`);
+    for (const e of errors) {
       // if/then/else repeats what its branch already said.
-      if (e.keyword === "if") continue;
+      if (e.keyword === "if" || oneOfs.some((o) => e.schemaPath.startsWith(o))) continue;
       const path = segments(e.instancePath);
       const { extra, message } = say(e);
       const field = fieldName(extra !== undefined ? [...path, extra] : path) || "(the file)";
