@@ -18,6 +18,7 @@ import * as lock from "./commands/lock.ts";
 import * as load from "./commands/load.ts";
 import * as ssh from "./commands/ssh.ts";
 import * as status from "./commands/status.ts";
+import * as test from "./commands/test.ts";
 import * as tmux from "./commands/tmux.ts";
 import * as up from "./commands/up.ts";
 
@@ -41,6 +42,7 @@ await yargs(hideBin(process.argv))
   .command(ssh)
   .command(consoleCmd)
   .command(tmux)
+  .command(test)
   .demandCommand(1, "Say what to do: ./xdp-lab demo, or see ./xdp-lab --help")
   .strict()
   .parserConfiguration({ "populate--": true })

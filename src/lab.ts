@@ -3,6 +3,7 @@
 // and the tests bring a lab up, reset it and take it down through it, and get its hosts from it;
 // none of them spells the sequence out again.
 import { appCommand, appStats } from "../network/app-client.ts";
+import { listPrograms } from "../network/programs.ts";
 import { down } from "../network/down.ts";
 import { labHost, type Host } from "../network/hosts/index.ts";
 import { LINKS, labPlan, type HostName, type LabPlan, type LinkName, type NsHost } from "../network/plan.ts";
@@ -129,6 +130,13 @@ export class Lab {
         const answer = await appCommand(client, "unload", p.iface);
         if (!answer.ok) throw new Error(`Failed to detach the program on ${p.iface}: ${answer.error}`);
         detached.push(p.iface);
+      }
+      // The app's stats list only programs with a `stats` map; what else it attached on a port
+      // (proto_count, a user's own) is found in the kernel's list and unloaded through it too.
+      const others = (await listPrograms(client)).filter((p) => p.hook === "xdp" && /^(lan|wan)0$/.test(p.iface) && !detached.includes(p.iface));
+      for (const iface of new Set(others.map((p) => p.iface))) {
+        const answer = await appCommand(client, "unload", iface);
+        if (answer.ok) detached.push(iface);
       }
       return detached;
     });

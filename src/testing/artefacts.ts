@@ -1,0 +1,59 @@
+// What a failed test leaves for a person to debug it, in RESULTS/FILE/TEST/: the VM's dmesg and
+// console log, the lab's status, bpftool's program and map lists, and the test as it ran.
+import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { basename, isAbsolute, join, relative } from "node:path";
+import { stringify } from "yaml";
+import type { Lab } from "../lab.ts";
+import { status } from "../../network/status.ts";
+import type { TestResult } from "./report.ts";
+import type { TestCase, TestFile } from "./spec.ts";
+
+/** The files a failed test's folder holds. */
+export const ARTEFACTS = ["dmesg.txt", "console.log", "status.json", "bpftool-prog.json", "bpftool-map.json", "test.yaml", "result.json"] as const;
+
+/** A folder name from free text: letters, digits, '.', '_' and '-' kept, the rest '-'. */
+export function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "") || "_";
+}
+
+/** RESULTS/FILE/TEST for a test file (its path from here, without .yaml) and a test name. */
+export function artefactDir(results: string, file: string, test: string): string {
+  const from = relative(process.cwd(), file);
+  // A file outside this folder is known by its name alone.
+  const rel = (from.startsWith("..") || isAbsolute(from) ? basename(from) : from).replace(/\.ya?ml$/, "");
+  return join(results, ...rel.split("/").filter((p) => p && p !== ".").map(slug), slug(test));
+}
+
+/**
+ * Keeps a failed test's artefacts; each is taken on its own, so a dead VM still leaves the console
+ * log, the status and the test (what could not be taken is said in errors.txt). Returns the folder.
+ */
+export async function keepArtefacts(o: { lab: Lab; results: string; file: TestFile; test: TestCase; index: number; result: TestResult }): Promise<string> {
+  const dir = artefactDir(o.results, o.file.path, o.test.name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const errors: string[] = [];
+  const take = async (name: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      errors.push(`${name}: ${(e as Error).message}`);
+    }
+  };
+  const vm = async (name: string, script: string): Promise<void> => {
+    const r = await (await o.lab.host("vm")).exec([script]);
+    await writeFile(join(dir, name), r.stdout);
+    if (r.code !== 0) throw new Error(`${script} exited ${r.code}: ${r.stderr.trim()}`);
+  };
+  await take("dmesg.txt", () => vm("dmesg.txt", "dmesg"));
+  await take("bpftool-prog.json", () => vm("bpftool-prog.json", "bpftool prog show -j"));
+  await take("bpftool-map.json", () => vm("bpftool-map.json", "bpftool map show -j"));
+  await take("console.log", () => copyFile(o.lab.plan.files.consoleLog, join(dir, "console.log")));
+  await take("status.json", async () => writeFile(join(dir, "status.json"), JSON.stringify(await status(o.lab.name), null, 2) + "\n"));
+  await take("test.yaml", () =>
+    writeFile(join(dir, "test.yaml"), `# ${o.file.path} line ${o.file.lines[o.index] ?? "?"}: the test as it ran (defaults filled in, object paths absolute)\n${stringify({ tests: [o.test] })}`),
+  );
+  await take("result.json", () => writeFile(join(dir, "result.json"), JSON.stringify({ ...o.result, artefacts: dir }, null, 2) + "\n"));
+  if (errors.length) await writeFile(join(dir, "errors.txt"), errors.join("\n") + "\n");
+  return dir;
+}

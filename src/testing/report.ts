@@ -1,0 +1,169 @@
+// What a run of tests found, and the reports made from it: the line per test, TAP 13 (which KTAP
+// parsers read too), JUnit XML, the GitHub job summary's Markdown table and the JSON record.
+import type { StepResult } from "./traffic.ts";
+
+export type Verdict = "pass" | "fail" | "skip";
+
+/** One expectation that was not met: what, what was wanted and what was got. */
+export interface Failure {
+  what: string;
+  wanted: string;
+  got: string;
+}
+
+export interface MapResult {
+  map: string;
+  key: number | string;
+  field?: string;
+  port?: string;
+  /** The map's id in the VM. */
+  id?: number;
+  before?: string;
+  after?: string;
+  delta?: string;
+  wanted: string;
+  ok: boolean;
+}
+
+export interface TestResult {
+  file: string;
+  name: string;
+  verdict: Verdict;
+  seconds: number;
+  failures: Failure[];
+  /** Set when the test could not be carried out (a program refused, the VM gone): the runner's error. */
+  error?: string;
+  /** Why it was skipped. */
+  skipped?: string;
+  steps: StepResult[];
+  maps: MapResult[];
+  /** New dmesg lines during the test, and the ones that are splats. */
+  dmesg?: { lines: number; splats: string[] };
+  /** Where its artefacts were kept (failed tests only). */
+  artefacts?: string;
+}
+
+export interface RunResult {
+  lab: string;
+  startedAt: string;
+  seconds: number;
+  tests: TestResult[];
+  summary: { passed: number; failed: number; skipped: number };
+}
+
+export function summarize(tests: TestResult[]): RunResult["summary"] {
+  return {
+    passed: tests.filter((t) => t.verdict === "pass").length,
+    failed: tests.filter((t) => t.verdict === "fail").length,
+    skipped: tests.filter((t) => t.verdict === "skip").length,
+  };
+}
+
+/** "map stats key 2: wanted exactly 3, got 0" */
+export function failureLine(f: Failure): string {
+  return `${f.what}: wanted ${f.wanted}, got ${f.got}`;
+}
+
+/** Every line that says why T failed. */
+export function reasons(t: TestResult): string[] {
+  return [...(t.error ? [t.error] : []), ...t.failures.map(failureLine)];
+}
+
+/** The line per test as it ends: "PASS name (1.2 s)", then a failed one's reasons, indented. */
+export function progressLines(t: TestResult): string[] {
+  const head = `${t.verdict.toUpperCase()} ${t.name} (${t.verdict === "skip" ? t.skipped : `${t.seconds.toFixed(1)} s`})`;
+  const why = t.verdict === "fail" ? reasons(t).map((r) => `    ${r}`) : [];
+  const kept = t.artefacts ? [`    artefacts: ${t.artefacts}`] : [];
+  return [head, ...why, ...kept];
+}
+
+/** A TAP description: no '#', which starts a directive, and one line. */
+const tapText = (s: string): string => s.replace(/\\/g, "\\\\").replace(/#/g, "\\#").replace(/\n/g, " ");
+
+/** TAP version 13: a plan, one ok/not ok line per test ("file: name"), reasons as "# " diagnostics (also KTAP's). */
+export function tap(r: RunResult): string {
+  const lines = ["TAP version 13", `1..${r.tests.length}`];
+  r.tests.forEach((t, i) => {
+    const desc = tapText(`${t.file}: ${t.name}`);
+    if (t.verdict === "skip") lines.push(`ok ${i + 1} ${desc} # SKIP ${tapText(t.skipped ?? "")}`);
+    else lines.push(`${t.verdict === "pass" ? "ok" : "not ok"} ${i + 1} ${desc}`);
+    if (t.verdict === "fail") for (const why of reasons(t)) lines.push(`# ${why.replace(/\n/g, " ")}`);
+  });
+  lines.push(`# passed ${r.summary.passed}, failed ${r.summary.failed}, skipped ${r.summary.skipped}`);
+  return lines.join("\n") + "\n";
+}
+
+/** XML text and attribute escaping; characters XML 1.0 cannot hold are dropped. */
+export function xmlEscape(s: string): string {
+  return s
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&apos;");
+}
+
+/**
+ * JUnit XML as CI systems read it: one testsuite per test file, one testcase per test (classname the
+ * file), a failure with its first reason as message and every wanted/got line as text, an error for
+ * a test that could not be carried out, skipped for a test not run.
+ */
+export function junit(r: RunResult): string {
+  const files = [...new Set(r.tests.map((t) => t.file))];
+  const a = (s: string): string => xmlEscape(s);
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const total = r.summary;
+  const errors = r.tests.filter((t) => t.verdict === "fail" && t.error).length;
+  out.push(`<testsuites name="xdp-lab test" tests="${r.tests.length}" failures="${total.failed - errors}" errors="${errors}" skipped="${total.skipped}" time="${r.seconds.toFixed(3)}">`);
+  files.forEach((file, id) => {
+    const ts = r.tests.filter((t) => t.file === file);
+    const fails = ts.filter((t) => t.verdict === "fail" && !t.error).length;
+    const errs = ts.filter((t) => t.verdict === "fail" && t.error).length;
+    const skips = ts.filter((t) => t.verdict === "skip").length;
+    const time = ts.reduce((s, t) => s + t.seconds, 0);
+    out.push(`  <testsuite name="${a(file)}" id="${id}" tests="${ts.length}" failures="${fails}" errors="${errs}" skipped="${skips}" time="${time.toFixed(3)}" timestamp="${a(r.startedAt.replace(/\.\d+Z$/, ""))}">`);
+    for (const t of ts) {
+      const head = `    <testcase name="${a(t.name)}" classname="${a(file)}" time="${t.seconds.toFixed(3)}"`;
+      if (t.verdict === "pass") {
+        out.push(`${head}/>`);
+        continue;
+      }
+      out.push(`${head}>`);
+      if (t.verdict === "skip") out.push(`      <skipped message="${a(t.skipped ?? "")}"/>`);
+      else {
+        const tag = t.error ? "error" : "failure";
+        const why = reasons(t);
+        out.push(`      <${tag} message="${a(why[0] ?? "failed")}" type="${t.error ? "error" : "expectation"}">${a(why.join("\n"))}</${tag}>`);
+        if (t.artefacts) out.push(`      <system-out>${a(`artefacts: ${t.artefacts}`)}</system-out>`);
+      }
+      out.push("    </testcase>");
+    }
+    out.push("  </testsuite>");
+  });
+  out.push("</testsuites>");
+  return out.join("\n") + "\n";
+}
+
+/** A Markdown cell: pipes escaped, one line. */
+const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, "<br>");
+
+/** The GitHub job summary: a line of totals and a table of every test. */
+export function markdown(r: RunResult): string {
+  const s = r.summary;
+  const lines = [
+    `### xdp-lab test: ${s.failed ? `${s.failed} failed` : "all passed"}`,
+    "",
+    `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped in ${r.seconds.toFixed(1)} s`,
+    "",
+    "| result | file | test | time | why |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  const mark = { pass: "✅ pass", fail: "❌ fail", skip: "⏭️ skip" } as const;
+  for (const t of r.tests) {
+    const why = t.verdict === "skip" ? (t.skipped ?? "") : reasons(t).join("\n");
+    lines.push(`| ${mark[t.verdict]} | ${cell(t.file)} | ${cell(t.name)} | ${t.seconds.toFixed(1)} s | ${cell(why)} |`);
+  }
+  return lines.join("\n") + "\n\n";
+}

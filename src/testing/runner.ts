@@ -1,0 +1,178 @@
+// The test runner: one lab for the whole run, reset before every test (programs detached, so their
+// maps and counters are new), then each test's setup, traffic and expectations, and a failed
+// test's artefacts kept before the next one starts.
+import { load } from "../../network/app-client.ts";
+import type { Lab } from "../lab.ts";
+import type { HostName } from "../../network/plan.ts";
+import { listPrograms } from "../../network/programs.ts";
+import { withVm } from "../../network/session.ts";
+import { keepArtefacts } from "./artefacts.ts";
+import { deltaOk, describeDelta, mapLabel, readValue, type DumpEntry } from "./maps.ts";
+import { summarize, type Failure, type MapResult, type RunResult, type TestResult } from "./report.ts";
+import type { MapExpect, TestCase, TestFile } from "./spec.ts";
+import { runStep } from "./traffic.ts";
+
+/** A run that could not start or go on at all (bad file, no build, not root, the lab would not come up): exit 2. */
+export class CannotRunError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CannotRunError";
+  }
+}
+
+export interface RunOptions {
+  /** A lab that is up. */
+  lab: Lab;
+  files: TestFile[];
+  /** Only the tests whose name (or "FILE: NAME") matches. */
+  filter?: RegExp;
+  /** Run every test even after one failed (otherwise the rest are skipped). */
+  keepGoing?: boolean;
+  /** Where failed tests' artefacts go: DIR/FILE/TEST/. */
+  results: string;
+  /** Called as each test starts and ends (the line per test). */
+  onStart?: (file: TestFile, test: TestCase) => void;
+  onResult?: (r: TestResult) => void;
+}
+
+/** The tests OPTIONS select, with their file, in order. */
+export function selected(files: TestFile[], filter?: RegExp): { file: TestFile; test: TestCase; index: number }[] {
+  return files.flatMap((file) =>
+    file.tests.map((test, index) => ({ file, test, index })).filter(({ test }) => !filter || filter.test(test.name) || filter.test(`${file.path}: ${test.name}`)),
+  );
+}
+
+/** Runs the selected tests in the lab, one after the other. */
+export async function runTests(o: RunOptions): Promise<RunResult> {
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const tests: TestResult[] = [];
+  let failed = false;
+  for (const { file, test, index } of selected(o.files, o.filter)) {
+    if (failed && !o.keepGoing) {
+      const r: TestResult = { file: file.path, name: test.name, verdict: "skip", seconds: 0, failures: [], steps: [], maps: [], skipped: "not run: an earlier test failed (--keep-going runs every test)" };
+      tests.push(r);
+      o.onResult?.(r);
+      continue;
+    }
+    o.onStart?.(file, test);
+    const r = await runTest(o.lab, file, test);
+    if (r.verdict === "fail") {
+      failed = true;
+      r.artefacts = await keepArtefacts({ lab: o.lab, results: o.results, file, test, index, result: r });
+    }
+    tests.push(r);
+    o.onResult?.(r);
+  }
+  return { lab: o.lab.name, startedAt, seconds: (performance.now() - t0) / 1000, tests, summary: summarize(tests) };
+}
+
+/** Lines of dmesg that are kernel splats. */
+export const SPLAT = /WARNING:|BUG:|Call Trace/;
+
+async function vmText(lab: Lab, script: string, what: string): Promise<string> {
+  const r = await (await lab.host("vm")).exec([script]);
+  if (r.code !== 0) throw new Error(`Failed to ${what} in the VM (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout;
+}
+
+/** The map ids the expectations read: by name, or the one of the program on PORT. */
+async function mapIds(lab: Lab, wants: MapExpect[]): Promise<(number | Error)[]> {
+  if (wants.length === 0) return [];
+  const shown = JSON.parse(await vmText(lab, "bpftool -j map show", "list the maps")) as { id: number; name?: string }[];
+  const programs = wants.some((w) => w.port) ? await withVm(lab.name, listPrograms) : [];
+  return wants.map((w) => {
+    if (w.port) {
+      const prog = programs.find((p) => p.iface === `${w.port}0` && p.hook === "xdp");
+      if (!prog) return new Error(`no XDP program on ${w.port}0`);
+      const m = prog.maps.find((x) => x.name === w.map);
+      return m ? m.id : new Error(`the program on ${w.port}0 (${prog.name}) has no map ${w.map} (it has ${prog.maps.map((x) => x.name).join(", ") || "none"})`);
+    }
+    const named = shown.filter((m) => m.name === w.map);
+    if (named.length === 1) return named[0]!.id;
+    if (named.length === 0) return new Error(`no map named ${w.map} in the VM (there: ${[...new Set(shown.map((m) => m.name).filter(Boolean))].join(", ") || "none"})`);
+    return new Error(`${named.length} maps are named ${w.map} (ids ${named.map((m) => m.id).join(", ")}): say which with port: lan or port: wan`);
+  });
+}
+
+/** Every map in IDS dumped with one command: id -> its entries. */
+async function dumpMaps(lab: Lab, ids: number[]): Promise<Map<number, DumpEntry[]>> {
+  const unique = [...new Set(ids)];
+  const out = new Map<number, DumpEntry[]>();
+  if (unique.length === 0) return out;
+  const text = await vmText(lab, unique.map((id) => `echo @@map ${id}; bpftool -j map dump id ${id}`).join("; "), "dump the maps");
+  for (const part of text.split("@@map ").slice(1)) {
+    const nl = part.indexOf("\n");
+    out.set(Number(part.slice(0, nl)), JSON.parse(part.slice(nl + 1)) as DumpEntry[]);
+  }
+  return out;
+}
+
+/** The VM's dmesg, as lines. */
+async function dmesg(lab: Lab): Promise<string[]> {
+  return (await vmText(lab, "dmesg", "read dmesg")).split("\n").filter((l) => l !== "");
+}
+
+/** One test: reset, setup, values before, traffic, values after, dmesg; every failed expectation recorded. */
+export async function runTest(lab: Lab, file: TestFile, test: TestCase): Promise<TestResult> {
+  const t0 = performance.now();
+  const r: TestResult = { file: file.path, name: test.name, verdict: "pass", seconds: 0, failures: [], steps: [], maps: [] };
+  const fail = (f: Failure): void => void r.failures.push(f);
+  try {
+    await lab.reset();
+    // What the reset could not detach was attached outside xdp-lab-app (by an earlier test's command).
+    const left = await withVm(lab.name, (client) => listPrograms(client));
+    if (left.length) {
+      throw new Error(`the lab is not clean: ${left.map((p) => `${p.name} (id ${p.id}) on ${p.iface} ${p.hook}`).join(", ")} stayed attached after the reset (attached outside xdp-lab-app by an earlier test's command?): detach it in that test's last command`);
+    }
+    const dmesgBefore = (await dmesg(lab)).length;
+
+    for (const p of test.setup?.programs ?? []) {
+      const a = await load(lab.name, p.object, { iface: p.port, mode: p.mode });
+      if (a.result.mode !== p.mode) fail({ what: `setup: ${p.object} on ${p.port}`, wanted: `${p.mode} mode`, got: `${a.result.mode} mode` });
+    }
+    for (const c of test.setup?.commands ?? []) {
+      const x = await (await lab.host(c.host)).exec([c.run]);
+      if (x.code !== 0) throw new Error(`setup command on ${c.host} failed (exit ${x.code}): ${c.run}: ${(x.stderr || x.stdout).trim().split("\n").slice(-3).join(" | ")}`);
+    }
+
+    const wants = test.expect?.maps ?? [];
+    const ids = await mapIds(lab, wants);
+    const before = await dumpMaps(lab, ids.filter((i): i is number => typeof i === "number"));
+
+    for (const step of test.traffic) {
+      const s = await runStep(step, (h: HostName) => lab.host(h));
+      r.steps.push(s);
+      if (!s.ok) fail({ what: s.step, wanted: s.wanted ?? "", got: s.got ?? "" });
+    }
+
+    const after = await dumpMaps(lab, ids.filter((i): i is number => typeof i === "number"));
+    wants.forEach((w, i) => {
+      const id = ids[i]!;
+      const wanted = describeDelta(w.delta);
+      const m: MapResult = { map: w.map, key: w.key, field: w.field, port: w.port, wanted, ok: false };
+      r.maps.push(m);
+      if (id instanceof Error) return fail({ what: mapLabel(w), wanted, got: id.message });
+      m.id = id;
+      try {
+        const b = readValue(before.get(id) ?? [], w);
+        const a = readValue(after.get(id) ?? [], w);
+        Object.assign(m, { before: String(b), after: String(a), delta: String(a - b), ok: deltaOk(a - b, w.delta) });
+        if (!m.ok) fail({ what: mapLabel(w), wanted, got: String(a - b) });
+      } catch (e) {
+        fail({ what: mapLabel(w), wanted, got: (e as Error).message });
+      }
+    });
+
+    const fresh = (await dmesg(lab)).slice(dmesgBefore);
+    r.dmesg = { lines: fresh.length, splats: fresh.filter((l) => SPLAT.test(l)) };
+    if (test.expect?.dmesg === "clean" && r.dmesg.splats.length) {
+      fail({ what: "dmesg", wanted: "clean (no WARNING:, BUG: or Call Trace)", got: `${r.dmesg.splats.length} line(s), first: ${r.dmesg.splats[0]!.trim()}` });
+    }
+  } catch (e) {
+    r.error = (e as Error).message;
+  }
+  r.seconds = (performance.now() - t0) / 1000;
+  if (r.error || r.failures.length) r.verdict = "fail";
+  return r;
+}

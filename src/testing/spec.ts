@@ -1,0 +1,248 @@
+// Test files for `xdp-lab test`: YAML read with the yaml package, checked against
+// schema/xdp-lab-test.schema.json with ajv; every error names the file, the line and the field.
+import { existsSync, readFileSync } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
+import { isMap, isNode, LineCounter, parseDocument, type Document } from "yaml";
+import type { HostName } from "../../network/plan.ts";
+
+/** Where the schema lives: the repository's schema/ (two folders up from here, in the sources and in dist/). */
+export const SCHEMA_PATH = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const p = join(dir, "schema", "xdp-lab-test.schema.json");
+    if (existsSync(p)) return p;
+  }
+  throw new Error("schema/xdp-lab-test.schema.json is missing from the checkout. Fix: git checkout -- schema");
+})();
+
+export type Port = "lan" | "wan";
+
+export interface ProgramSetup {
+  /** Absolute once loaded (the file gives it relative to itself). */
+  object: string;
+  port: Port;
+  mode: "native" | "generic";
+}
+
+export interface CommandSetup {
+  host: HostName;
+  run: string;
+}
+
+export interface PingStep {
+  ping: { from: HostName; to: string; family: 4 | 6; count: number; interval: number; size: number };
+  expect: "reachable" | "unreachable";
+}
+
+export interface CommandStep {
+  command: { host: HostName; run: string; exit: number; output?: string };
+}
+
+export type Step = PingStep | CommandStep;
+
+export interface Delta {
+  exactly?: number;
+  at_least?: number;
+  at_most?: number;
+}
+
+export interface MapExpect {
+  map: string;
+  port?: Port;
+  /** A number, or bytes as bpftool takes them. */
+  key: number | string;
+  field?: string;
+  delta: Delta;
+}
+
+export interface TestCase {
+  name: string;
+  description?: string;
+  setup?: { programs?: ProgramSetup[]; commands?: CommandSetup[] };
+  traffic: Step[];
+  expect?: { maps?: MapExpect[]; dmesg?: "clean" };
+}
+
+export interface TestFile {
+  /** As the user named it (relative paths stay relative, for messages and result folders). */
+  path: string;
+  tests: TestCase[];
+  /** The line each test starts on. */
+  lines: number[];
+}
+
+/** One problem in a test file: where and what. */
+export interface FileProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** The field, as a path: tests[0].traffic[1].ping.family. */
+  field: string;
+  message: string;
+}
+
+/** A test file that cannot be run; the message lists every problem, one per line (file:line:column: field: message). */
+export class TestFileError extends Error {
+  constructor(readonly problems: FileProblem[]) {
+    super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ""}${p.message}`).join("\n"));
+    this.name = "TestFileError";
+  }
+}
+
+let validator: ReturnType<Ajv2020["compile"]> | undefined;
+
+function validate(): ReturnType<Ajv2020["compile"]> {
+  if (!validator) {
+    const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    ajv.addFormat("regex", (s: string) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, "utf8")) as object);
+  }
+  return validator;
+}
+
+/** `tests[0].traffic[1].ping` from ["tests", 0, "traffic", 1, "ping"]. */
+export function fieldName(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+/** The segments of an ajv instancePath ("/tests/0/name"), numbers for sequence indices. */
+function segments(instancePath: string): (string | number)[] {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** What ajv said, in words a test writer reads. */
+function say(e: ErrorObject): { extra?: string; message: string } {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "required":
+      return { extra: String(p.missingProperty), message: "is required" };
+    case "additionalProperties":
+      return { extra: String(p.additionalProperty), message: "is not a known field (a typo?)" };
+    case "enum":
+      return { message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
+    case "const":
+      return { message: `must be ${JSON.stringify(p.allowedValue)}` };
+    case "format":
+      return { message: p.format === "regex" ? "is not a valid regular expression" : `must be a ${String(p.format)}` };
+    case "not":
+      return { message: "a step is either a ping (with expect:) or a command (with exit: and output:), not both" };
+    case "oneOf":
+      return { message: "must be a whole number or bytes such as \"0x02 0x00 0x00 0x00\"" };
+    default:
+      return { message: e.message ?? e.keyword };
+  }
+}
+
+/** Where PATH's node starts in DOC (the key for a field that is there, the parent for one that is missing). */
+function locate(doc: Document, lc: LineCounter, path: (string | number)[], extra?: string, keyword?: string): { line: number; column: number } {
+  let node: unknown = doc.contents;
+  let offset = isNode(node) ? (node.range?.[0] ?? 0) : 0;
+  const walk = keyword === "additionalProperties" && extra !== undefined ? [...path, extra] : path;
+  for (const seg of walk) {
+    if (!isNode(node) && !isMap(node)) break;
+    const coll = node as { items?: unknown[] };
+    if (!Array.isArray(coll.items)) break;
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((it) => (isNode(it.key) ? (it.key as { value?: unknown }).value : it.key) === seg);
+      if (!pair) break;
+      // A field's position is its key's: "line 7: family" points at `family:`.
+      if (isNode(pair.key) && pair.key.range) offset = pair.key.range[0];
+      next = pair.value;
+    } else {
+      next = coll.items[seg as number];
+      if (isNode(next) && next.range) offset = next.range[0];
+    }
+    node = next;
+  }
+  const pos = lc.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+/** Reads and checks a test file's text; FILE names it in messages. Object paths become absolute, relative to the file. */
+export function parseTestFile(file: string, text: string): TestFile {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new TestFileError(
+      doc.errors.map((e) => ({ file, line: e.linePos?.[0].line ?? 1, column: e.linePos?.[0].col ?? 1, field: "", message: `not valid YAML: ${e.message.split("\n")[0]}` })),
+    );
+  }
+  const data = doc.toJS() as unknown;
+  const check = validate();
+  if (!check(data)) {
+    const seen = new Set<string>();
+    const problems: FileProblem[] = [];
+    const errors = check.errors ?? [];
+    // A oneOf says it once for all of its branches; their own complaints would only confuse.
+    const oneOfs = errors.filter((e) => e.keyword === "oneOf").map((e) => `${e.schemaPath}/`);
+    for (const e of errors) {
+      // if/then/else repeats what its branch already said.
+      if (e.keyword === "if" || oneOfs.some((o) => e.schemaPath.startsWith(o))) continue;
+      const path = segments(e.instancePath);
+      const { extra, message } = say(e);
+      const field = fieldName(extra !== undefined ? [...path, extra] : path) || "(the file)";
+      const { line, column } = locate(doc, lc, path, extra, e.keyword);
+      const key = `${line}:${field}:${message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      problems.push({ file, line, column, field, message });
+    }
+    problems.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new TestFileError(problems);
+  }
+  const tests = (data as { tests: TestCase[] }).tests;
+  const lines = tests.map((_, i) => locate(doc, lc, ["tests", i]).line);
+  const problems: FileProblem[] = [];
+  const names = new Map<string, number>();
+  tests.forEach((t, i) => {
+    const first = names.get(t.name);
+    if (first !== undefined) problems.push({ file, line: lines[i]!, column: 1, field: `tests[${i}].name`, message: `"${t.name}" is already the name of tests[${first}]: names must be unique in a file` });
+    else names.set(t.name, i);
+    t.setup?.programs?.forEach((p, j) => {
+      p.object = resolve(dirname(file), p.object);
+      if (!existsSync(p.object)) {
+        const { line, column } = locate(doc, lc, ["tests", i, "setup", "programs", j, "object"]);
+        problems.push({ file, line, column, field: `tests[${i}].setup.programs[${j}].object`, message: `no such file: ${p.object} (paths are relative to the test file; the repository's objects are in out/: ./xdp-lab build bpf)` });
+      }
+    });
+  });
+  if (problems.length) throw new TestFileError(problems);
+  return { path: file, tests, lines };
+}
+
+/** Reads one test file. */
+export async function loadTestFile(file: string): Promise<TestFile> {
+  return parseTestFile(file, await readFile(file, "utf8"));
+}
+
+/** The test files PATHS name: files as they are, directories searched for *.yaml and *.yml (sorted). */
+export async function findTestFiles(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const p of paths) {
+    const st = await stat(p).catch(() => undefined);
+    if (!st) throw new Error(`${p}: no such file or directory. Fix: name test files or folders that hold them (e.g. ./xdp-lab test tests/)`);
+    if (st.isFile()) files.push(p);
+    else {
+      const found = (await readdir(p, { recursive: true })).filter((f) => /\.ya?ml$/.test(f)).sort();
+      if (found.length === 0) throw new Error(`${p}: no test files (*.yaml, *.yml) in it`);
+      files.push(...found.map((f) => join(p, f)));
+    }
+  }
+  return files;
+}

@@ -1,0 +1,149 @@
+// `xdp-lab test` for real: the repository's tests/ pass in a lab of the runner's own (exit 0, JUnit,
+// JSON, the job summary), a test written to fail fails with its wanted/got lines and a complete
+// artefact folder (exit 1), a malformed file is refused with its line and field (exit 2), and no
+// lab is left behind unless --keep-lab. Needs root and qemu; in CI (CI=true) nothing is skipped.
+import { existsSync } from "node:fs";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { parse as parseJunit, type TestSuites } from "junit2json";
+import { parse as parseYaml } from "yaml";
+import { ARTEFACTS } from "../../src/testing/artefacts.ts";
+import type { RunResult } from "../../src/testing/report.ts";
+import { DEFAULT_OUT, REPO } from "../../src/paths.ts";
+import { cleanup, tempDir } from "../helpers.ts";
+import { ok, xdpLab } from "./cli.ts";
+import { leftovers } from "./lab-leftovers.ts";
+
+const t = suite("xdp-lab test (the runner, real labs)");
+const kept: string[] = [];
+
+/** The lab a run used, from its last line ("... (12.3 s, lab t1234)"). */
+function labOf(out: string): string {
+  const name = /lab (t\d+)\)/.exec(out)?.[1];
+  if (!name) throw new Error(`no lab named in: ${out}`);
+  return name;
+}
+
+t.before(async () => {
+  if (process.getuid?.() !== 0) {
+    if (process.env.CI === "true") throw new Error("xdp-lab test's system test needs root: CI must run it as root");
+    console.log("SKIPPED xdp-lab test: needs root");
+    process.exit(0);
+  }
+  // Reuses the build cache: a warm kernel, the objects tests/ names in out/.
+  await ok(["build", "--quiet"]);
+});
+
+t.after(async () => {
+  for (const name of kept) await xdpLab(["down", "--name", name]);
+  await cleanup();
+});
+
+t("tests/ passes: exit 0, a PASS line per test, JUnit read by junit2json, JSON with every measured value, the job summary, no lab left", async () => {
+  const dir = await tempDir();
+  const summary = join(dir, "summary.md");
+  await writeFile(summary, "before\n");
+  const files = (await readdir(join(REPO, "tests"))).filter((f) => f.endsWith(".yaml"));
+  const names = (await Promise.all(files.map(async (f) => (parseYaml(await readFile(join(REPO, "tests", f), "utf8")) as { tests: { name: string }[] }).tests.map((x) => x.name)))).flat();
+  const r = await xdpLab(["test", "tests/", "--junit", join(dir, "junit.xml"), "--json", join(dir, "result.json"), "--results", join(dir, "results")], {
+    env: { GITHUB_STEP_SUMMARY: summary },
+  });
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  for (const name of names) assert.match(r.stdout, new RegExp(`^PASS ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(\\d+\\.\\d s\\)$`, "m"));
+  assert.match(r.stdout, new RegExp(`^${names.length} passed, 0 failed`, "m"));
+
+  const junit = (await parseJunit(await readFile(join(dir, "junit.xml"), "utf8"))) as TestSuites;
+  assert.is(junit.tests, names.length);
+  assert.is(junit.failures, 0);
+  assert.equal(junit.testsuite!.map((s) => s.name).sort(), files.map((f) => `tests/${f}`).sort());
+
+  const json = JSON.parse(await readFile(join(dir, "result.json"), "utf8")) as RunResult;
+  assert.equal(json.summary, { passed: names.length, failed: 0, skipped: 0 });
+  const pass4 = json.tests.find((x) => x.name === "pass forwards IPv4 pings and counts each")!;
+  assert.equal(pass4.steps[0]!.measured, { transmitted: 5, received: 5 });
+  assert.equal(pass4.maps.map((m) => [m.map, m.key, m.delta]), [["stats", 2, "5"], ["stats", 1, "0"]]);
+
+  const md = await readFile(summary, "utf8");
+  assert.ok(md.startsWith("before\n### xdp-lab test: all passed"), md);
+  assert.is(md.split("\n").filter((l) => l.startsWith("| ✅ pass |")).length, names.length);
+  // Nothing failed: no artefacts.
+  assert.not.ok(existsSync(join(dir, "results")));
+  assert.equal(await leftovers(labOf(r.stdout)), []);
+});
+
+t("a test written to fail: exit 1, the wanted/got lines, its artefact folder complete, the rest skipped; --keep-lab keeps the lab and says how to remove it", async () => {
+  const dir = await tempDir();
+  const file = join(dir, "fails.yaml");
+  await writeFile(
+    file,
+    [
+      "tests:",
+      "  - name: pass taken for drop",
+      "    setup:",
+      `      programs: [ { object: ${join(DEFAULT_OUT, "pass.bpf.o")}, port: lan } ]`,
+      "    traffic:",
+      "      - ping: { from: client, to: server, family: 4, count: 3 }",
+      "        expect: unreachable",
+      "      - command: { host: vm, run: 'uname -s', output: '^Plan9$' }",
+      "    expect:",
+      "      maps: [ { map: stats, key: 1, field: packets, delta: { exactly: 3 } } ]",
+      "      dmesg: clean",
+      "  - name: never runs",
+      "    traffic: [ { command: { host: vm, run: 'true' } } ]",
+    ].join("\n") + "\n",
+  );
+  const results = join(dir, "results");
+  const r = await xdpLab(["test", file, "--results", results, "--keep-lab", "--tap"]);
+  kept.push(labOf(r.stderr));
+  assert.is(r.exitCode, 1, r.stdout + r.stderr);
+  // --tap: stdout is TAP alone; the human lines go to stderr.
+  assert.ok(r.stdout.startsWith("TAP version 13\n1..2\nnot ok 1 "), r.stdout);
+  assert.match(r.stdout, /^ok 2 .*never runs # SKIP /m);
+  for (const out of [r.stdout, r.stderr]) {
+    assert.match(out, "map stats key 1 packets: wanted exactly 3, got 0");
+    assert.match(out, "ping -4 client -> server: wanted unreachable (0/3 replies), got 3/3 replies");
+    assert.match(out, 'command on vm: uname -s: wanted output matching /^Plan9$/, got "Linux"');
+  }
+  assert.match(r.stderr, /^FAIL pass taken for drop \(\d+\.\d s\)$/m);
+
+  const folder = join(results, "fails", "pass-taken-for-drop");
+  assert.match(r.stderr, `artefacts: ${folder}`);
+  assert.equal((await readdir(folder)).sort(), [...ARTEFACTS].sort());
+  for (const f of ARTEFACTS) assert.ok((await stat(join(folder, f))).size > 0, `${f} is empty`);
+  assert.match(await readFile(join(folder, "dmesg.txt"), "utf8"), /Linux version/);
+  const status = JSON.parse(await readFile(join(folder, "status.json"), "utf8")) as { name: string; phase: string; attached: { name: string }[] };
+  assert.is(status.phase, "up");
+  assert.equal(status.attached.map((p) => p.name), ["xdp_pass"]);
+  const progs = JSON.parse(await readFile(join(folder, "bpftool-prog.json"), "utf8")) as { name?: string }[];
+  assert.ok(progs.some((p) => p.name === "xdp_pass"));
+  const maps = JSON.parse(await readFile(join(folder, "bpftool-map.json"), "utf8")) as { name?: string }[];
+  assert.ok(maps.some((m) => m.name === "stats"));
+  const ran = parseYaml(await readFile(join(folder, "test.yaml"), "utf8")) as { tests: { name: string; traffic: { ping?: { interval: number } }[] }[] };
+  assert.is(ran.tests[0]!.name, "pass taken for drop");
+  assert.is(ran.tests[0]!.traffic[0]!.ping!.interval, 0.2);
+
+  // --keep-lab: still up, and the way out printed.
+  const lab = kept[0]!;
+  assert.match(r.stderr, `./xdp-lab down --name ${lab}`);
+  const st = await xdpLab(["status", "--name", lab, "--json"]);
+  assert.is((JSON.parse(st.stdout) as { phase: string }).phase, "up");
+  await ok(["down", "--name", lab]);
+  assert.equal(await leftovers(lab), []);
+});
+
+t("a malformed file: exit 2 before any lab, naming the file, the line and the field", async () => {
+  const dir = await tempDir();
+  const file = join(dir, "bad.yaml");
+  await writeFile(file, ["tests:", "  - name: typo", "    traffic:", "      - ping: { from: client, to: server }", "        expect: reachable"].join("\n") + "\n");
+  const r = await xdpLab(["test", file]);
+  assert.is(r.exitCode, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, `${file}:4:9: tests[0].traffic[0].ping.family: is required`);
+  assert.not.match(r.stderr, /booting/);
+  const none = await xdpLab(["test", join(dir, "nothing-here")]);
+  assert.is(none.exitCode, 2);
+  assert.match(none.stderr, "no such file or directory");
+});
+
+t.run();
