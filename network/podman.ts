@@ -3,9 +3,9 @@
 import { execa, type Options } from "execa";
 
 /**
- * podman's options on these machines, the same as the build's (src/tools/podman.ts; a unit test
- * keeps them equal): runc (crun fails on hybrid cgroup hierarchies), cgroupfs (no systemd session
- * needed), a file events log (no journald needed).
+ * podman's options on these machines, for the lab's hosts and the build alike (src/tools/podman.ts
+ * takes them from here): runc (crun fails on hybrid cgroup hierarchies), cgroupfs (no systemd
+ * session needed), a file events log (no journald needed).
  */
 export const PODMAN_GLOBAL = ["--runtime", "runc", "--cgroup-manager=cgroupfs", "--events-backend=file"];
 

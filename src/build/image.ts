@@ -41,6 +41,11 @@ export function aptSources(mirror = debianMirror()): string {
   return [`deb ${mirror}/debian ${SUITE} main`, `deb ${mirror}/debian ${SUITE}-updates main`, `deb ${mirror}/debian-security ${SUITE}-security main`].join("\n");
 }
 
+/** The script line that points apt at the suites of aptSources (what the host's packages come from). */
+export function sourcesLine(mirror = debianMirror(), path = "/etc/apt/sources.list"): string {
+  return `printf '%s\\n' '${aptSources(mirror).split("\n").join("' '")}' > ${path}`;
+}
+
 /** The image of a lock: its tag names the lock's hash, so a changed lock is a new image. */
 export function imageTag(lock: Lock): string {
   return `localhost/xdp-lab-build:${lockHash(lock).slice(0, 16)}`;
@@ -83,7 +88,7 @@ export function installScript(lock: Lock, mirror = debianMirror(), sourcesList =
   return [
     "set -e",
     "export DEBIAN_FRONTEND=noninteractive",
-    `printf '%s\\n' '${aptSources(mirror).split("\n").join("' '")}' > ${sourcesList}`,
+    sourcesLine(mirror, sourcesList),
     "apt-get update -qq",
     "moved=0",
     `for spec in ${aptSpecs(lock).join(" ")}; do`,
@@ -202,26 +207,34 @@ export async function ensureImage(engine: Engine, lock: Lock, o: EnsureImageOpti
   return { tag, id, source: "built" };
 }
 
+/**
+ * The minimal bookworm every image here starts from (the build image, the lab's host image):
+ * debootstrap once per machine (installed when missing), imported into the engine as MINBASE_TAG.
+ */
+export async function ensureMinbase(engine: Engine, o: { install?: boolean; log?: (m: string) => void } = {}): Promise<void> {
+  if (await imageExists(engine, MINBASE_TAG)) return;
+  const log = o.log ?? (() => undefined);
+  await ensure(
+    CONTAINER_RUNTIME.filter((r) => r.package === "debootstrap"),
+    { install: o.install ?? true, purpose: `making ${MINBASE_TAG}`, log },
+  );
+  log(`creating ${MINBASE_TAG} with debootstrap (about a minute, once)`);
+  const dir = await mkdtemp(join(tmpdir(), "xdp-lab-minbase-"));
+  try {
+    const root = join(dir, "root");
+    await debootstrap(SUITE, root, `${debianMirror()}/debian`);
+    const tarball = join(dir, "root.tar");
+    await tarTree(root, tarball);
+    await importImage(engine, tarball, MINBASE_TAG);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Makes the image from Debian's archive: the minimal base (once), then exactly the locked versions. */
 async function makeImage(engine: Engine, lock: Lock, tag: string, o: EnsureImageOptions, log: (m: string) => void): Promise<void> {
   const mirror = debianMirror();
-  if (!(await imageExists(engine, MINBASE_TAG))) {
-    await ensure(
-      CONTAINER_RUNTIME.filter((r) => r.package === "debootstrap"),
-      { install: o.install ?? true, purpose: `making ${MINBASE_TAG}`, log },
-    );
-    log(`creating ${MINBASE_TAG} with debootstrap (about a minute, once)`);
-    const dir = await mkdtemp(join(tmpdir(), "xdp-lab-minbase-"));
-    try {
-      const root = join(dir, "root");
-      await debootstrap(SUITE, root, `${mirror}/debian`);
-      const tarball = join(dir, "root.tar");
-      await tarTree(root, tarball);
-      await importImage(engine, tarball, MINBASE_TAG);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
+  await ensureMinbase(engine, { install: o.install, log });
   log(`creating ${tag}: the ${Object.keys(lock).length} locked build packages`);
   try {
     await runAndCommit(engine, MINBASE_TAG, installScript(lock, mirror), tag, { "org.xdp-lab.lock": lockHash(lock) });

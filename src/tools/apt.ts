@@ -19,12 +19,12 @@ export function aptInstall(packages: string[]): Promise<void> {
   return aptGet(aptInstallArgs(packages), `install ${packages.join(" ")}`, `check the machine's apt sources, then run: apt-get install ${packages.join(" ")}`);
 }
 
-/** `apt-get update`, then `apt-get ARGS`; a failure quotes apt's last lines, WHAT it was doing and the FIX. */
+/** `apt-get update`, then `apt-get ARGS` (none: the update alone); a failure quotes apt's last lines, WHAT it was doing and the FIX. */
 async function aptGet(args: string[], what: string, fix: string): Promise<void> {
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   try {
     await execa("apt-get", ["update"], { env, all: true });
-    await execa("apt-get", args, { env, all: true });
+    if (args.length) await execa("apt-get", args, { env, all: true });
   } catch (error) {
     const out = (error as { all?: string }).all ?? "";
     throw new Error(`Failed to ${what} with apt-get:\n${out.split("\n").slice(-10).join("\n")}\nFix: ${fix}`, { cause: error });
@@ -32,13 +32,8 @@ async function aptGet(args: string[], what: string, fix: string): Promise<void> 
 }
 
 /** `apt-get update`: this machine's view of the archive, as of now. */
-export async function aptUpdate(): Promise<void> {
-  try {
-    await execa("apt-get", ["update"], { env: { DEBIAN_FRONTEND: "noninteractive" }, all: true });
-  } catch (error) {
-    const out = (error as { all?: string }).all ?? "";
-    throw new Error(`Failed to update apt's package lists:\n${out.split("\n").slice(-10).join("\n")}\nFix: check the machine's apt sources and network, then run apt-get update`, { cause: error });
-  }
+export function aptUpdate(): Promise<void> {
+  return aptGet([], "update apt's package lists", "check the machine's apt sources and network, then run apt-get update");
 }
 
 /** `package=version` of what `apt-get install` would install now from this machine's sources (apt-cache policy's candidates). */

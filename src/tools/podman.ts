@@ -13,13 +13,11 @@ export interface Engine {
 }
 
 /**
- * podman's options for Debian bookworm hosts: runc (crun fails on hybrid cgroup hierarchies), cgroupfs
- * (no systemd session needed) and a file events log (no journald needed).
+ * podman's options and the limits every container gets (the kernel build opens many files at
+ * once), defined once beside the lab's podman hosts: network/ cannot import src/.
  */
-export const PODMAN_GLOBAL = ["--runtime", "runc", "--cgroup-manager=cgroupfs", "--events-backend=file"];
-
-/** Limits every build container gets: the kernel build opens many files at once. */
-export const RUN_LIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=20000:20000"];
+export { PODMAN_GLOBAL, RUN_LIMITS } from "../../network/podman.ts";
+import { PODMAN_GLOBAL, RUN_LIMITS } from "../../network/podman.ts";
 
 /** What probing an engine found: it answers, or why not. */
 export interface EngineProbe {

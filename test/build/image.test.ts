@@ -18,10 +18,11 @@ t.after(cleanup);
 
 const LOCK = { bpftool: "7.1.0+6.1.192-2", make: "4.3-4.1" };
 
-/** The stand-in engine with its own state; `env` sets its behaviour for the next calls. */
-async function standIn(): Promise<{ engine: Engine; state: string; calls: () => Promise<string[][]>; has: (tag: string) => boolean }> {
+/** The stand-in engine with its own state (holding the minimal base with `minbase`); `behave` sets its behaviour for the next calls. */
+async function standIn(minbase = false): Promise<{ engine: Engine; state: string; calls: () => Promise<string[][]>; has: (tag: string) => boolean }> {
   const state = await tempDir();
   await mkdir(join(state, "images"));
+  if (minbase) await writeFile(join(state, "images", MINBASE_TAG.replace(/[/:]/g, "_")), "minbase-id\n");
   process.env.ENGINE_STATE = state;
   const engine = { file: join(REPO, "test/fixtures/stand-in-engine.sh") as "podman", global: [] };
   const calls = async () =>
@@ -74,9 +75,8 @@ t("the moved error names each package, locked against now, and both ways out", (
 });
 
 t("ensureImage: made from the archive once, kept in the cache; the engine's copy is used after that", async () => {
-  const s = await standIn();
+  const s = await standIn(true);
   const cache = new Cache(await tempDir());
-  await writeFile(join(s.state, "images", MINBASE_TAG.replace(/[/:]/g, "_")), "minbase-id\n");
   behave({ ENGINE_DPKG: "bpftool=7.1.0+6.1.192-2 make=4.3-4.1" });
   const first = await ensureImage(s.engine, LOCK, { cache, lockPath: "test.lock", install: false });
   assert.is(first.source, "built");
@@ -93,9 +93,8 @@ t("ensureImage: made from the archive once, kept in the cache; the engine's copy
 });
 
 t("ensureImage: a machine without the image loads it from the cache, asking nothing of the archive", async () => {
-  const from = await standIn();
+  const from = await standIn(true);
   const cache = new Cache(await tempDir());
-  await writeFile(join(from.state, "images", MINBASE_TAG.replace(/[/:]/g, "_")), "minbase-id\n");
   behave({ ENGINE_DPKG: "bpftool=7.1.0+6.1.192-2 make=4.3-4.1" });
   const made = await ensureImage(from.engine, LOCK, { cache, lockPath: "test.lock", install: false });
   // Another engine state: a machine that never made it, whose archive has moved on.
@@ -109,9 +108,8 @@ t("ensureImage: a machine without the image loads it from the cache, asking noth
 });
 
 t("ensureImage: no image anywhere and an archive that moved: the error names what moved; no image is left", async () => {
-  const s = await standIn();
+  const s = await standIn(true);
   const cache = new Cache(await tempDir());
-  await writeFile(join(s.state, "images", MINBASE_TAG.replace(/[/:]/g, "_")), "minbase-id\n");
   behave({ ENGINE_RUN_OUTPUT: "Hit:1 http://deb.debian.org/debian bookworm InRelease\nxdp-lab-moved bpftool 7.1.0+6.1.192-2 7.1.0+6.1.192-3", ENGINE_RUN_EXIT: "3" });
   const e = await failure(ensureImage(s.engine, LOCK, { cache, lockPath: "my.lock", install: false }));
   assert.match(e.message, /^Cannot make the build image localhost\/xdp-lab-build:\w+: Debian's archive no longer has 1 locked version\(s\) of my\.lock: bpftool 7\.1\.0\+6\.1\.192-2 \(archive now: 7\.1\.0\+6\.1\.192-3\)/);
@@ -122,9 +120,8 @@ t("ensureImage: no image anywhere and an archive that moved: the error names wha
 });
 
 t("ensureImage: an image in the cache that loads as another id is refused and removed", async () => {
-  const s = await standIn();
+  const s = await standIn(true);
   const cache = new Cache(await tempDir());
-  await writeFile(join(s.state, "images", MINBASE_TAG.replace(/[/:]/g, "_")), "minbase-id\n");
   behave({ ENGINE_DPKG: "bpftool=7.1.0+6.1.192-2 make=4.3-4.1" });
   await ensureImage(s.engine, LOCK, { cache, lockPath: "test.lock", install: false });
   const kept = (await cachedImage(cache, LOCK))!;
