@@ -34,7 +34,7 @@ export async function handler(argv: Args): Promise<void> {
     say(`\nlab ${name} is already up: using it`);
   } else {
     const r = await lab.up({ out: DEFAULT_OUT, accel: argv.accel, log: (l) => process.stderr.write(l + "\n") });
-    say(`\nlab ${name} up in ${r.state.upSeconds} s under ${r.accel.accel.toUpperCase()} (${r.accel.why}): client -- ${lab.plan.links.lan.bridge} -- [xdp VM] -- ${lab.plan.links.wan.bridge} -- server, internet behind NAT`);
+    say(`\nlab ${name} up in ${(r.state.upSeconds ?? 0).toFixed(1)} s under ${r.accel.accel.toUpperCase()} (${r.accel.why}): client -- ${lab.plan.links.lan.bridge} -- [xdp VM] -- ${lab.plan.links.wan.bridge} -- server, internet behind NAT`);
   }
   const client = await lab.host("client");
 

@@ -72,7 +72,7 @@ export async function handler(argv: Args): Promise<void> {
   }
   const n = nameFlag(argv.name);
   process.stdout.write(
-    `lab ${argv.name} is up in ${r.state.upSeconds} s (${accel.toUpperCase()}):\n` +
+    `lab ${argv.name} is up in ${(r.state.upSeconds ?? 0).toFixed(1)} s (${accel.toUpperCase()}):\n` +
       `  client ${ADDR.lan.client} --br-lan-- ${ADDR.lan.vm} [xdp VM] ${ADDR.wan.vm} --br-wan-- server ${ADDR.wan.server}\n` +
       `  internet: ${r.state.uplink ? `NAT through ${r.state.uplink}` : `${ADDR.internet.host} (simulated), NAT at ${ADDR.internet.edge}`}\n` +
       Object.entries(r.state.impair ?? {}).map(([link, imp]) => `  ${link} impaired: ${describeImpairment(imp)}\n`).join("") +

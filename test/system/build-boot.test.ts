@@ -243,14 +243,16 @@ t("demo (the README's main command): builds, brings a lab up, shows pass and dro
   try {
     const r = await xdpLab(["demo", "--name", name]);
     assert.is(r.exitCode, 0, r.stderr);
-    assert.match(r.stdout, /lab \S+ up in \d+\.\d+ s/);
-    assert.match(r.stdout, /ping -c 3 server\s+-> 3\/3 replies\s+\(routed by the VM\)/);
-    assert.match(r.stdout, /the internet sees 198\.51\.100\.1 \(NAT\)/);
-    assert.match(r.stdout, /counters: xdp_pass \(native\): pass 5, drop 0/);
-    assert.match(r.stdout, /ping -c 3 server\s+-> 0\/3 replies/);
-    assert.match(r.stdout, /counters: xdp_drop \(native\): pass 0, drop 3/);
-    assert.match(r.stdout, /-> 2\/2 replies\s+\(flows again\)/);
-    assert.match(r.stdout, new RegExp(`\\./xdp-lab down --name ${name}`), "says how to take it down");
+    // A failed match shows what demo printed (uvu's match says only the pattern).
+    const seen = (re: RegExp): void => assert.ok(re.test(r.stdout), `demo's output lacks ${re}:\n${r.stdout}`);
+    seen(/lab \S+ up in \d+\.\d s/);
+    seen(/ping -c 3 server\s+-> 3\/3 replies\s+\(routed by the VM\)/);
+    seen(/the internet sees 198\.51\.100\.1 \(NAT\)/);
+    seen(/counters: xdp_pass \(native\): pass 5, drop 0/);
+    seen(/ping -c 3 server\s+-> 0\/3 replies/);
+    seen(/counters: xdp_drop \(native\): pass 0, drop 3/);
+    seen(/-> 2\/2 replies\s+\(flows again\)/);
+    seen(new RegExp(`\\./xdp-lab down --name ${name}`));
     const status = await xdpLab(["status", "--name", name, "--json"]);
     assert.is(JSON.parse(status.stdout).phase, "up", "the lab stays up");
   } finally {
