@@ -112,6 +112,14 @@ export const LAB_TOOLS: Requirement[] = [
   { package: "tmux", bin: "tmux" },
 ];
 
+/** `xdp-lab test`'s traffic steps and captures on the namespace hosts (the host image has them too: host-image.ts). */
+export const TEST_TOOLS: Requirement[] = [
+  { package: "tcpdump", bin: "tcpdump" },
+  { package: "iperf3", bin: "iperf3" },
+  { package: "tcpreplay", bin: "tcpreplay" },
+  { package: "curl", bin: "curl" },
+];
+
 /** The Debian packages of some requirement lists, sorted and unique. */
 function packagesOf(...lists: Requirement[][]): string[] {
   return [...new Set(lists.flat().map((r) => r.package))].sort();
@@ -124,7 +132,7 @@ export function buildPackages(): string[] {
 
 /** Every package: what a fresh machine installs to build, boot and run labs. */
 export function allPackages(): string[] {
-  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS, CAPTURE_TOOLS);
+  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS, CAPTURE_TOOLS, TEST_TOOLS);
 }
 
 /**
@@ -140,6 +148,7 @@ export const PROGRAM_PACKAGES: Readonly<Record<string, string>> = {
   wget: "wget",
   iperf3: "iperf3",
   tcpdump: "tcpdump",
+  tcpreplay: "tcpreplay",
   tshark: "tshark",
   nc: "netcat-openbsd",
   socat: "socat",

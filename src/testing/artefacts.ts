@@ -1,5 +1,6 @@
 // What a failed test leaves for a person to debug it, in RESULTS/FILE/TEST/: the VM's dmesg and
-// console log, the lab's status, bpftool's program and map lists, and the test as it ran.
+// console log, the lab's status, bpftool's program and map lists, the test as it ran, and a pcap
+// per port for the test's duration.
 import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { stringify } from "yaml";
@@ -9,7 +10,7 @@ import type { TestResult } from "./report.ts";
 import type { TestCase, TestFile } from "./spec.ts";
 
 /** The files a failed test's folder holds. */
-export const ARTEFACTS = ["dmesg.txt", "console.log", "status.json", "bpftool-prog.json", "bpftool-map.json", "test.yaml", "result.json"] as const;
+export const ARTEFACTS = ["dmesg.txt", "console.log", "status.json", "bpftool-prog.json", "bpftool-map.json", "test.yaml", "result.json", "lan.pcap", "wan.pcap"] as const;
 
 /** A folder name from free text: letters, digits, '.', '_' and '-' kept, the rest '-'. */
 export function slug(s: string): string {
@@ -28,7 +29,7 @@ export function artefactDir(results: string, file: string, test: string): string
  * Keeps a failed test's artefacts; each is taken on its own, so a dead VM still leaves the console
  * log, the status and the test (what could not be taken is said in errors.txt). Returns the folder.
  */
-export async function keepArtefacts(o: { lab: Lab; results: string; file: TestFile; test: TestCase; index: number; result: TestResult }): Promise<string> {
+export async function keepArtefacts(o: { lab: Lab; results: string; file: TestFile; test: TestCase; index: number; result: TestResult; pcaps?: string }): Promise<string> {
   const dir = artefactDir(o.results, o.file.path, o.test.name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -54,6 +55,8 @@ export async function keepArtefacts(o: { lab: Lab; results: string; file: TestFi
     writeFile(join(dir, "test.yaml"), `# ${o.file.path} line ${o.file.lines[o.index] ?? "?"}: the test as it ran (defaults filled in, object paths absolute)\n${stringify({ tests: [o.test] })}`),
   );
   await take("result.json", () => writeFile(join(dir, "result.json"), JSON.stringify({ ...o.result, artefacts: dir }, null, 2) + "\n"));
+  // The runner's capture of each port, headers only (capture.ts: TEST_SNAPLEN).
+  for (const port of ["lan", "wan"]) await take(`${port}.pcap`, () => (o.pcaps ? copyFile(join(o.pcaps, `${port}.pcap`), join(dir, `${port}.pcap`)) : Promise.reject(new Error("not captured"))));
   if (errors.length) await writeFile(join(dir, "errors.txt"), errors.join("\n") + "\n");
   return dir;
 }

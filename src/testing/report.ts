@@ -39,6 +39,8 @@ export interface TestResult {
   maps: MapResult[];
   /** New dmesg lines during the test, and the ones that are splats. */
   dmesg?: { lines: number; splats: string[] };
+  /** Frames the test-long capture saw at each port (capture.ts), and the seconds its start took. */
+  captured?: { lan: number; wan: number; startSeconds: number };
   /** Where its artefacts were kept (failed tests only). */
   artefacts?: string;
 }

@@ -10,7 +10,11 @@ import { keepArtefacts } from "./artefacts.ts";
 import { deltaOk, describeDelta, mapLabel, readValue, type DumpEntry } from "./maps.ts";
 import { summarize, type Failure, type MapResult, type RunResult, type TestResult } from "./report.ts";
 import type { MapExpect, TestCase, TestFile } from "./spec.ts";
-import { runStep } from "./traffic.ts";
+import { runStep, stepFailures } from "./traffic.ts";
+import { TestCapture } from "./capture.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** A run that could not start or go on at all (bad file, no build, not root, the lab would not come up): exit 2. */
 export class CannotRunError extends Error {
@@ -56,11 +60,14 @@ export async function runTests(o: RunOptions): Promise<RunResult> {
       continue;
     }
     o.onStart?.(file, test);
-    const r = await runTest(o.lab, file, test);
+    // The test's pcaps (capture.ts) land here; a failed test's artefacts take them.
+    const pcaps = await mkdtemp(join(tmpdir(), "xdp-lab-test-pcap-"));
+    const r = await runTest(o.lab, file, test, { pcaps });
     if (r.verdict === "fail") {
       failed = true;
-      r.artefacts = await keepArtefacts({ lab: o.lab, results: o.results, file, test, index, result: r });
+      r.artefacts = await keepArtefacts({ lab: o.lab, results: o.results, file, test, index, result: r, pcaps });
     }
+    await rm(pcaps, { recursive: true, force: true });
     tests.push(r);
     o.onResult?.(r);
   }
@@ -114,10 +121,11 @@ async function dmesg(lab: Lab): Promise<string[]> {
 }
 
 /** One test: reset, setup, values before, traffic, values after, dmesg; every failed expectation recorded. */
-export async function runTest(lab: Lab, file: TestFile, test: TestCase): Promise<TestResult> {
+export async function runTest(lab: Lab, file: TestFile, test: TestCase, opts: { pcaps?: string } = {}): Promise<TestResult> {
   const t0 = performance.now();
   const r: TestResult = { file: file.path, name: test.name, verdict: "pass", seconds: 0, failures: [], steps: [], maps: [] };
   const fail = (f: Failure): void => void r.failures.push(f);
+  let capture: TestCapture | undefined;
   try {
     await lab.reset();
     // What the reset could not detach was attached outside xdp-lab-app (by an earlier test's command).
@@ -126,6 +134,8 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase): Promise
       throw new Error(`the lab is not clean: ${left.map((p) => `${p.name} (id ${p.id}) on ${p.iface} ${p.hook}`).join(", ")} stayed attached after the reset (attached outside xdp-lab-app by an earlier test's command?): detach it in that test's last command`);
     }
     const dmesgBefore = (await dmesg(lab)).length;
+    // Both ports for the whole test (setup included), for a failure's artefacts.
+    if (opts.pcaps) capture = await TestCapture.start(lab.plan.ns.lab, opts.pcaps);
 
     for (const p of test.setup?.programs ?? []) {
       const a = await load(lab.name, p.object, { iface: p.port, mode: p.mode });
@@ -141,9 +151,9 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase): Promise
     const before = await dumpMaps(lab, ids.filter((i): i is number => typeof i === "number"));
 
     for (const step of test.traffic) {
-      const s = await runStep(step, (h: HostName) => lab.host(h));
+      const s = await runStep(step, (h: HostName) => lab.host(h), lab.plan.ns.lab);
       r.steps.push(s);
-      if (!s.ok) fail({ what: s.step, wanted: s.wanted ?? "", got: s.got ?? "" });
+      for (const f of stepFailures(s)) fail(f);
     }
 
     const after = await dumpMaps(lab, ids.filter((i): i is number => typeof i === "number"));
@@ -172,6 +182,7 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase): Promise
   } catch (e) {
     r.error = (e as Error).message;
   }
+  if (capture) r.captured = { ...(await capture.stop()), startSeconds: capture.startedIn };
   r.seconds = (performance.now() - t0) / 1000;
   if (r.error || r.failures.length) r.verdict = "fail";
   return r;

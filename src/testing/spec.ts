@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import { isMap, isNode, LineCounter, parseDocument, type Document } from "yaml";
 import type { HostName } from "../../network/plan.ts";
+import { prepareSteps, type FlowStep, type StepExtras } from "./flows.ts";
 
 /** Where the schema lives: the repository's schema/ (two folders up from here, in the sources and in dist/). */
 export const SCHEMA_PATH = (() => {
@@ -32,16 +33,16 @@ export interface CommandSetup {
   run: string;
 }
 
-export interface PingStep {
+export interface PingStep extends StepExtras {
   ping: { from: HostName; to: string; family: 4 | 6; count: number; interval: number; size: number };
   expect: "reachable" | "unreachable";
 }
 
-export interface CommandStep {
+export interface CommandStep extends StepExtras {
   command: { host: HostName; run: string; exit: number; output?: string };
 }
 
-export type Step = PingStep | CommandStep;
+export type Step = PingStep | CommandStep | FlowStep;
 
 export interface Delta {
   exactly?: number;
@@ -92,6 +93,9 @@ export class TestFileError extends Error {
   }
 }
 
+/** The kinds of traffic step, as their YAML keys. */
+export const STEP_KINDS = ["ping", "tcp", "http", "udp_flood", "iperf3", "tcpreplay", "command"] as const;
+
 let validator: ReturnType<Ajv2020["compile"]> | undefined;
 
 function validate(): ReturnType<Ajv2020["compile"]> {
@@ -140,8 +144,11 @@ function say(e: ErrorObject): { extra?: string; message: string } {
     case "format":
       return { message: p.format === "regex" ? "is not a valid regular expression" : `must be a ${String(p.format)}` };
     case "not":
-      return { message: "a step is either a ping (with expect:) or a command (with exit: and output:), not both" };
+      // The step's rules (schema: $defs/step/allOf): which kinds take expect: and throughput:.
+      if (e.schemaPath === "#/allOf/2/then/not") return { extra: "throughput", message: "only an iperf3 step takes throughput:" };
+      return { extra: "expect", message: "only ping, tcp, http and udp_flood steps take expect: (a command is judged by its exit: and output:, iperf3 by throughput:, tcpreplay by maps and packets:)" };
     case "oneOf":
+      if (e.schemaPath === "#/oneOf") return { message: `a step is exactly one of ${STEP_KINDS.join(", ")} (another step is another list item, "- ")` };
       return { message: "must be a whole number or bytes such as \"0x02 0x00 0x00 0x00\"" };
     default:
       return { message: e.message ?? e.keyword };
@@ -221,7 +228,13 @@ export function parseTestFile(file: string, text: string): TestFile {
         problems.push({ file, line, column, field: `tests[${i}].setup.programs[${j}].object`, message: `no such file: ${p.object} (paths are relative to the test file; the repository's objects are in out/: ./xdp-lab build bpf)` });
       }
     });
+    for (const p of prepareSteps(t.traffic, dirname(file))) {
+      const path = ["tests", i, "traffic", p.step, ...p.field.split(".").map((x) => (/^\d+$/.test(x) ? Number(x) : x))];
+      const { line, column } = locate(doc, lc, path);
+      problems.push({ file, line, column, field: fieldName(path), message: p.message });
+    }
   });
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
   if (problems.length) throw new TestFileError(problems);
   return { path: file, tests, lines };
 }

@@ -2,6 +2,8 @@
 // is what the step wants. The argv builders and output parsers are pure, for the unit tests.
 import type { Host } from "../../network/hosts/index.ts";
 import type { HostName } from "../../network/plan.ts";
+import { withPacketCounts } from "./capture.ts";
+import { flowLabel, isFlow, runFlow, type Judged } from "./flows.ts";
 import type { CommandStep, PingStep, Step } from "./spec.ts";
 
 /** What a step measured, and the failure line when it is not what the step wants. */
@@ -13,6 +15,15 @@ export interface StepResult {
   wanted?: string;
   got?: string;
   seconds: number;
+  /** Its packet expectations: the frames a capture at the port counted during the step. */
+  packets?: { port: string; filter: string; wanted: string; count: number; ok: boolean }[];
+}
+
+/** A step's failed judgements, as the runner records them: the step's own, then its packet counts'. */
+export function stepFailures(s: StepResult): { what: string; wanted: string; got: string }[] {
+  const out = s.ok ? [] : [{ what: s.step, wanted: s.wanted ?? "", got: s.got ?? "" }];
+  for (const p of s.packets ?? []) if (!p.ok) out.push({ what: `${s.step}: packets at ${p.port} matching "${p.filter}"`, wanted: p.wanted, got: String(p.count) });
+  return out;
 }
 
 /** ping's argv: the family always said (-4/-6: never left to the resolver), one second to wait for the last reply. */
@@ -29,6 +40,7 @@ export function parsePing(stdout: string): { transmitted: number; received: numb
 /** "ping -4 client -> server (3 x 56 bytes)". */
 export function stepLabel(s: Step): string {
   if ("ping" in s) return `ping -${s.ping.family} ${s.ping.from} -> ${s.ping.to}`;
+  if (isFlow(s)) return flowLabel(s);
   return `command on ${s.command.host}: ${s.command.run}`;
 }
 
@@ -60,9 +72,18 @@ export function judgeCommand(s: CommandStep, r: { code: number; stdout: string; 
   return { step, ok: true, measured };
 }
 
-/** Runs step S on its host. */
-export async function runStep(s: Step, host: (name: HostName) => Host | Promise<Host>): Promise<StepResult> {
+/** Runs step S on its hosts; with packet expectations, captures at the ports of the lab namespace LABNS during it. */
+export async function runStep(s: Step, host: (name: HostName) => Host | Promise<Host>, labNs?: string): Promise<StepResult> {
   const t0 = performance.now();
-  const r = "ping" in s ? judgePing(s, await (await host(s.ping.from)).exec(pingArgv(s.ping))) : judgeCommand(s, await (await host(s.command.host)).exec([s.command.run]));
-  return { ...r, seconds: (performance.now() - t0) / 1000 };
+  const run = async (): Promise<Judged> =>
+    "ping" in s ? judgePing(s, await (await host(s.ping.from)).exec(pingArgv(s.ping))) : isFlow(s) ? runFlow(s, host) : judgeCommand(s, await (await host(s.command.host)).exec([s.command.run]));
+  const wants = s.packets ?? [];
+  if (wants.length === 0) return { ...(await run()), seconds: (performance.now() - t0) / 1000 };
+  if (!labNs) throw new Error("packet expectations need the lab's namespace");
+  const { step, packets } = await withPacketCounts(labNs, wants, run);
+  return {
+    ...step,
+    seconds: (performance.now() - t0) / 1000,
+    packets: packets.map((p, i) => ({ port: wants[i]!.port, filter: wants[i]!.filter, wanted: p.wanted!, count: p.count!, ok: p.ok })),
+  };
 }
