@@ -166,7 +166,7 @@ export interface Judged {
 }
 
 function lastLine(a: Answer): string {
-  return (a.stderr || a.stdout).trim().split("\n").pop() ?? "";
+  return (a.stderr || a.stdout).trim().split("\n").pop()?.trim() ?? "";
 }
 
 // --- tcp ---------------------------------------------------------------------------------------

@@ -201,6 +201,8 @@ export function parseTestFile(file: string, text: string): TestFile {
     for (const e of errors) {
       // if/then/else repeats what its branch already said.
       if (e.keyword === "if" || oneOfs.some((o) => e.schemaPath.startsWith(o))) continue;
+      // A step of two kinds is said once: what its kinds take (expect:, throughput:) is moot then.
+      if (e.keyword === "not" && errors.some((o) => o.keyword === "oneOf" && o.schemaPath === "#/oneOf" && o.instancePath === e.instancePath)) continue;
       const path = segments(e.instancePath);
       const { extra, message } = say(e);
       const field = fieldName(extra !== undefined ? [...path, extra] : path) || "(the file)";

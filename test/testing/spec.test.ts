@@ -74,7 +74,7 @@ t("schema errors name the line and the field: bad enum, missing field, unknown f
     "10 tests[0].traffic[2].command.output: is not a valid regular expression",
     "11 tests[0].traffic[3].expect: is required",
     "17 tests[0].expect.maps[0].colour: is not a known field (a typo?)",
-    "20 tests[1].traffic[0]: a step is either a ping (with expect:) or a command (with exit: and output:), not both",
+    "20 tests[1].traffic[0]: a step is exactly one of ping, tcp, http, udp_flood, iperf3, tcpreplay, command (another step is another list item, \"- \")",
     '20 tests[1].traffic[0].ping.from: must be one of "vm", "client", "server", "internet"',
   ]);
 });
