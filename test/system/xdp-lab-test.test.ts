@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parse as parseJunit, type TestSuites } from "junit2json";
+import { execa } from "execa";
 import { parse as parseYaml } from "yaml";
 import { ARTEFACTS } from "../../src/testing/artefacts.ts";
 import type { RunResult } from "../../src/testing/report.ts";
@@ -64,6 +65,20 @@ t("tests/ passes: exit 0, a PASS line per test, JUnit read by junit2json, JSON w
   const pass4 = json.tests.find((x) => x.name === "pass forwards IPv4 pings and counts each")!;
   assert.equal(pass4.steps[0]!.measured, { transmitted: 5, received: 5 });
   assert.equal(pass4.maps.map((m) => [m.map, m.key, m.delta]), [["stats", 2, "5"], ["stats", 1, "0"]]);
+  // tests/traffic.yaml: what each kind of step measured, and the captures' counts.
+  const traffic = (name: string) => json.tests.find((x) => x.name === name)!;
+  const flood = traffic("pass counts a UDP flood of 500 datagrams").steps[0]!;
+  assert.is(flood.measured.sentPackets, 500);
+  assert.ok(Number(flood.measured.receivedPackets) > 0, JSON.stringify(flood.measured));
+  assert.equal(flood.packets!.map((p) => [p.port, p.count]), [["lan", 500]]);
+  const replay = traffic("pass forwards a replayed pcap and counts each frame").steps[0]!;
+  assert.equal([replay.measured.packets, replay.measured.bytes, replay.measured.failed], [5, 490, 0]);
+  const perf = traffic("iperf3 through pass reaches its throughput").steps;
+  assert.ok(Number(perf[0]!.measured.bitsPerSecond) >= 20e6 && Number(perf[0]!.measured.receivedBytes) > 0, JSON.stringify(perf[0]!.measured));
+  const dropped = traffic("drop makes a TCP connect and an HTTP GET unreachable");
+  assert.is(dropped.steps[0]!.measured.outcome, "timeout");
+  assert.equal(dropped.steps[0]!.packets!.map((p) => [p.port, p.count > 0]), [["lan", true], ["wan", false]]);
+  assert.ok(dropped.captured!.lan > 0 && dropped.captured!.wan === 0, JSON.stringify(dropped.captured));
 
   const md = await readFile(summary, "utf8");
   assert.ok(md.startsWith("before\n### xdp-lab test: all passed"), md);
@@ -87,6 +102,9 @@ t("a test written to fail: exit 1, the wanted/got lines, its artefact folder com
       "      - ping: { from: client, to: server, family: 4, count: 3 }",
       "        expect: unreachable",
       "      - command: { host: vm, run: 'uname -s', output: '^Plan9$' }",
+      "      - tcp: { from: client, to: server, family: 4, port: 80 }",
+      "        expect: unreachable",
+      "        packets: [ { port: wan, filter: 'tcp port 80', none: true } ]",
       "    expect:",
       "      maps: [ { map: stats, key: 1, field: packets, delta: { exactly: 3 } } ]",
       "      dmesg: clean",
@@ -105,6 +123,8 @@ t("a test written to fail: exit 1, the wanted/got lines, its artefact folder com
     assert.match(out, "map stats key 1 packets: wanted exactly 3, got 0");
     assert.match(out, "ping -4 client -> server: wanted unreachable (0/3 replies), got 3/3 replies");
     assert.match(out, 'command on vm: uname -s: wanted output matching /^Plan9$/, got "Linux"');
+    assert.match(out, "tcp -4 client -> server:80: wanted unreachable (no connection), got connected");
+    assert.match(out, /tcp -4 client -> server:80: packets at wan matching "tcp port 80": wanted none, got [1-9]\d*/);
   }
   assert.match(r.stderr, /^FAIL pass taken for drop \(\d+\.\d s\)$/m);
 
@@ -123,6 +143,10 @@ t("a test written to fail: exit 1, the wanted/got lines, its artefact folder com
   const ran = parseYaml(await readFile(join(folder, "test.yaml"), "utf8")) as { tests: { name: string; traffic: { ping?: { interval: number } }[] }[] };
   assert.is(ran.tests[0]!.name, "pass taken for drop");
   assert.is(ran.tests[0]!.traffic[0]!.ping!.interval, 0.2);
+  // The ports' pcaps, read by tcpdump: the 3 echo requests on lan0's side, the connection on both.
+  const read = async (port: string, filter: string) => (await execa("tcpdump", ["-n", "-r", join(folder, `${port}.pcap`), filter], { reject: false })).stdout.split("\n").filter(Boolean).length;
+  assert.is(await read("lan", "icmp[icmptype] = icmp-echo and src host 10.10.1.10"), 3);
+  assert.ok((await read("wan", "tcp port 80 and tcp[tcpflags] & tcp-syn != 0")) >= 2);
 
   // --keep-lab: still up, and the way out printed.
   const lab = kept[0]!;
@@ -141,6 +165,12 @@ t("a malformed file: exit 2 before any lab, naming the file, the line and the fi
   assert.is(r.exitCode, 2, r.stdout + r.stderr);
   assert.match(r.stderr, `${file}:4:9: tests[0].traffic[0].ping.family: is required`);
   assert.not.match(r.stderr, /booting/);
+  // A bad unit is named with its line and field too.
+  const units = join(dir, "units.yaml");
+  await writeFile(units, ["tests:", "  - name: slow", "    traffic:", "      - iperf3: { from: client, to: server, family: 4 }", '        throughput: { at_least: "50 MB/s" }'].join("\n") + "\n");
+  const u = await xdpLab(["test", units]);
+  assert.is(u.exitCode, 2, u.stdout + u.stderr);
+  assert.match(u.stderr, `${units}:5:23: tests[0].traffic[0].throughput.at_least: "50 MB/s" is not a throughput: write a number and bit/s`);
   const none = await xdpLab(["test", join(dir, "nothing-here")]);
   assert.is(none.exitCode, 2);
   assert.match(none.stderr, "no such file or directory");
