@@ -3,7 +3,10 @@
 // every frame the VM sends out of it. A step's packet expectations count the frames matching a
 // filter during the step; the whole test is captured on both ports, headers only, for a failed
 // test's artefacts.
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
 import { portDevices } from "../../network/capture.ts";
 import { netnsExec } from "../../network/ip.ts";
 import type { Judged, PacketExpect } from "./flows.ts";
@@ -153,5 +156,30 @@ export class TestCapture {
 
   async remove(): Promise<void> {
     await Promise.all(this.files.map((f) => rm(f, { force: true })));
+  }
+}
+
+/** A pcap file header with no frames (Ethernet): tcpdump -d compiles a filter against its link type without an interface. */
+export const EMPTY_ETHERNET_PCAP = Buffer.from("d4c3b2a1020004000000000000000000ffff000001000000", "hex");
+
+/**
+ * What tcpdump says of each filter it cannot compile (index -> its message), checked before a lab is
+ * up; none when this machine has no tcpdump yet (the run installs it, and the step reports it then).
+ */
+export async function badFilters(filters: string[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (filters.length === 0) return out;
+  const dir = await mkdtemp(join(tmpdir(), "xdp-lab-filter-"));
+  try {
+    const file = join(dir, "empty.pcap");
+    await writeFile(file, EMPTY_ETHERNET_PCAP);
+    for (const [i, f] of filters.entries()) {
+      const r = await execa("tcpdump", ["-d", "-r", file, f], { reject: false });
+      if ((r as { code?: string }).code === "ENOENT") return new Map();
+      if (r.exitCode !== 0) out.set(i, `tcpdump cannot use this filter: ${r.stderr.split("\n").filter((l) => !l.startsWith("reading from")).pop()?.replace(/^tcpdump: /, "") ?? `exit ${r.exitCode}`} (the syntax: man pcap-filter)`);
+    }
+    return out;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import { isMap, isNode, LineCounter, parseDocument, type Document } from "yaml";
 import type { HostName } from "../../network/plan.ts";
+import { badFilters } from "./capture.ts";
 import { prepareSteps, type FlowStep, type StepExtras } from "./flows.ts";
 
 /** Where the schema lives: the repository's schema/ (two folders up from here, in the sources and in dist/). */
@@ -241,9 +242,16 @@ export function parseTestFile(file: string, text: string): TestFile {
   return { path: file, tests, lines };
 }
 
-/** Reads one test file. */
+/** Reads one test file; its steps' tcpdump filters are compiled by tcpdump too (capture.ts). */
 export async function loadTestFile(file: string): Promise<TestFile> {
-  return parseTestFile(file, await readFile(file, "utf8"));
+  const text = await readFile(file, "utf8");
+  const parsed = parseTestFile(file, text);
+  const where = parsed.tests.flatMap((t, i) => t.traffic.flatMap((s, j) => (s.packets ?? []).map((p, k) => ({ path: ["tests", i, "traffic", j, "packets", k, "filter"], filter: p.filter }))));
+  const bad = await badFilters(where.map((w) => w.filter));
+  if (bad.size === 0) return parsed;
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  throw new TestFileError([...bad].map(([n, message]) => ({ file, ...locate(doc, lc, where[n]!.path), field: fieldName(where[n]!.path), message })));
 }
 
 /** The test files PATHS name: files as they are, directories searched for *.yaml and *.yml (sorted). */

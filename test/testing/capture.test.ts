@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { describePackets, packetsOk, parseCaptured, tcpdumpArgv } from "../../src/testing/capture.ts";
+import { badFilters, describePackets, packetsOk, parseCaptured, tcpdumpArgv } from "../../src/testing/capture.ts";
 
 const t = suite("src/testing/capture");
 
@@ -26,6 +26,13 @@ t("exactly, at least, none", () => {
   assert.not.ok(packetsOk({ port: "wan", filter: "icmp", none: true }, 1));
   assert.is(describePackets({ port: "wan", filter: "icmp", none: true }), "none");
   assert.is(describePackets({ port: "wan", filter: "icmp", at_least: 2 }), "at least 2");
+});
+
+t("filters compiled by tcpdump before any lab: the bad ones with tcpdump's word (tcpdump is in the package lists)", async () => {
+  const bad = await badFilters(["udp dst port 5201 and udp[4:2] = 72", "tcp prot 80", "icmp[icmptype] = icmp-echo"]);
+  assert.equal([...bad.keys()], [1]);
+  assert.is(bad.get(1), "tcpdump cannot use this filter: can't parse filter expression: syntax error (the syntax: man pcap-filter)");
+  assert.is((await badFilters([])).size, 0);
 });
 
 t.run();
