@@ -7,6 +7,7 @@ import {
   httpArgv,
   iperf3ClientArgv,
   iperf3ServerArgv,
+  listeningArgv,
   judgeHttp,
   judgeIperf3,
   judgeTcp,
@@ -106,6 +107,11 @@ const TCP_JSON = JSON.stringify({
 
 t("iperf3: the server one-off and daemonized, the client in JSON with the family said, UDP paced", () => {
   assert.equal(iperf3ServerArgv(5201, "/tmp/p.pid"), ["iperf3", "-s", "-1", "-p", "5201", "-D", "--pidfile", "/tmp/p.pid"]);
+  // iperf3 -D returns before it listens: the step waits for the socket with ss, one shell line.
+  const wait = listeningArgv(5202);
+  assert.is(wait.length, 1);
+  assert.match(wait[0]!, 'ss -Hltn "sport = :5202"');
+  assert.match(wait[0]!, "nothing listens on TCP port 5202");
   assert.equal(iperf3ClientArgv({ address: "10.10.2.10", family: 4, port: 5201, duration: 2 }), ["iperf3", "-c", "10.10.2.10", "-4", "-p", "5201", "-t", "2", "-J", "--connect-timeout", "3000"]);
   assert.equal(iperf3ClientArgv({ address: "fd00:10:2::10", family: 6, port: 5202, duration: 1, udp: { bitsPerSecond: 256000, size: 64 } }).slice(-5), ["-u", "-b", "256000", "-l", "64"]);
 });
