@@ -98,6 +98,12 @@ export async function labContainers(lab: string): Promise<string[]> {
   return r.exitCode === 0 ? String(r.stdout).split("\n").filter(Boolean) : [];
 }
 
+/** The labs that have containers on this machine, running or not, by their label; none without podman. */
+export async function containerLabs(): Promise<string[]> {
+  const r = await execa("podman", podmanArgs(["ps", "-a", "--filter", `label=${LAB_LABEL}`, "--format", `{{index .Labels "${LAB_LABEL}"}}`]), { reject: false, stdin: "ignore" });
+  return r.exitCode === 0 ? [...new Set(String(r.stdout).split("\n").filter(Boolean))] : [];
+}
+
 /** Removes containers at once (no stop timeout: their first process ignores SIGTERM). */
 export async function removeContainers(names: string[]): Promise<void> {
   if (names.length) await podman(["rm", "-f", "-t", "0", ...names], `remove the containers ${names.join(", ")}`);

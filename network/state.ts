@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { namespaces } from "./ip.ts";
+import { containerLabs } from "./podman.ts";
 import { labOfNamespace, RUN_DIR, type LabPlan, type LinkName, type NsHost } from "./plan.ts";
 import type { Accel } from "./vm/qemu.ts";
 import type { Impairment } from "./impair.ts";
@@ -49,7 +50,7 @@ export async function writeState(plan: LabPlan, state: LabState): Promise<void> 
   await rename(tmp, plan.files.state);
 }
 
-/** Names of the labs that exist, from their state directories and their namespaces. */
+/** Names of the labs that exist, from their state directories, their namespaces and their containers. */
 export async function labNames(runDir = RUN_DIR): Promise<string[]> {
   const names = new Set<string>();
   if (existsSync(runDir)) for (const d of await readdir(runDir)) names.add(d);
@@ -57,6 +58,8 @@ export async function labNames(runDir = RUN_DIR): Promise<string[]> {
     const lab = labOfNamespace(ns);
     if (lab) names.add(lab);
   }
+  // Containers outlive both when their namespaces were deleted by hand: found by their label.
+  for (const lab of await containerLabs()) names.add(lab);
   return [...names].sort();
 }
 

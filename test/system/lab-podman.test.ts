@@ -4,7 +4,7 @@
 // container, also after a kill -9 of `up`. Needs root and podman (installed when missing; in CI
 // it fails rather than skip). No image is pulled: the default one is built from Debian's archive.
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { suite } from "uvu";
@@ -12,6 +12,8 @@ import * as assert from "uvu/assert";
 import { hostImageTag } from "../../src/host-image.ts";
 import { labContainers, podmanArgs } from "../../network/podman.ts";
 import { labPlan } from "../../network/plan.ts";
+import { labNames } from "../../network/state.ts";
+import { namespacePids } from "../../network/ip.ts";
 import { which } from "../../src/build/requirements.ts";
 import { aptInstall } from "../../src/tools/apt.ts";
 import { cleanup, tempDir } from "../helpers.ts";
@@ -117,7 +119,7 @@ t("a missing image and one without a shell are named with the fix; nothing is le
   assert.equal(await leftovers(M), []);
 });
 
-t("down removes the containers, also after kill -9 of the runner during up", async () => {
+t("down removes the containers, also after kill -9 of the runner during up and with its state and namespaces gone", async () => {
   const plan = labPlan(K);
   const runner = execa(XDP_LAB, ["up", "--name", K, "--out", out, "--hosts", "podman"], { reject: false, detached: true });
   for (let i = 0; i < 600 && !existsSync(plan.files.pid); i++) await new Promise((r) => setTimeout(r, 50));
@@ -125,6 +127,21 @@ t("down removes the containers, also after kill -9 of the runner during up", asy
   process.kill(-runner.pid!, "SIGKILL");
   await runner;
   assert.equal((await labContainers(K)).sort(), [plan.hosts.client.container, plan.hosts.server.container].sort(), "the kill left no container: the test proves nothing");
+  // As after a reboot (/run is a tmpfs): qemu, the state and the namespaces gone, the containers
+  // still listed by podman. They alone name the lab for down --all.
+  const gone = new Set([Number(await readFile(plan.files.pid, "utf8"))]);
+  for (const ns of Object.values(plan.ns)) for (const pid of await namespacePids(ns).catch(() => [] as number[])) gone.add(pid);
+  // The containers' processes too: they become exited containers, which podman still lists.
+  for (const pid of gone) {
+    try {
+      if (pid) process.kill(pid, "SIGKILL");
+    } catch {
+      // ended meanwhile
+    }
+  }
+  await rm(plan.dir, { recursive: true, force: true });
+  for (const ns of Object.values(plan.ns)) await execa("ip", ["netns", "del", ns], { reject: false });
+  assert.ok((await labNames()).includes(K), "down --all would not find the lab's containers");
   await ok(["down", "--name", K]);
   assert.equal(await leftovers(K), []);
   await ok(["down", "--name", P]);

@@ -88,6 +88,20 @@ t("tests/ passes: exit 0, a PASS line per test, JUnit read by junit2json, JSON w
   assert.equal(await leftovers(labOf(r.stdout)), []);
 });
 
+t("examples/tests/ passes: the files users start from, the XDP router among them, work as written", async () => {
+  const dir = await tempDir();
+  const r = await xdpLab(["test", "examples/tests/", "--json", join(dir, "result.json")]);
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  const json = JSON.parse(await readFile(join(dir, "result.json"), "utf8")) as RunResult;
+  const router = json.tests.find((x) => x.file === "examples/tests/router.yaml" && x.name.startsWith("IPv4 is forwarded in XDP"));
+  assert.ok(router, "the router example ran");
+  // Redirected (slot 4) on both ports: the IPv4 path was XDP's, not the kernel's.
+  const redirected = router.maps.filter((m) => m.map === "stats" && m.key === 4).map((m) => Number(m.delta));
+  assert.is(redirected.length, 2);
+  for (const n of redirected) assert.ok(n >= 6, `redirected ${n}`);
+  assert.equal(await leftovers(labOf(r.stdout)), []);
+});
+
 t("a test written to fail: exit 1, the wanted/got lines, its artefact folder complete, the rest skipped; --keep-lab keeps the lab and says how to remove it", async () => {
   const dir = await tempDir();
   const file = join(dir, "fails.yaml");
