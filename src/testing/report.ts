@@ -1,6 +1,7 @@
 // What a run of tests found, and the reports made from it: the line per test, TAP 13 (which KTAP
 // parsers read too), JUnit XML, the GitHub job summary's Markdown table and the JSON record.
 import type { StepResult } from "./traffic.ts";
+import type { AppLogResult, NsPerPacketResult } from "./expect-vm.ts";
 
 export type Verdict = "pass" | "fail" | "skip";
 
@@ -39,6 +40,9 @@ export interface TestResult {
   maps: MapResult[];
   /** New dmesg lines during the test, and the ones that are splats. */
   dmesg?: { lines: number; splats: string[] };
+  /** ns_per_packet and app_log as measured (expect-vm.ts). */
+  nsPerPacket?: NsPerPacketResult[];
+  appLog?: AppLogResult;
   /** Where its artefacts were kept (failed tests only). */
   artefacts?: string;
 }

@@ -1,7 +1,6 @@
 // The test runner: one lab for the whole run, reset before every test (programs detached, so their
 // maps and counters are new), then each test's setup, traffic and expectations, and a failed
 // test's artefacts kept before the next one starts.
-import { load } from "../../network/app-client.ts";
 import type { Lab } from "../lab.ts";
 import type { HostName } from "../../network/plan.ts";
 import { listPrograms } from "../../network/programs.ts";
@@ -11,6 +10,8 @@ import { deltaOk, describeDelta, mapLabel, readValue, type DumpEntry } from "./m
 import { summarize, type Failure, type MapResult, type RunResult, type TestResult } from "./report.ts";
 import type { MapExpect, TestCase, TestFile } from "./spec.ts";
 import { runStep } from "./traffic.ts";
+import { applySetup } from "./setup.ts";
+import { vmAfter, vmBefore } from "./expect-vm.ts";
 
 /** A run that could not start or go on at all (bad file, no build, not root, the lab would not come up): exit 2. */
 export class CannotRunError extends Error {
@@ -127,10 +128,8 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase): Promise
     }
     const dmesgBefore = (await dmesg(lab)).length;
 
-    for (const p of test.setup?.programs ?? []) {
-      const a = await load(lab.name, p.object, { iface: p.port, mode: p.mode });
-      if (a.result.mode !== p.mode) fail({ what: `setup: ${p.object} on ${p.port}`, wanted: `${p.mode} mode`, got: `${a.result.mode} mode` });
-    }
+    // Programs (xdp and tc), the app, the links: setup.ts.
+    await applySetup(lab, test, fail);
     for (const c of test.setup?.commands ?? []) {
       const x = await (await lab.host(c.host)).exec([c.run]);
       if (x.code !== 0) throw new Error(`setup command on ${c.host} failed (exit ${x.code}): ${c.run}: ${(x.stderr || x.stdout).trim().split("\n").slice(-3).join(" | ")}`);
@@ -139,6 +138,7 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase): Promise
     const wants = test.expect?.maps ?? [];
     const ids = await mapIds(lab, wants);
     const before = await dumpMaps(lab, ids.filter((i): i is number => typeof i === "number"));
+    const vmReadings = await vmBefore(lab, test);
 
     for (const step of test.traffic) {
       const s = await runStep(step, (h: HostName) => lab.host(h));
@@ -147,6 +147,7 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase): Promise
     }
 
     const after = await dumpMaps(lab, ids.filter((i): i is number => typeof i === "number"));
+    Object.assign(r, await vmAfter(lab, test, vmReadings, fail));
     wants.forEach((w, i) => {
       const id = ids[i]!;
       const wanted = describeDelta(w.delta);
