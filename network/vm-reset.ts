@@ -1,10 +1,11 @@
 // What a test may leave in the VM beyond the app's own programs, and its removal for Lab.reset: tc
 // programs on the data ports (clsact removed with its filters), XDP that another loader attached
 // (xdp-filter, xdp-loader, ip: libxdp's dispatcher and pins included), and the app's Lua script and
-// budget put back to what the lab started it with.
+// budget put back to what the lab started it with; an app that no longer answers (a test killed it)
+// is started again first, as rc.d/50-lab starts it.
 import type { Client } from "ssh2";
-import { APP_LUA_BUDGET_MS } from "./contract.ts";
-import { appCommand } from "./app-client.ts";
+import { APP_LUA_BUDGET_MS, GUEST_APP_LOG, GUEST_CONTROL } from "./contract.ts";
+import { appCommand, VmCommandError } from "./app-client.ts";
 import { listPrograms } from "./programs.ts";
 import { exec as sshExec } from "./ssh.ts";
 
@@ -31,6 +32,35 @@ export const XDP_FILTER_PINS = "/sys/fs/bpf/xdp-filter";
  */
 export function xdpResetScript(dev: string): string {
   return `xdp-filter unload ${dev} >/dev/null 2>&1; xdp-loader unload --all ${dev} >/dev/null 2>&1; ip link set dev ${dev} xdpgeneric off 2>/dev/null; ip link set dev ${dev} xdpdrv off 2>/dev/null; true`;
+}
+
+/**
+ * The shell line that starts the app again as rc.d/50-lab does (its log appended to, not
+ * truncated, so what the test before wrote stays readable), then waits up to 5 s for its socket.
+ */
+export function appStartScript(): string {
+  return [
+    `setsid xdp-lab-app --control ${GUEST_CONTROL} </dev/null >>${GUEST_APP_LOG} 2>&1 &`,
+    `for i in $(seq 50); do xdp-lab-app ctl --control ${GUEST_CONTROL} help >/dev/null 2>&1 && exit 0; sleep 0.1; done`,
+    `echo "xdp-lab-app did not answer on ${GUEST_CONTROL} within 5 s of its start; its log: $(tail -3 ${GUEST_APP_LOG})" >&2; exit 1`,
+  ].join("\n");
+}
+
+/**
+ * Starts the app again when it does not answer on its socket (a test killed it, or it crashed);
+ * true when it had to. Its programs went with it (it detaches them when it ends; a crash leaves
+ * them to resetGuest, as another loader's).
+ */
+export async function ensureApp(client: Client): Promise<boolean> {
+  try {
+    await appCommand(client, "help");
+    return false;
+  } catch (e) {
+    if (!(e instanceof VmCommandError) || e.failure.code === 255) throw e;
+  }
+  const r = await sshExec(client, appStartScript());
+  if (r.code !== 0) throw new Error(`Failed to start xdp-lab-app again in the VM (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+  return true;
 }
 
 /** What resetGuest removed, for the caller's record. */

@@ -6,6 +6,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { APP_LUA_BUDGET_MS, APP_RESULT_FIELDS, CMDLINE, GUEST_APP_LOG, GUEST_CONTROL, GUEST_NICS, LAB_ENV, LAB_ENV_KEYS, MARKERS, parseAnswer } from "../../network/contract.ts";
 import { guestEnv } from "../../network/plan.ts";
+import { appStartScript } from "../../network/vm-reset.ts";
 import { REPO } from "../../src/paths.ts";
 
 const t = suite("host-guest contract");
@@ -103,6 +104,11 @@ t("answers are parsed into typed values, and a malformed one names what is wrong
 
 t("the app's Lua budget default is the one the reset puts back (app/parse.c)", () => {
   assert.is(Number(/\.lua_budget_ms = (\d+)/.exec(read("app/parse.c"))?.[1]), APP_LUA_BUDGET_MS);
+});
+
+t("the reset starts the app again as rc.d/50-lab starts it (its log appended to)", () => {
+  const first = appStartScript().split("\n")[0]!;
+  assert.ok(rc.includes(first.replace(`--control ${GUEST_CONTROL}`, '--control "$LAB_CONTROL"').replace(">>", ">")), first);
 });
 
 t.run();

@@ -148,7 +148,7 @@ t("a test written to fail: exit 1, the wanted/got lines, its artefact folder com
   assert.equal(await leftovers(lab), []);
 });
 
-t("setup and VM-side expectations: a program chosen by name or section (xdp and tc), bpf_stats put back, refusals and failed ns_per_packet/app_log lines, the app's log among the artefacts", async () => {
+t("setup and VM-side expectations: a program chosen by name or section (xdp and tc), bpf_stats put back, the app started again after a test killed it, refusals and failed ns_per_packet/app_log lines, the app's log among the artefacts", async () => {
   const dir = await tempDir();
   const obj = join(dir, "three_programs.bpf.o");
   await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/three_programs.bpf.c"), "-o", obj]);
@@ -172,6 +172,12 @@ t("setup and VM-side expectations: a program chosen by name or section (xdp and 
       "    traffic:",
       "      - command: { host: vm, run: 'cat /proc/sys/kernel/bpf_stats_enabled; echo 1 > /proc/sys/kernel/bpf_stats_enabled', output: '^0$' }",
       "      - command: { host: vm, run: 'tc filter show dev lan0 ingress | wc -l', output: '^0$' }",
+      "  - name: a test that kills the app",
+      "    traffic: [ { command: { host: vm, run: 'kill $(pidof xdp-lab-app); sleep 1; xdp-lab-app ctl --control /run/xdp-lab-app.sock help >/dev/null 2>&1; echo rc=$?', output: '^rc=2$' } } ]",
+      "  - name: the app is back after the reset",
+      `    setup: { programs: [ { object: ${join(DEFAULT_OUT, "pass.bpf.o")}, port: lan } ] }`,
+      `    traffic: ${ping(2, "reachable")}`,
+      "    expect: { maps: [ { map: stats, key: 2, field: packets, delta: { exactly: 2 } } ] }",
       "  - name: no such program",
       `    setup: { programs: [ { object: ${obj}, port: lan, program: nope } ] }`,
       "    traffic: [ { command: { host: vm, run: 'true' } } ]",
@@ -189,7 +195,7 @@ t("setup and VM-side expectations: a program chosen by name or section (xdp and 
   const results = join(dir, "results");
   const r = await xdpLab(["test", file, "--results", results, "--keep-going", "--json", join(dir, "result.json")]);
   assert.is(r.exitCode, 1, r.stdout + r.stderr);
-  for (const name of ["the first XDP program by default", "an XDP program by name", "a tc program by section, bpf_stats turned on for the test", "bpf_stats was put back off, and the tc program is gone"]) {
+  for (const name of ["the first XDP program by default", "an XDP program by name", "a tc program by section, bpf_stats turned on for the test", "bpf_stats was put back off, and the tc program is gone", "a test that kills the app", "the app is back after the reset"]) {
     assert.match(r.stdout, new RegExp(`^PASS ${name.replace(/[(),]/g, "\\$&")} \\(`, "m"));
   }
   assert.match(r.stdout, "has no program or section named 'nope': it has tc_hits (section tc), xdp_first (section xdp), xdp_second (section xdp)");
