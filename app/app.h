@@ -168,6 +168,13 @@ void xdp_init(void);
 struct attachment *find_attachment(struct app *a, const char *ifname);
 void detach_all(struct app *a);
 
+/* object.c: between opening an object and loading it. */
+struct bpf_object;
+struct bpf_program;
+struct bpf_program *object_choose_program(struct out *o, struct bpf_object *obj, const char *path,
+					  const char *want);
+int object_set_tunable(struct bpf_object *obj, const char *assignment);
+
 /* stats.c */
 extern const struct command stats_commands[];	/* stats, watch */
 int stats_init(struct app *a);

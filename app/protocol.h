@@ -10,7 +10,8 @@
  *   {"ok":false,"command":"load","error":"Failed to load ...","output":"..."}
  * Results:
  *   load       {iface, program, object, mode: "native"|"generic", id, replaced?: the id of the
- *              program it replaced when one ran there}
+ *              program it replaced when one ran there} (program: the one attached, the first XDP
+ *              program of the object unless program=NAME named another by its name or section)
  *   unload     {iface}
  *   stats      {programs: [{iface, program, object, mode, id,
  *              verdicts: {aborted|drop|pass|tx|redirect: {packets, bytes, pps, bps}}}],
@@ -18,6 +19,7 @@
  *   block, unblock {ip, programs}
  *   echo       {text, seq, rtt_us}, sent when the module's answer arrives
  *   lua        {script}
+ *   lua-unload {script: the path of the script it stopped, "" when none ran}
  *   lua-budget {budget_ms, memory_mb}
  *   watch      {watch}
  *   help       {commands: [names]}

@@ -286,6 +286,23 @@ static int cmd_lua(struct app *a, struct out *o, int argc, char **argv)
 	return CMD_OK;
 }
 
+/* lua-unload: stops the script that runs (its hooks go with it); without one there is nothing to do. */
+static int cmd_lua_unload(struct app *a, struct out *o, int argc, char **argv)
+{
+	char name[sizeof(((struct script *)0)->path)] = "";
+
+	(void)argc, (void)argv;
+	if (a->lua)
+		snprintf(name, sizeof(name), "%s", script_of(a->lua)->path);
+	script_close(a);
+	if (name[0])
+		out_printf(o, "lua unloaded %s\n", name);
+	else
+		out_printf(o, "lua: no script was loaded\n");
+	json_str(out_json(o), "script", name);
+	return CMD_OK;
+}
+
 /* lua-budget [MS]: shows or sets the time each call into the script may take. */
 static int cmd_lua_budget(struct app *a, struct out *o, int argc, char **argv)
 {
@@ -307,6 +324,7 @@ static int cmd_lua_budget(struct app *a, struct out *o, int argc, char **argv)
 
 const struct command script_commands[] = {
 	{ "lua", "FILE", 1, 1, false, cmd_lua, "load or reload a script (on_event, on_tick; lab.*)" },
+	{ "lua-unload", "", 0, 0, false, cmd_lua_unload, "stop the script (its hooks stop with it)" },
 	{ "lua-budget", "[MS]", 0, 1, false, cmd_lua_budget, "show or set the time a script's call may take" },
 	{ .name = NULL },
 };

@@ -58,66 +58,6 @@ struct attachment *find_attachment(struct app *a, const char *ifname)
 	return NULL;
 }
 
-/*
- * Sets a `const volatile` global of the object (a tunable in .rodata, found through BTF) before
- * load: NAME=VALUE on the load line, e.g. report_every_packet=1.
- */
-static int set_tunable(struct bpf_object *obj, const char *assignment)
-{
-	const char *eq = strchr(assignment, '=');
-	char name[64];
-	struct btf *btf = bpf_object__btf(obj);
-	struct bpf_map *rodata = NULL, *m;
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec;
-	unsigned long long value;
-	const void *initial;
-	char *end, *data;
-	size_t size;
-	int id, err = -ENOENT;
-
-	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(name))
-		return -EINVAL;
-	snprintf(name, sizeof(name), "%.*s", (int)(eq - assignment), assignment);
-	errno = 0;
-	value = strtoull(eq + 1, &end, 0);
-	if (errno || !eq[1] || *end)
-		return -EINVAL;
-	/* The map of .rodata itself, not of .rodata.str1.1 and the like (its name ends in ".rodata"). */
-	bpf_object__for_each_map(m, obj) {
-		const char *n = bpf_map__name(m);
-		size_t len = strlen(n);
-
-		if (len >= 7 && !strcmp(n + len - 7, ".rodata"))
-			rodata = m;
-	}
-	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -ENOENT;
-	if (!rodata || id < 0)
-		return -ENOENT;
-	initial = bpf_map__initial_value(rodata, &size);
-	data = initial ? malloc(size) : NULL;
-	if (!data)
-		return -ENOMEM;
-	memcpy(data, initial, size);
-	sec = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(sec);
-	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *var = btf__type_by_id(btf, vs->type);
-
-		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
-			continue;
-		if (vs->offset + vs->size > size || vs->size > sizeof(value)) {
-			err = -ERANGE;
-			break;
-		}
-		memcpy(data + vs->offset, &value, vs->size);	/* little endian */
-		err = bpf_map__set_initial_value(rodata, data, size);
-		break;
-	}
-	free(data);
-	return err;
-}
-
 /* Frees what the app holds for an attachment; the kernel's attachment is the caller's business. */
 static void release(struct app *a, struct attachment *at)
 {
@@ -135,6 +75,7 @@ static int prepare(struct out *o, struct attachment *at, const char *path, char 
 	struct bpf_prog_info info = { 0 };
 	__u32 info_len = sizeof(info);
 	struct bpf_program *prog;
+	const char *want = NULL;
 	int err;
 
 	libbpf_log.len = 0;
@@ -151,10 +92,16 @@ static int prepare(struct out *o, struct attachment *at, const char *path, char 
 					 path, msg);
 		return out_error(o, "Failed to open %s: %s\n", path, msg);
 	}
+	for (int i = 0; i < nopts; i++)
+		if (!strncmp(opts[i], "program=", 8))
+			want = opts[i] + 8;
+	prog = object_choose_program(o, at->obj, path, want);
+	if (!prog)
+		goto err_close_obj;
 	for (int i = 0; i < nopts; i++) {
-		if (!strchr(opts[i], '='))
+		if (!strchr(opts[i], '=') || !strncmp(opts[i], "program=", 8))
 			continue;
-		err = set_tunable(at->obj, opts[i]);
+		err = object_set_tunable(at->obj, opts[i]);
 		if (err) {
 			out_error(o, "Failed to set %s in %s: %s%s\n", opts[i], path, strerror(-err),
 				  err == -ENOENT ? " - the object has no such const volatile global" : "");
@@ -166,11 +113,6 @@ static int prepare(struct out *o, struct attachment *at, const char *path, char 
 		size_t len = libbpf_log.len, from = len > 1500 ? len - 1500 : 0;
 
 		out_error(o, "Failed to load %s: %s\n%s", path, strerror(-err), libbpf_log.text + from);
-		goto err_close_obj;
-	}
-	prog = bpf_object__next_program(at->obj, NULL);
-	if (!prog) {
-		out_error(o, "%s has no program\n", path);
 		goto err_close_obj;
 	}
 	at->prog_fd = bpf_program__fd(prog);
@@ -229,8 +171,8 @@ static int replace(struct app *a, struct out *o, struct attachment *old, struct 
 }
 
 /*
- * load OBJ IFACE [native|generic] [NAME=VALUE ...]: when any step fails, the program that ran
- * there before keeps running.
+ * load OBJ IFACE [native|generic] [program=NAME] [NAME=VALUE ...]: when any step fails, the program
+ * that ran there before keeps running.
  */
 static int cmd_load(struct app *a, struct out *o, int argc, char **argv)
 {
@@ -384,10 +326,12 @@ static int cmd_unblock(struct app *a, struct out *o, int argc, char **argv)
 }
 
 const struct command xdp_commands[] = {
-	{ "load", "OBJ IFACE [native|generic] [NAME=VALUE ...]", 2, 16, false, cmd_load,
+	{ "load", "OBJ IFACE [native|generic] [program=NAME] [NAME=VALUE ...]", 2, 16, false, cmd_load,
 	  "attach an XDP object (native first, then generic),\n"
-	  "setting its const volatile tunables first; onto a\n"
-	  "running program: replace it in one step" },
+	  "its first XDP program or the one program=NAME names\n"
+	  "(its name or section), setting its const volatile\n"
+	  "tunables first; onto a running program: replace it\n"
+	  "in one step" },
 	{ "unload", "IFACE", 1, 1, false, cmd_unload, "detach it" },
 	{ "block", "IP", 1, 1, false, cmd_block, "set a source blocked in the firewall's map" },
 	{ "unblock", "IP", 1, 1, false, cmd_unblock, "clear it" },

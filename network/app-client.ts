@@ -118,6 +118,15 @@ export async function appStats(client: Client): Promise<AppResults["stats"]> {
 export interface LoadOptions {
   iface: "lan" | "wan";
   mode: "native" | "generic";
+  /** The program to attach by its name or section (default: the object's first XDP program). */
+  program?: string;
+  /** const volatile globals set before load. */
+  tunables?: Record<string, number>;
+}
+
+/** What follows OBJ IFACE on the app's load line: the mode, program=NAME, NAME=VALUE per tunable. */
+export function loadArgs(o: LoadOptions): string[] {
+  return [o.mode, ...(o.program ? [`program=${o.program}`] : []), ...Object.entries(o.tunables ?? {}).map(([k, v]) => `${k}=${v}`)];
 }
 
 /** Copies an XDP object into the VM and attaches it with the app (replacing what was attached there, atomically). */
@@ -132,7 +141,7 @@ export async function load(name: string, object: string, o: LoadOptions): Promis
     const copy = await sshExec(client, `mkdir -p /run/xdp-lab/obj && cat > ${shellQuote(remote)}`, { stdin: data });
     if (copy.code !== 0) throw new VmCommandError({ failed: `Failed to copy ${object} into the VM`, code: copy.code, said: copy.stderr });
     // The app replaces what runs there in one step: a rejected object leaves the old one attached.
-    return appCommand(client, "load", remote, iface, o.mode);
+    return appCommand(client, "load", remote, iface, ...loadArgs(o));
   });
   if (!answer.ok) throw new Error(`Failed to load ${object} on ${iface} (${o.mode}): ${answer.error}`);
   return answer;

@@ -68,6 +68,9 @@ export function queuesFor(nic: Pick<GuestNic, "data">, cpus: number): number {
 /** The app's control socket in the guest (app/protocol.h XDP_LAB_CONTROL_DEFAULT). */
 export const GUEST_CONTROL = "/run/xdp-lab-app.sock";
 
+/** The app's Lua time budget when nothing set it (app/parse.c: --lua-budget-ms's default). */
+export const APP_LUA_BUDGET_MS = 50;
+
 /** Where the app logs in the guest (rc.d/50-lab redirects it there). */
 export const GUEST_APP_LOG = "/var/log/xdp-lab-app.log";
 
@@ -102,6 +105,8 @@ export interface AppResults {
   unblock: { ip: string; programs: number };
   echo: { text: string; seq: number; rtt_us: number };
   lua: { script: string };
+  /** The script it stopped ("" when none ran). */
+  "lua-unload": { script: string };
   "lua-budget": { budget_ms: number; memory_mb: number };
   watch: { watch: boolean };
   help: { commands: string[] };
@@ -121,6 +126,7 @@ export const APP_RESULT_FIELDS = {
   unblock: ["ip", "programs"],
   echo: ["text", "seq", "rtt_us"],
   lua: ["script"],
+  "lua-unload": ["script"],
   "lua-budget": ["budget_ms", "memory_mb"],
   watch: ["watch"],
   help: ["commands"],

@@ -13,6 +13,7 @@ import { applyImpairment, linkRelay } from "../network/links.ts";
 import { namespaces } from "../network/ip.ts";
 import type { RelayCounters } from "../network/relay.ts";
 import { withVm } from "../network/session.ts";
+import { ensureApp, resetGuest } from "../network/vm-reset.ts";
 import { readState, requireRoot, writeState, type LabState } from "../network/state.ts";
 import { up, type UpOptions, type UpResult } from "../network/up.ts";
 import type { AccelDecision } from "../network/vm/accel.ts";
@@ -119,13 +120,17 @@ export class Lab {
   }
 
   /**
-   * Back to how `up` left it, without a reboot: every link unimpaired and every program the app
-   * attached in the VM detached. Returns the ports it detached.
+   * Back to how `up` left it, without a reboot: every link unimpaired, every program on the VM's
+   * ports detached (the app's, another loader's XDP, tc), the app's Lua script unloaded and its
+   * budget at the default, the app started again if it stopped answering. Returns the ports it
+   * detached.
    */
   async reset(): Promise<string[]> {
     for (const link of LINKS) await this.impair(link, {});
     return withVm(this.name, async (client) => {
       const detached: string[] = [];
+      // An app a test killed is started again (vm-reset.ts).
+      await ensureApp(client);
       for (const p of (await appStats(client)).programs) {
         const answer = await appCommand(client, "unload", p.iface);
         if (!answer.ok) throw new Error(`Failed to detach the program on ${p.iface}: ${answer.error}`);
@@ -138,6 +143,10 @@ export class Lab {
         const answer = await appCommand(client, "unload", iface);
         if (answer.ok) detached.push(iface);
       }
+      // What another loader or tc attached, and the app's script and budget (vm-reset.ts).
+      const rest = await resetGuest(client);
+      for (const iface of rest.foreignXdp) if (!detached.includes(iface)) detached.push(iface);
+      detached.push(...rest.tc.map((iface) => `${iface} (tc)`));
       return detached;
     });
   }

@@ -11,6 +11,7 @@ export function builder(y: Argv) {
     .positional("object", { type: "string", demandOption: true, describe: "the .bpf.o (e.g. out/drop.bpf.o)" })
     .option("iface", { choices: ["lan", "wan"] as const, default: "lan" as const, describe: "the VM port: lan0 (client side) or wan0" })
     .option("mode", { choices: ["native", "generic"] as const, default: "native" as const, describe: "native falls back to generic when the driver refuses" })
+    .option("program", { type: "string", describe: "the program to attach, by its name or section (default: the object's first XDP program)" })
     .option("json", { type: "boolean", default: false });
 }
 
@@ -19,7 +20,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(argv: Args): Promise<void> {
   const [{ load }, { requireRoot }] = await Promise.all([import("../../network/app-client.ts"), import("../../network/state.ts")]);
   requireRoot("xdp-lab load");
-  const answer = await load(argv.name, resolve(argv.object), { iface: argv.iface, mode: argv.mode });
+  const answer = await load(argv.name, resolve(argv.object), { iface: argv.iface, mode: argv.mode, program: argv.program });
   if (argv.json) process.stdout.write(JSON.stringify(answer) + "\n");
   else {
     const r = answer.result;

@@ -1,16 +1,17 @@
 // What a failed test leaves for a person to debug it, in RESULTS/FILE/TEST/: the VM's dmesg and
-// console log, the lab's status, bpftool's program and map lists, the test as it ran, and a pcap
-// per port for the test's duration.
+// console log, the lab's status, bpftool's program and map lists, the app's log, the test as it ran,
+// and a pcap per port for the test's duration.
 import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { stringify } from "yaml";
 import type { Lab } from "../lab.ts";
+import { GUEST_APP_LOG } from "../../network/contract.ts";
 import { status } from "../../network/status.ts";
 import type { TestResult } from "./report.ts";
 import type { TestCase, TestFile } from "./spec.ts";
 
 /** The files a failed test's folder holds. */
-export const ARTEFACTS = ["dmesg.txt", "console.log", "status.json", "bpftool-prog.json", "bpftool-map.json", "test.yaml", "result.json", "lan.pcap", "wan.pcap"] as const;
+export const ARTEFACTS = ["dmesg.txt", "console.log", "status.json", "bpftool-prog.json", "bpftool-map.json", "app.log", "test.yaml", "result.json", "lan.pcap", "wan.pcap"] as const;
 
 /** A folder name from free text: letters, digits, '.', '_' and '-' kept, the rest '-'. */
 export function slug(s: string): string {
@@ -49,6 +50,7 @@ export async function keepArtefacts(o: { lab: Lab; results: string; file: TestFi
   await take("dmesg.txt", () => vm("dmesg.txt", "dmesg"));
   await take("bpftool-prog.json", () => vm("bpftool-prog.json", "bpftool prog show -j"));
   await take("bpftool-map.json", () => vm("bpftool-map.json", "bpftool map show -j"));
+  await take("app.log", () => vm("app.log", `cat ${GUEST_APP_LOG}`));
   await take("console.log", () => copyFile(o.lab.plan.files.consoleLog, join(dir, "console.log")));
   await take("status.json", async () => writeFile(join(dir, "status.json"), JSON.stringify(await status(o.lab.name), null, 2) + "\n"));
   await take("test.yaml", () =>

@@ -1,6 +1,7 @@
 // What a run of tests found, and the reports made from it: the line per test, TAP 13 (which KTAP
 // parsers read too), JUnit XML, the GitHub job summary's Markdown table and the JSON record.
 import type { StepResult } from "./traffic.ts";
+import type { AppLogResult, NsPerPacketResult } from "./expect-vm.ts";
 
 export type Verdict = "pass" | "fail" | "skip";
 
@@ -41,6 +42,9 @@ export interface TestResult {
   dmesg?: { lines: number; splats: string[] };
   /** Frames the test-long capture saw at each port (capture.ts), and the seconds its start took. */
   captured?: { lan: number; wan: number; startSeconds: number };
+  /** ns_per_packet and app_log as measured (expect-vm.ts). */
+  nsPerPacket?: NsPerPacketResult[];
+  appLog?: AppLogResult;
   /** Where its artefacts were kept (failed tests only). */
   artefacts?: string;
 }

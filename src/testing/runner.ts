@@ -1,7 +1,6 @@
 // The test runner: one lab for the whole run, reset before every test (programs detached, so their
 // maps and counters are new), then each test's setup, traffic and expectations, and a failed
 // test's artefacts kept before the next one starts.
-import { load } from "../../network/app-client.ts";
 import type { Lab } from "../lab.ts";
 import type { HostName } from "../../network/plan.ts";
 import { listPrograms } from "../../network/programs.ts";
@@ -15,6 +14,8 @@ import { TestCapture } from "./capture.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { applySetup } from "./setup.ts";
+import { vmAfter, vmBefore } from "./expect-vm.ts";
 
 /** A run that could not start or go on at all (bad file, no build, not root, the lab would not come up): exit 2. */
 export class CannotRunError extends Error {
@@ -137,10 +138,8 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase, opts: { 
     // Both ports for the whole test (setup included), for a failure's artefacts.
     if (opts.pcaps) capture = await TestCapture.start(lab.plan.ns.lab, opts.pcaps);
 
-    for (const p of test.setup?.programs ?? []) {
-      const a = await load(lab.name, p.object, { iface: p.port, mode: p.mode });
-      if (a.result.mode !== p.mode) fail({ what: `setup: ${p.object} on ${p.port}`, wanted: `${p.mode} mode`, got: `${a.result.mode} mode` });
-    }
+    // Programs (xdp and tc), the app, the links: setup.ts.
+    await applySetup(lab, test, fail);
     for (const c of test.setup?.commands ?? []) {
       const x = await (await lab.host(c.host)).exec([c.run]);
       if (x.code !== 0) throw new Error(`setup command on ${c.host} failed (exit ${x.code}): ${c.run}: ${(x.stderr || x.stdout).trim().split("\n").slice(-3).join(" | ")}`);
@@ -149,6 +148,7 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase, opts: { 
     const wants = test.expect?.maps ?? [];
     const ids = await mapIds(lab, wants);
     const before = await dumpMaps(lab, ids.filter((i): i is number => typeof i === "number"));
+    const vmReadings = await vmBefore(lab, test);
 
     for (const step of test.traffic) {
       const s = await runStep(step, (h: HostName) => lab.host(h), lab.plan.ns.lab);
@@ -157,6 +157,7 @@ export async function runTest(lab: Lab, file: TestFile, test: TestCase, opts: { 
     }
 
     const after = await dumpMaps(lab, ids.filter((i): i is number => typeof i === "number"));
+    Object.assign(r, await vmAfter(lab, test, vmReadings, fail));
     wants.forEach((w, i) => {
       const id = ids[i]!;
       const wanted = describeDelta(w.delta);

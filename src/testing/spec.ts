@@ -9,6 +9,7 @@ import { isMap, isNode, LineCounter, parseDocument, type Document } from "yaml";
 import type { HostName } from "../../network/plan.ts";
 import { badFilters } from "./capture.ts";
 import { prepareSteps, type FlowStep, type StepExtras } from "./flows.ts";
+import { checkSetup } from "./setup-check.ts";
 
 /** Where the schema lives: the repository's schema/ (two folders up from here, in the sources and in dist/). */
 export const SCHEMA_PATH = (() => {
@@ -22,12 +23,31 @@ export const SCHEMA_PATH = (() => {
 
 export type Port = "lan" | "wan";
 
+export type Hook = "xdp" | "tc-ingress" | "tc-egress";
+
 export interface ProgramSetup {
   /** Absolute once loaded (the file gives it relative to itself). */
   object: string;
   port: Port;
   mode: "native" | "generic";
+  /** Default xdp (setup.ts attaches tc hooks). */
+  hook: Hook;
+  /** The program by its name or section; default the first XDP program (tc: the first program). */
+  program?: string;
+  /** const volatile globals set before load (xdp only). */
+  tunables?: Record<string, number>;
 }
+
+/** The app's setup (setup.ts). */
+export interface AppSetup {
+  /** Absolute once loaded, like object. */
+  lua?: string;
+  lua_budget_ms?: number;
+  block?: string[];
+}
+
+/** A link's impairment as the file gives it: numbers in the unit, or strings with one ("50ms"). */
+export type LinkImpairmentSpec = Partial<Record<"delay" | "jitter" | "loss" | "rate" | "duplicate" | "reorder" | "corrupt", number | string>>;
 
 export interface CommandSetup {
   host: HostName;
@@ -60,12 +80,19 @@ export interface MapExpect {
   delta: Delta;
 }
 
+/** A program's average run time over the traffic, from the kernel's run_time_ns / run_cnt (expect-vm.ts). */
+export interface NsPerPacketExpect {
+  port: Port;
+  hook: Hook;
+  at_most: number;
+}
+
 export interface TestCase {
   name: string;
   description?: string;
-  setup?: { programs?: ProgramSetup[]; commands?: CommandSetup[] };
+  setup?: { programs?: ProgramSetup[]; app?: AppSetup; impair?: Partial<Record<"lan" | "wan" | "uplink", LinkImpairmentSpec>>; commands?: CommandSetup[] };
   traffic: Step[];
-  expect?: { maps?: MapExpect[]; dmesg?: "clean" };
+  expect?: { maps?: MapExpect[]; dmesg?: "clean"; ns_per_packet?: NsPerPacketExpect[]; app_log?: string[] };
 }
 
 export interface TestFile {
@@ -132,6 +159,7 @@ function segments(instancePath: string): (string | number)[] {
 
 /** What ajv said, in words a test writer reads. */
 function say(e: ErrorObject): { extra?: string; message: string } {
+  if (e.keyword === "not" && e.schemaPath.startsWith("#/$defs/program/")) return { message: "tunables are for the xdp hook only (tc attaches the object with iproute2, which cannot set them)" };
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case "required":
@@ -236,6 +264,7 @@ export function parseTestFile(file: string, text: string): TestFile {
       const { line, column } = locate(doc, lc, path);
       problems.push({ file, line, column, field: fieldName(path), message: p.message });
     }
+    problems.push(...checkSetup(t, i, file, (path) => locate(doc, lc, path)));
   });
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   if (problems.length) throw new TestFileError(problems);

@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_RESULT_FIELDS, CMDLINE, GUEST_APP_LOG, GUEST_CONTROL, GUEST_NICS, LAB_ENV, LAB_ENV_KEYS, MARKERS, parseAnswer } from "../../network/contract.ts";
+import { APP_LUA_BUDGET_MS, APP_RESULT_FIELDS, CMDLINE, GUEST_APP_LOG, GUEST_CONTROL, GUEST_NICS, LAB_ENV, LAB_ENV_KEYS, MARKERS, parseAnswer } from "../../network/contract.ts";
 import { guestEnv } from "../../network/plan.ts";
+import { appStartScript } from "../../network/vm-reset.ts";
 import { REPO } from "../../src/paths.ts";
 
 const t = suite("host-guest contract");
@@ -99,6 +100,15 @@ t("answers are parsed into typed values, and a malformed one names what is wrong
   assert.equal(refused, { ok: false, command: "load", error: "Failed to open x", output: "" });
   assert.throws(() => parseAnswer("Segmentation fault", "stats"), /answer to "stats" is not JSON/);
   assert.throws(() => parseAnswer('{"ok":true,"command":"unload","result":{}}', "stats"), /answered "unload" to "stats"/);
+});
+
+t("the app's Lua budget default is the one the reset puts back (app/parse.c)", () => {
+  assert.is(Number(/\.lua_budget_ms = (\d+)/.exec(read("app/parse.c"))?.[1]), APP_LUA_BUDGET_MS);
+});
+
+t("the reset starts the app again as rc.d/50-lab starts it (its log appended to)", () => {
+  const first = appStartScript().split("\n")[0]!;
+  assert.ok(rc.includes(first.replace(`--control ${GUEST_CONTROL}`, '--control "$LAB_CONTROL"').replace(">>", ">")), first);
 });
 
 t.run();

@@ -8,6 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { tempDir } from "../helpers.ts";
+import { REPO } from "../../src/paths.ts";
 import { badObjects } from "./bad-objects.ts";
 import { A, counter, idleClients, inB, out, ping, rawClient, registerAppSuite, startApp, startDaemon } from "./app-harness.ts";
 
@@ -152,6 +153,50 @@ t("Lua: on_event gets the event's fields; the flood-guard example blocks a flood
   assert.match(slowResult.stdout, /12 packets transmitted, 12 packets received/, "the other source still gets through");
   assert.ok(counter(await app.send("stats"), "drop") > 0);
   await app.send("quit");
+  await app.proc;
+});
+
+t("load program=NAME: the first XDP program by default, another by name or section, an unknown one refused with the list; lua-unload stops the script", async () => {
+  const dir = await tempDir();
+  const obj = join(dir, "three_programs.bpf.o");
+  await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/three_programs.bpf.c"), "-o", obj]);
+  const sock = join(dir, "app.sock");
+  const app = await startDaemon(sock);
+  // The object's first program is a tc one: the default is its first XDP program.
+  let r = await app.ctl("load", obj, "xa");
+  assert.is(r.answer.result.program, "xdp_first");
+  assert.match((await ping(2)).stdout, /2 packets transmitted, 2 packets received/);
+  r = await app.ctl("load", obj, "xa", "program=xdp_second");
+  assert.equal([r.answer.result.program, r.answer.result.replaced > 0], ["xdp_second", true]);
+  assert.match((await ping(2)).stdout, /2 packets transmitted, 0 packets received/);
+  // By section: the first program of section xdp.
+  r = await app.ctl("load", obj, "xa", "program=xdp");
+  assert.is(r.answer.result.program, "xdp_first");
+  r = await app.ctl("load", obj, "xa", "program=nope");
+  assert.equal([r.code, r.answer.ok], [1, false]);
+  assert.match(r.answer.error, /three_programs\.bpf\.o has no program or section named 'nope': it has tc_hits \(section tc\), xdp_first \(section xdp\), xdp_second \(section xdp\)/);
+  r = await app.ctl("load", obj, "xa", "program=tc_hits");
+  assert.equal([r.code, r.answer.ok], [1, false], "a tc program is not attached as XDP");
+  // stats lists programs with a stats map only: the traffic says xdp_first still runs.
+  assert.match((await ping(2)).stdout, /2 packets transmitted, 2 packets received/, "a refused load leaves the program that ran");
+  // A tunable beside program=NAME.
+  r = await app.ctl("load", join(out, "firewall.bpf.o"), "xa", "program=xdp_firewall", "report_every_packet=1");
+  assert.is(r.answer.result.program, "xdp_firewall");
+
+  r = await app.ctl("lua-unload");
+  assert.equal([r.code, r.answer.result], [0, { script: "" }]);
+  r = await app.ctl("lua", join(out, "flood-guard.lua"));
+  assert.is(r.code, 0);
+  r = await app.ctl("lua-unload");
+  assert.equal(r.answer.result, { script: join(out, "flood-guard.lua") });
+  // No script: the firewall's events (one a packet, with the tunable) print as the app's own lines.
+  const before = app.output().length;
+  await ping(2);
+  await new Promise((res) => setTimeout(res, 300));
+  const after = app.output().slice(before);
+  assert.match(after, /^event src=10\.98\.0\.2 /m);
+  assert.not.match(after, /lua: /);
+  await app.ctl("quit");
   await app.proc;
 });
 

@@ -171,6 +171,71 @@ t("a test written to fail: exit 1, the wanted/got lines, its artefact folder com
   assert.equal(await leftovers(lab), []);
 });
 
+t("setup and VM-side expectations: a program chosen by name or section (xdp and tc), bpf_stats put back, the app started again after a test killed it, refusals and failed ns_per_packet/app_log lines, the app's log among the artefacts", async () => {
+  const dir = await tempDir();
+  const obj = join(dir, "three_programs.bpf.o");
+  await execa("clang", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(REPO, "test/fixtures/three_programs.bpf.c"), "-o", obj]);
+  const file = join(dir, "setup.yaml");
+  const ping = (n: number, expect: string): string => `[ { ping: { from: client, to: server, family: 4, count: ${n} }, expect: ${expect} } ]`;
+  await writeFile(
+    file,
+    [
+      "tests:",
+      "  - name: the first XDP program by default",
+      `    setup: { programs: [ { object: ${obj}, port: lan } ] }`,
+      `    traffic: ${ping(2, "reachable")}`,
+      "  - name: an XDP program by name",
+      `    setup: { programs: [ { object: ${obj}, port: lan, program: xdp_second } ] }`,
+      `    traffic: ${ping(2, "unreachable")}`,
+      "  - name: a tc program by section, bpf_stats turned on for the test",
+      `    setup: { programs: [ { object: ${obj}, port: lan, hook: tc-ingress, program: tc } ], commands: [ { host: vm, run: 'echo 0 > /proc/sys/kernel/bpf_stats_enabled' } ] }`,
+      `    traffic: ${ping(3, "reachable")}`,
+      "    expect: { maps: [ { map: hits, key: 0, delta: { exactly: 3 } } ], ns_per_packet: [ { port: lan, hook: tc-ingress, at_most: 100000000 } ] }",
+      "  - name: bpf_stats was put back off, and the tc program is gone",
+      "    traffic:",
+      "      - command: { host: vm, run: 'cat /proc/sys/kernel/bpf_stats_enabled; echo 1 > /proc/sys/kernel/bpf_stats_enabled', output: '^0$' }",
+      "      - command: { host: vm, run: 'tc filter show dev lan0 ingress | wc -l', output: '^0$' }",
+      "  - name: a test that kills the app",
+      "    traffic: [ { command: { host: vm, run: 'kill $(pidof xdp-lab-app); sleep 1; xdp-lab-app ctl --control /run/xdp-lab-app.sock help >/dev/null 2>&1; echo rc=$?', output: '^rc=2$' } } ]",
+      "  - name: the app is back after the reset",
+      `    setup: { programs: [ { object: ${join(DEFAULT_OUT, "pass.bpf.o")}, port: lan } ] }`,
+      `    traffic: ${ping(2, "reachable")}`,
+      "    expect: { maps: [ { map: stats, key: 2, field: packets, delta: { exactly: 2 } } ] }",
+      "  - name: no such program",
+      `    setup: { programs: [ { object: ${obj}, port: lan, program: nope } ] }`,
+      "    traffic: [ { command: { host: vm, run: 'true' } } ]",
+      "  - name: a tc hook and three programs",
+      `    setup: { programs: [ { object: ${obj}, port: wan, hook: tc-egress } ] }`,
+      "    traffic: [ { command: { host: vm, run: 'true' } } ]",
+      "  - name: expectations written to fail",
+      `    setup: { programs: [ { object: ${join(DEFAULT_OUT, "pass.bpf.o")}, port: lan } ] }`,
+      `    traffic: ${ping(3, "reachable")}`,
+      "    expect:",
+      "      ns_per_packet: [ { port: lan, at_most: 1 }, { port: wan, at_most: 1000 } ]",
+      "      app_log: [ '^never written$' ]",
+    ].join("\n") + "\n",
+  );
+  const results = join(dir, "results");
+  const r = await xdpLab(["test", file, "--results", results, "--keep-going", "--json", join(dir, "result.json")]);
+  assert.is(r.exitCode, 1, r.stdout + r.stderr);
+  for (const name of ["the first XDP program by default", "an XDP program by name", "a tc program by section, bpf_stats turned on for the test", "bpf_stats was put back off, and the tc program is gone", "a test that kills the app", "the app is back after the reset"]) {
+    assert.match(r.stdout, new RegExp(`^PASS ${name.replace(/[(),]/g, "\\$&")} \\(`, "m"));
+  }
+  assert.match(r.stdout, "has no program or section named 'nope': it has tc_hits (section tc), xdp_first (section xdp), xdp_second (section xdp)");
+  assert.match(r.stdout, "three_programs.bpf.o has 3 programs (tc_hits xdp_first xdp_second): name one with program:");
+  assert.match(r.stdout, /ns per packet of lan0 xdp \(xdp_pass\): wanted at most 1 ns per packet, got \d+ ns over 3 runs/);
+  assert.match(r.stdout, "ns per packet of wan0 xdp: wanted at most 1000 ns per packet, got no program on wan0 xdp (attached: xdp_pass on lan0 xdp)");
+  assert.match(r.stdout, "app log: wanted a line matching /^never written$/, got no new line");
+  const json = JSON.parse(await readFile(join(dir, "result.json"), "utf8")) as RunResult;
+  const tc = json.tests.find((x) => x.name.startsWith("a tc program"))!;
+  assert.is(tc.nsPerPacket![0]!.runs, 3);
+  assert.ok(tc.nsPerPacket![0]!.nsPerPacket! > 0);
+  const log = await readFile(join(results, "setup", "expectations-written-to-fail", "app.log"), "utf8");
+  // The app's start line, twice: at boot and when the reset started it again.
+  assert.is(log.match(/xdp-lab-app ready/g)?.length, 2, log);
+  assert.equal(await leftovers(labOf(r.stdout)), []);
+});
+
 t("a malformed file: exit 2 before any lab, naming the file, the line and the field", async () => {
   const dir = await tempDir();
   const file = join(dir, "bad.yaml");

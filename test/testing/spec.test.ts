@@ -32,7 +32,7 @@ t("a good file: defaults filled in, object paths made absolute relative to the f
   );
   assert.equal(f.lines, [2, 9]);
   const [a, b] = f.tests;
-  assert.equal(a!.setup!.programs![0], { object: join(dir, "x.bpf.o"), port: "lan", mode: "native" });
+  assert.equal(a!.setup!.programs![0], { object: join(dir, "x.bpf.o"), port: "lan", mode: "native", hook: "xdp" });
   assert.equal(a!.traffic[0], { ping: { from: "client", to: "server", family: 4, count: 3, interval: 0.2, size: 56 }, expect: "reachable" });
   assert.equal(b!.traffic[0], { command: { host: "vm", run: "true", exit: 0 } });
 });
