@@ -95,7 +95,8 @@ export async function runCases(o: PoolOptions): Promise<TestResult[]> {
   let reported = 0;
   let failed = false;
   const flush = (): void => {
-    while (reported < results.length && results[reported]) o.onResult?.(results[reported++]!);
+    // (The index moves outside the call: `o.onResult?.(x++)` would not evaluate x++ without onResult.)
+    for (; reported < results.length && results[reported]; reported++) o.onResult?.(results[reported]!);
   };
   const worker = async (lab: Lab): Promise<void> => {
     for (let i = next++; i < o.cases.length; i = next++) {
