@@ -106,7 +106,8 @@ export async function runCases(o: PoolOptions): Promise<TestResult[]> {
         r = { file: c.file.path, name: c.name, verdict: "skip", seconds: 0, failures: [], steps: [], maps: [], skipped: "not run: an earlier test failed (--keep-going runs every test)" };
       } else {
         o.onStart?.(c, lab);
-        r = { ...(await run(lab, c.file, c.test)), name: c.name };
+        const startedAt = new Date().toISOString();
+        r = { ...(await run(lab, c.file, c.test)), name: c.name, startedAt };
         r.lab = lab.name;
         if (c.mode) r.mode = c.mode;
         if (r.verdict === "fail") {

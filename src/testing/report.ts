@@ -43,8 +43,9 @@ export interface TestResult {
   artefacts?: string;
   /** The attach mode --mode forced on its programs (the name says it too: "NAME [generic]"). */
   mode?: string;
-  /** The lab it ran in (with --jobs, one of several). */
+  /** The lab it ran in (with --jobs, one of several), and when it started there. */
   lab?: string;
+  startedAt?: string;
 }
 
 export interface RunResult {
