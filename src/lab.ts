@@ -103,11 +103,11 @@ export class Lab {
     void s?.then((c) => c.end(), () => undefined);
   }
 
-  /** An ssh session to the VM kept across resets: a new one costs the guest a key exchange (0.2 to 0.4 s under TCG). */
+  /** An ssh session to the VM kept across resets and the runner's reads: a new one costs the guest a key exchange (0.2 to 0.4 s under TCG). */
   private session?: Promise<Client>;
 
-  /** Runs SCRIPT in the VM on the kept session, opening it (again, once, when it was lost). */
-  private async vmExec(script: string): Promise<ExecResult> {
+  /** Runs SCRIPT (a shell line) in the VM on the kept session, opening it (again, once, when it was lost). */
+  async vmExec(script: string): Promise<ExecResult> {
     for (let attempt = 0; ; attempt++) {
       const s = (this.session ??= connectVm(this.name).then((c) => {
         const forget = (): void => {
