@@ -1,13 +1,12 @@
-// What a test may leave in the VM beyond the app's own programs, and its removal for Lab.reset: tc
-// programs on the data ports (clsact removed with its filters), XDP that another loader attached
-// (xdp-filter, xdp-loader, ip: libxdp's dispatcher and pins included), and the app's Lua script and
-// budget put back to what the lab started it with; an app that no longer answers (a test killed it)
-// is started again first, as rc.d/50-lab starts it.
-import type { Client } from "ssh2";
+// The VM's part of Lab.reset, as shell scripts and the parser of what they print. Under TCG every
+// process the guest starts costs time (iproute2's and bpftool's start alone about 0.1 s each; the
+// app's ctl a third of that), so the first script starts as few as it can: the app started again if
+// it no longer answers (a test killed it), as rc.d/50-lab starts it; the app unloads each port; its
+// Lua script unloaded and its budget put back; pins a test left removed; then one `bpftool net
+// show` lists what the kernel still has. Only when that is not empty does a second script take off
+// what the app does not own: XDP another loader attached (xdp-filter, xdp-loader, ip: libxdp's
+// dispatcher and pins included) and tc programs (clsact removed with its filters).
 import { APP_LUA_BUDGET_MS, GUEST_APP_LOG, GUEST_CONTROL } from "./contract.ts";
-import { appCommand, VmCommandError } from "./app-client.ts";
-import { listPrograms } from "./programs.ts";
-import { exec as sshExec } from "./ssh.ts";
 
 /** The VM's data ports, where tests attach programs. */
 export const DATA_PORTS = ["lan0", "wan0"] as const;
@@ -15,12 +14,9 @@ export const DATA_PORTS = ["lan0", "wan0"] as const;
 /** Where the runner pins a tc object's programs while it attaches one (see tcAttachScript). */
 export const TC_PIN_DIR = "/sys/fs/bpf/xdp-lab-tc";
 
-/**
- * One shell line that takes every tc program off the data ports (clsact goes with its filters; a
- * port without clsact is no error) and removes pins the runner left.
- */
-export function tcResetScript(): string {
-  return [...DATA_PORTS.map((d) => `tc qdisc del dev ${d} clsact 2>/dev/null`), `rm -rf ${TC_PIN_DIR}`, "true"].join("; ");
+/** One shell line that takes every tc program off PORTS (clsact goes with its filters; a port without clsact is no error). */
+export function tcResetScript(ports: readonly string[] = DATA_PORTS): string {
+  return [...ports.map((d) => `tc qdisc del dev ${d} clsact 2>/dev/null`), "true"].join("; ");
 }
 
 /** Where xdp-filter pins its maps; they outlive its program (a new `xdp-filter load` would find the old filters). */
@@ -46,48 +42,94 @@ export function appStartScript(): string {
   ].join("\n");
 }
 
+/** The app's control command ARGS, its one-line JSON answer on stdout. */
+const ctl = (args: string): string => `xdp-lab-app ctl --control ${GUEST_CONTROL} ${args} 2>&1`;
+
+/** What the kernel has attached, after its marker. */
+const NET = `echo "@@net"; bpftool -j net show`;
+
+/** Pins a test left: the runner's tc pins, xdp-filter's maps (they outlive its program). `[` is bash's own: no process when there are none. */
+const PINS = `if [ -e ${TC_PIN_DIR} ] || [ -e ${XDP_FILTER_PINS} ]; then rm -rf ${TC_PIN_DIR} ${XDP_FILTER_PINS}; fi`;
+
+/** The first script of a reset; each answer follows its marker (`@@unload PORT`, `@@ctl WHAT`, `@@net`). */
+export function resetScript(): string {
+  return [
+    `if ! xdp-lab-app ctl --control ${GUEST_CONTROL} help >/dev/null 2>&1; then echo "@@restarted"; (\n${appStartScript()}\n) || exit 1; fi`,
+    ...DATA_PORTS.map((p) => `echo "@@unload ${p}"; ${ctl(`unload ${p}`)}`),
+    `echo "@@ctl lua-unload"; ${ctl("lua-unload")}`,
+    `echo "@@ctl lua-budget ${APP_LUA_BUDGET_MS}"; ${ctl(`lua-budget ${APP_LUA_BUDGET_MS}`)}`,
+    PINS,
+    NET,
+  ].join("; ");
+}
+
+/** The second: XDP off XDP_PORTS whoever attached it, tc off TC_PORTS, the pins again (xdp-filter's unload may leave them), then the list again. */
+export function offScript(xdpPorts: readonly string[], tcPorts: readonly string[] = []): string {
+  return [...(tcPorts.length ? [tcResetScript(tcPorts)] : []), ...xdpPorts.map(xdpResetScript), PINS, NET].join("; ");
+}
+
+interface NetShow {
+  xdp?: { devname: string; id: number; mode?: string; name?: string }[];
+  tc?: { devname: string; id: number; kind?: string; name?: string }[];
+}
+
+/** What a program attached to a data port is, as a reset reports it. */
+export interface Attached {
+  port: string;
+  hook: "xdp" | "tc";
+  what: string;
+}
+
 /**
- * Starts the app again when it does not answer on its socket (a test killed it, or it crashed);
- * true when it had to. Its programs went with it (it detaches them when it ends; a crash leaves
- * them to resetGuest, as another loader's).
+ * What resetScript (or offScript) printed: the ports the app detached, what it refused, whether it
+ * had to be started again, and what the kernel still has on the data ports (undefined: no listing).
  */
-export async function ensureApp(client: Client): Promise<boolean> {
-  try {
-    await appCommand(client, "help");
-    return false;
-  } catch (e) {
-    if (!(e instanceof VmCommandError) || e.failure.code === 255) throw e;
+export function parseReset(stdout: string): { detached: string[]; refused: string[]; restarted: boolean; attached?: Attached[] } {
+  const detached: string[] = [];
+  const refused: string[] = [];
+  let restarted = false;
+  let attached: Attached[] | undefined;
+  let pending: { unload?: string; ctl?: string } | undefined;
+  const lines = stdout.split("\n").map((l) => l.trim());
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === "@@restarted") {
+      restarted = true;
+      continue;
+    }
+    const m = /^@@(unload|ctl) (.+)$/.exec(line);
+    if (m) {
+      pending = m[1] === "unload" ? { unload: m[2] } : { ctl: m[2] };
+      continue;
+    }
+    if (line === "@@net") {
+      try {
+        const net = (JSON.parse(lines.slice(i + 1).join("\n")) as NetShow[])[0] ?? {};
+        const ours = (d: string): boolean => (DATA_PORTS as readonly string[]).includes(d);
+        attached = [
+          ...(net.xdp ?? []).filter((x) => ours(x.devname)).map((x) => ({ port: x.devname, hook: "xdp" as const, what: `${x.name ?? "a program"} (id ${x.id}) on ${x.devname} xdp` })),
+          ...(net.tc ?? []).filter((x) => ours(x.devname)).map((x) => ({ port: x.devname, hook: "tc" as const, what: `${x.name ?? "a program"} (id ${x.id}) on ${x.devname} ${x.kind ?? "tc"}` })),
+        ];
+      } catch {
+        attached = undefined;
+      }
+      break;
+    }
+    // The app's answer: one JSON line.
+    if (pending && line.startsWith("{")) {
+      let answer: { ok?: boolean; error?: string };
+      try {
+        answer = JSON.parse(line) as typeof answer;
+      } catch {
+        answer = { ok: false, error: line };
+      }
+      if (pending.unload !== undefined) {
+        if (answer.ok) detached.push(pending.unload);
+        // "no program attached": the app has none there (the kernel's list says whether another has).
+        else if (!/no program attached/i.test(answer.error ?? "")) refused.push(`the app would not detach the program on ${pending.unload}: ${answer.error ?? line}`);
+      } else if (!answer.ok) refused.push(`the app refused ${pending.ctl}: ${answer.error ?? line}`);
+      pending = undefined;
+    }
   }
-  const r = await sshExec(client, appStartScript());
-  if (r.code !== 0) throw new Error(`Failed to start xdp-lab-app again in the VM (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
-  return true;
-}
-
-/** What resetGuest removed, for the caller's record. */
-export interface GuestReset {
-  /** Ports whose XDP program came from another loader. */
-  foreignXdp: string[];
-  /** Ports that had tc programs. */
-  tc: string[];
-  /** The script the app was running, if any. */
-  lua?: string;
-}
-
-/**
- * Removes, through an open session, what a test left beyond the app's programs (the caller unloads
- * those first). Throws when the app refuses to put its script or budget back.
- */
-export async function resetGuest(client: Client): Promise<GuestReset> {
-  const left = (await listPrograms(client)).filter((p) => (DATA_PORTS as readonly string[]).includes(p.iface));
-  const foreignXdp = [...new Set(left.filter((p) => p.hook === "xdp").map((p) => p.iface))];
-  const tc = [...new Set(left.filter((p) => p.hook.startsWith("tc/")).map((p) => p.iface))];
-  // Nothing runs xdp-filter after this, so its maps go too (whoever unloaded its program).
-  const script = [tcResetScript(), ...foreignXdp.map(xdpResetScript), `rm -rf ${XDP_FILTER_PINS}`].join("; ");
-  const r = await sshExec(client, script);
-  if (r.code !== 0) throw new Error(`Failed to detach the tc and XDP programs a test left in the VM (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
-  const lua = await appCommand(client, "lua-unload");
-  if (!lua.ok) throw new Error(`The app in the VM refused lua-unload: ${lua.error}`);
-  const budget = await appCommand(client, "lua-budget", String(APP_LUA_BUDGET_MS));
-  if (!budget.ok) throw new Error(`The app in the VM refused lua-budget ${APP_LUA_BUDGET_MS}: ${budget.error}`);
-  return { foreignXdp, tc, ...(lua.result.script ? { lua: lua.result.script } : {}) };
+  return { detached, refused, restarted, attached };
 }

@@ -120,6 +120,9 @@ export const TEST_TOOLS: Requirement[] = [
   { package: "curl", bin: "curl" },
 ];
 
+/** Checking the reports `xdp-lab test` writes: its JUnit file against the Jenkins JUnit schema (unit and system tests). */
+export const REPORT_TOOLS: Requirement[] = [{ package: "libxml2-utils", bin: "xmllint" }];
+
 /** The Debian packages of some requirement lists, sorted and unique. */
 function packagesOf(...lists: Requirement[][]): string[] {
   return [...new Set(lists.flat().map((r) => r.package))].sort();
@@ -132,7 +135,7 @@ export function buildPackages(): string[] {
 
 /** Every package: what a fresh machine installs to build, boot and run labs. */
 export function allPackages(): string[] {
-  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS, CAPTURE_TOOLS, TEST_TOOLS);
+  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS, CAPTURE_TOOLS, TEST_TOOLS, REPORT_TOOLS);
 }
 
 /**

@@ -1,7 +1,9 @@
 // `xdp-lab demo`: the quick start's main job: build what is stale, bring the lab up, and show XDP
-// passing and dropping real traffic between the client and the server; the lab stays up.
+// passing and dropping real traffic between the client and the server; the lab stays up. The story
+// is a test file (examples/tests/demo.yaml), run act by act with the test runner.
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { nameFlag } from "../../network/plan.ts";
+import { join, relative } from "node:path";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
 import { withAccel, withName } from "./lab-options.ts";
 
@@ -16,8 +18,11 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 
 const say = (m: string): void => void process.stdout.write(m + "\n");
 
+/** The demo's story. */
+export const DEMO_FILE = join(REPO, "examples", "tests", "demo.yaml");
+
 export async function handler(argv: Args): Promise<void> {
-  const [{ build }, { defaultCacheDir }, { DEFAULT_PARAMS }, { appStats, load, unload }, { withVm }, { Lab }, { reporter }] = await Promise.all([
+  const [{ build }, { defaultCacheDir }, { DEFAULT_PARAMS }, { appStats }, { withVm }, { Lab }, { reporter }, { loadTestFile }, { runTest }, { actLines }] = await Promise.all([
     import("../build/executor.ts"),
     import("../build/cache.ts"),
     import("../build/stages.ts"),
@@ -25,51 +30,41 @@ export async function handler(argv: Args): Promise<void> {
     import("../../network/session.ts"),
     import("../lab.ts"),
     import("../ui/report.ts"),
+    import("../testing/spec.ts"),
+    import("../testing/runner.ts"),
+    import("../testing/story.ts"),
   ]);
   const name = argv.name;
   const n = nameFlag(name);
   const lab = new Lab(name);
   await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });
+  // Read after the build: the file names its objects in out/.
+  const story = await loadTestFile(DEMO_FILE);
   if (await lab.isUp()) {
-    say(`\nlab ${name} is already up: using it`);
+    say(`\nlab ${name} is already up: using it (each act resets it first)`);
   } else {
     const r = await lab.up({ out: DEFAULT_OUT, accel: argv.accel, log: (l) => process.stderr.write(l + "\n") });
     say(`\nlab ${name} up in ${(r.state.upSeconds ?? 0).toFixed(1)} s under ${r.accel.accel.toUpperCase()} (${r.accel.why}): client -- ${lab.plan.links.lan.bridge} -- [xdp VM] -- ${lab.plan.links.wan.bridge} -- server, internet behind NAT`);
   }
-  const client = await lab.host("client");
+  say(`the story: ${relative(process.cwd(), DEMO_FILE) || DEMO_FILE} (./xdp-lab test runs it as tests)`);
 
-  const ping = async (what: string, count: number): Promise<void> => {
-    const r = await client.exec(["busybox", "ping", "-c", String(count), "-W", "1", "-i", "0.2", "server"]);
-    const summary = /(\d+) packets transmitted, (\d+) packets received/.exec(r.stdout);
-    say(`  client$ ping -c ${count} server   -> ${summary ? `${summary[2]}/${summary[1]} replies` : r.stdout.trim()}  (${what})`);
-  };
-  const counters = async (): Promise<string> => {
-    const p = (await withVm(name, appStats)).programs[0];
-    return p ? `${p.program} (${p.mode}): pass ${p.verdicts.pass?.packets}, drop ${p.verdicts.drop?.packets}` : "no program";
-  };
-
-  say("\n1. no XDP program on the VM's LAN port");
-  await ping("routed by the VM", 3);
-  const web = await client.exec(["curl", "-sS", "http://server/"]);
-  say(`  client$ curl http://server/  -> ${web.stdout.trim()}`);
-  const nat = await client.exec(["curl", "-sS", "http://internet/cgi-bin/ip"]);
-  say(`  client$ curl http://internet/cgi-bin/ip  -> the internet sees ${nat.stdout.trim()} (NAT)`);
-
-  say("\n2. ./xdp-lab load out/pass.bpf.o   (counts and passes)");
-  let a = await load(name, `${DEFAULT_OUT}/pass.bpf.o`, { iface: "lan", mode: "native" });
-  say(`  attached in ${a.result.mode} mode`);
-  await ping("passes", 5);
-  say(`  counters: ${await counters()}`);
-
-  say("\n3. ./xdp-lab load out/drop.bpf.o   (replaces pass, no reboot)");
-  a = await load(name, `${DEFAULT_OUT}/drop.bpf.o`, { iface: "lan", mode: "native" });
-  say(`  attached in ${a.result.mode} mode`);
-  await ping("dropped at the LAN port", 3);
-  say(`  counters: ${await counters()}`);
-
-  say("\n4. detached again");
-  await unload(name, "lan");
-  await ping("flows again", 2);
+  let failed = 0;
+  try {
+    for (const [i, test] of story.tests.entries()) {
+      const r = await runTest(lab, story, test);
+      say("");
+      const lines = actLines(i + 1, test, r);
+      // The counters while the act's program is still attached (the next act's reset detaches it).
+      if (test.setup?.programs?.length && !r.error) {
+        const p = (await withVm(name, appStats)).programs[0];
+        lines.splice(lines.length - 1, 0, `  counters: ${p ? `${p.program} (${p.mode}): pass ${p.verdicts.pass?.packets}, drop ${p.verdicts.drop?.packets}` : "no program"}`);
+      }
+      lines.forEach(say);
+      if (r.verdict === "fail") failed++;
+    }
+  } finally {
+    lab.close();
+  }
 
   say(
     `\nThe lab stays up. Next:\n` +
@@ -77,7 +72,12 @@ export async function handler(argv: Args): Promise<void> {
       `  ./xdp-lab ssh${n}                          a shell in the VM (xdp-lab-app ctl help, bpftool, nft)\n` +
       `  ./xdp-lab exec client${n} -- ping server   run anything on vm, client, server or internet\n` +
       `  ./xdp-lab load out/firewall.bpf.o${n}      attach your own program; ./xdp-lab status${n} shows its counters\n` +
+      `  ./xdp-lab test examples/tests/            tests like the demo's, as files (README: Testing XDP programs)\n` +
       `  ./xdp-lab down${n}                         remove the lab\n` +
       `  npm test                               the test suite`,
   );
+  if (failed) {
+    process.stderr.write(`xdp-lab: ${failed} act(s) of the demo did not go as ${DEMO_FILE} says (above)\n`);
+    process.exitCode = 1;
+  }
 }

@@ -17,6 +17,8 @@ export function builder(y: Argv) {
     .option("json", { type: "string", describe: "write the whole result, every measured value, as JSON to FILE" })
     .option("tap", { type: "boolean", default: false, describe: "print TAP version 13 (KTAP-compatible) on stdout; the per-test lines go to stderr" })
     .option("keep-going", { type: "boolean", default: false, describe: "run every test even after one failed (otherwise the rest are skipped)" })
+    .option("jobs", { alias: "j", type: "number", default: 1, describe: "run the tests in N labs side by side (each a VM of its own; results stay in the files' order)" })
+    .option("mode", { type: "string", describe: "run every test once in each attach mode (native,generic), reported as \"NAME [MODE]\"; replaces the mode of each test's XDP programs" })
     .option("keep-lab", { type: "boolean", default: false, describe: "leave the lab up at the end, to explore it" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("results", { type: "string", default: "test-results", describe: "where failed tests keep their artefacts (RESULTS/FILE/TEST/)" });
@@ -50,8 +52,10 @@ export async function handler(argv: Args): Promise<void> {
       keepGoing: argv.keepGoing,
       keepLab: argv.keepLab,
       labName,
+      jobs: argv.jobs,
+      modes: argv.mode,
       log: (l) => process.stderr.write(l + "\n"),
-      onStart: (file, test) => process.stderr.write(`RUN  ${test.name} (${file.path})\n`),
+      onStart: (c, lab) => process.stderr.write(`RUN  ${c.name} (${c.file.path}${argv.jobs > 1 ? `, lab ${lab.name}` : ""})\n`),
       onResult: (t) => report.progressLines(t).forEach(human),
     });
   } catch (e) {
@@ -61,14 +65,17 @@ export async function handler(argv: Args): Promise<void> {
     return;
   }
   const s = r.summary;
-  human(`${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""} (${r.seconds.toFixed(1)} s, lab ${r.lab})`);
+  const labs = r.labs ?? [r.lab];
+  human(`${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""} (${r.seconds.toFixed(1)} s, ${labs.length > 1 ? `labs ${labs.join(", ")}` : `lab ${r.lab}`})`);
   if (argv.tap) process.stdout.write(report.tap(r));
   if (argv.junit) await write(argv.junit, report.junit(r));
   if (argv.json) await write(argv.json, JSON.stringify(r, null, 2) + "\n");
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, report.markdown(r));
   if (argv.keepLab) {
-    const n = nameFlag(r.lab);
-    human(`lab ${r.lab} stays up: ./xdp-lab ssh${n}, ./xdp-lab status${n}, ./xdp-lab exec client${n} -- CMD; remove it with ./xdp-lab down${n}`);
+    for (const lab of labs) {
+      const n = nameFlag(lab);
+      human(`lab ${lab} stays up: ./xdp-lab ssh${n}, ./xdp-lab status${n}, ./xdp-lab exec client${n} -- CMD; remove it with ./xdp-lab down${n}`);
+    }
   }
   process.exitCode = s.failed ? 1 : 0;
 }

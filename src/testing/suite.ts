@@ -1,11 +1,13 @@
-// A whole `xdp-lab test` run: read and check every file first, then root and the build, then one lab
-// of its own for every test, taken down at the end unless it is to be kept.
+// A whole `xdp-lab test` run: read and check every file first, then root and the build, then labs of
+// its own (one, or --jobs of them, up side by side), the cases spread over them, and the labs taken
+// down at the end unless they are to be kept.
 import { Lab } from "../lab.ts";
 import { requireRoot } from "../../network/state.ts";
 import { artifacts } from "../build-out.ts";
-import type { RunResult, TestResult } from "./report.ts";
-import { CannotRunError, runTests, selected } from "./runner.ts";
-import { findTestFiles, loadTestFile, TestFileError, type TestCase, type TestFile } from "./spec.ts";
+import { summarize, type RunResult, type TestResult } from "./report.ts";
+import { cases, parseJobs, parseModes, runCases, type Case } from "./pool.ts";
+import { CannotRunError } from "./runner.ts";
+import { findTestFiles, loadTestFile, TestFileError, type TestFile } from "./spec.ts";
 
 export interface SuiteOptions {
   /** Test files and folders of them. */
@@ -21,12 +23,21 @@ export interface SuiteOptions {
   keepGoing?: boolean;
   /** Leave the lab up at the end. */
   keepLab?: boolean;
-  /** The lab's name: one of the run's own. */
+  /** The lab's name, one of the run's own; with --jobs N the labs are NAME-1 .. NAME-N. */
   labName: string;
+  /** --jobs: how many labs run cases side by side. Default 1. */
+  jobs?: number;
+  /** --mode: every test once in each of these attach modes ("native,generic"). */
+  modes?: string;
   /** Progress for the user (the lab coming up). */
   log?: (line: string) => void;
-  onStart?: (file: TestFile, test: TestCase) => void;
+  onStart?: (c: Case, lab: Lab) => void;
   onResult?: (r: TestResult) => void;
+}
+
+/** The labs' names: NAME alone, or NAME-1 .. NAME-N (each checked as a lab name). */
+export function labNames(name: string, jobs: number): string[] {
+  return jobs === 1 ? [name] : Array.from({ length: jobs }, (_, i) => `${name}-${i + 1}`);
 }
 
 /** Every file read and checked; all their problems in one error. */
@@ -52,32 +63,47 @@ export async function loadAll(paths: string[]): Promise<TestFile[]> {
 export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: string[] }> {
   const files = await loadAll(o.paths);
   let filter: RegExp | undefined;
+  let modes;
+  let jobs;
   try {
     filter = o.filter ? new RegExp(o.filter) : undefined;
   } catch (e) {
     throw new CannotRunError(`--filter ${o.filter}: not a regular expression: ${(e as Error).message}`, { cause: e });
   }
-  if (selected(files, filter).length === 0) throw new CannotRunError(`no test matches --filter ${o.filter} (the tests: ${files.flatMap((f) => f.tests.map((t) => t.name)).join(", ")})`);
+  try {
+    modes = parseModes(o.modes);
+    jobs = parseJobs(o.jobs ?? 1);
+  } catch (e) {
+    throw new CannotRunError((e as Error).message, { cause: e });
+  }
+  const todo = cases(files, filter, modes);
+  if (todo.length === 0) throw new CannotRunError(`no test matches --filter ${o.filter} (the tests: ${files.flatMap((f) => f.tests.map((t) => t.name)).join(", ")})`);
+  let labs: Lab[];
   try {
     requireRoot("xdp-lab test");
     artifacts(o.out);
     // tcpdump, iperf3, tcpreplay and curl on this machine run the namespace hosts' traffic and the captures.
     const [{ ensure }, { TEST_TOOLS }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
     await ensure(TEST_TOOLS, { install: true, purpose: "xdp-lab test", log: o.log });
+    // More labs than cases would only idle.
+    labs = labNames(o.labName, Math.min(jobs, todo.length)).map((n) => new Lab(n));
   } catch (e) {
     throw new CannotRunError((e as Error).message, { cause: e });
   }
-  const lab = new Lab(o.labName);
-  try {
-    await lab.up({ out: o.out, accel: o.accel, log: o.log });
-  } catch (e) {
-    await lab.down().catch(() => undefined);
-    throw new CannotRunError(`the lab would not come up: ${(e as Error).message}`, { cause: e });
+  const ups = await Promise.allSettled(labs.map((lab) => lab.up({ out: o.out, accel: o.accel, log: labs.length > 1 ? (l) => o.log?.(`[${lab.name}] ${l}`) : o.log })));
+  const failed = ups.findIndex((u) => u.status === "rejected");
+  if (failed >= 0) {
+    await Promise.all(labs.map((lab) => lab.down().catch(() => undefined)));
+    const e = (ups[failed] as PromiseRejectedResult).reason as Error;
+    throw new CannotRunError(`the lab${labs.length > 1 ? ` ${labs[failed]!.name}` : ""} would not come up: ${e.message}`, { cause: e });
   }
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
   try {
-    const r = await runTests({ lab, files, filter, keepGoing: o.keepGoing, results: o.results, onStart: o.onStart, onResult: o.onResult });
-    return { ...r, files: files.map((f) => f.path) };
+    const tests = await runCases({ labs, cases: todo, keepGoing: o.keepGoing, results: o.results, onStart: o.onStart, onResult: o.onResult });
+    return { lab: labs[0]!.name, labs: labs.map((l) => l.name), startedAt, seconds: (performance.now() - t0) / 1000, tests, summary: summarize(tests), files: files.map((f) => f.path) };
   } finally {
-    if (!o.keepLab) await lab.down();
+    if (o.keepLab) labs.forEach((lab) => lab.close());
+    else await Promise.all(labs.map((lab) => lab.down()));
   }
 }

@@ -13,6 +13,7 @@ const text = readFileSync(join(REPO, "ci", "github", "workflows", "build.yml"), 
 interface Step {
   id?: string;
   name?: string;
+  if?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -117,6 +118,30 @@ t("the base image is the same pinned bookworm in the workflow and in the Dagger 
   const pipeline = readFileSync(join(REPO, "dagger", "src", "pipeline.ts"), "utf8");
   const image = /BASE_IMAGE = "([^"]+)"/.exec(pipeline)![1]!;
   assert.is(wf.jobs.host!.container!.image, image);
+});
+
+t("the host job runs `xdp-lab test tests/` after the build, keeping going, and uploads its JUnit file and test-results/ whatever happened; the summary comes from GITHUB_STEP_SUMMARY", () => {
+  const host = steps("host");
+  const build = host.findIndex((s) => s.run === "./xdp-lab build");
+  const run = host.findIndex((s) => /^\.\/xdp-lab test tests\/ /.test(s.run ?? ""));
+  assert.ok(build >= 0 && run > build, "the tests run after the build");
+  const argv = host[run]!.run!.split(/\s+/);
+  const flag = (f: string): string | undefined => argv[argv.indexOf(f) + 1];
+  assert.ok(argv.includes("--keep-going"), "every test runs even after a failure");
+  const junitFile = flag("--junit")!;
+  const results = flag("--results")!;
+  assert.ok(junitFile && results, "a JUnit file and a results folder");
+  const upload = host.slice(run + 1).find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+  assert.ok(upload, "uploaded after the run");
+  assert.is(upload!.if, "always()", "uploaded when the tests failed too");
+  const paths = String(upload!.with!.path).split("\n").map((p) => p.trim()).filter(Boolean);
+  assert.ok(paths.some((p) => junitFile.startsWith(p.replace(/\/?$/, "/")) || p === junitFile), `${junitFile} is uploaded (${paths.join(", ")})`);
+  assert.ok(paths.some((p) => p.replace(/\/$/, "") === results), `${results}/ is uploaded`);
+  const name = String(upload!.with!.name);
+  assert.not.ok(host.some((s) => s !== upload && s.uses?.startsWith("actions/upload-artifact@") && s.with!.name === name), "an artefact name of its own");
+  // The runner writes the summary where GitHub says (no step redirects it).
+  assert.not.match(host[run]!.run!, /GITHUB_STEP_SUMMARY/);
+  assert.match(readFileSync(join(REPO, "src", "commands", "test.ts"), "utf8"), /process\.env\.GITHUB_STEP_SUMMARY\) await appendFile\(process\.env\.GITHUB_STEP_SUMMARY, /);
 });
 
 t(".github/workflows/build.yml is the copy GitHub runs: identical to ci/", () => {

