@@ -228,7 +228,7 @@ async function install(entry: string, dir: string): Promise<void> {
 }
 
 /** Which version to fetch: the recorded one while the archive has it, else the newest (said so). */
-async function chooseVersion(kernel: StockKernel, recorded: { package: string; version: string } | undefined, log: (l: string) => void): Promise<{ version: string; suite: string }> {
+async function chooseVersion(kernel: StockKernel, recorded: { package: string; version: string } | undefined, log: (l: string) => void): Promise<ArchiveVersion> {
   const k = STOCK_KERNELS[kernel];
   if (k.backports && (await ensureSuite(k.suite, debianMirror()))) log(`added Debian's ${k.suite} to apt's sources (${k.suite} is pinned below the main suites: nothing else moves to it)`);
   let versions = await archiveVersions(META_PACKAGE);
@@ -237,16 +237,30 @@ async function chooseVersion(kernel: StockKernel, recorded: { package: string; v
     await aptUpdate();
     versions = await archiveVersions(META_PACKAGE);
   }
+  const choice = versionToFetch(versions, kernel, recorded);
+  if (choice.moved) log(choice.moved);
+  return choice.version;
+}
+
+/**
+ * Of the archive's VERSIONS, the one to fetch for KERNEL: the RECORDED one while the archive has it,
+ * else the newest, with the sentence that says the recorded one is gone. Throws when the archive has
+ * none of the kernel's series.
+ */
+export function versionToFetch(
+  versions: ArchiveVersion[],
+  kernel: StockKernel,
+  recorded: { package: string; version: string } | undefined,
+): { version: ArchiveVersion; moved?: string } {
+  const k = STOCK_KERNELS[kernel];
   const newest = pickVersion(versions, kernel);
   if (!newest) {
-    throw new Error(`Debian's archive (as apt sees it here) has no ${META_PACKAGE} ${k.series} in ${k.suite}: it has ${versions.map((v) => `${v.version} (${v.suite})`).join(", ") || "none"}. Fix: check apt's sources list ${k.suite} (apt-cache policy ${META_PACKAGE})`);
+    throw new Error(`Debian's archive (as apt sees it here) has no ${META_PACKAGE} ${k.series} in ${k.suite}: it has ${versions.map((v) => `${v.version} (${v.suite})`).join(", ") || "none"}. Fix: check that apt's sources list ${k.suite} (apt-cache policy ${META_PACKAGE})`);
   }
-  if (recorded) {
-    const same = versions.find((v) => v.version === recorded.version);
-    if (same) return same;
-    log(`Debian's archive no longer has ${recorded.package} ${recorded.version} (recorded in ${STOCK_RECORD}); taking the newest, ${newest.version}`);
-  }
-  return newest;
+  if (!recorded) return { version: newest };
+  const same = versions.find((v) => v.version === recorded.version);
+  if (same) return { version: same };
+  return { version: newest, moved: `Debian's archive no longer has ${recorded.package} ${recorded.version} (recorded in ${STOCK_RECORD}); taking the newest, ${newest.version}` };
 }
 
 /** Downloads, unpacks and assembles KERNEL in a scratch directory, then stores it in the cache whole. */

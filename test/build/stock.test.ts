@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { describeFeatures, features, loadOrder, moduleName, parseConfig, parseModulesDep, pickVersion, stockKernel, LAB_MODULES } from "../../src/build/stock.ts";
+import { describeFeatures, features, loadOrder, moduleName, parseConfig, parseModulesDep, pickVersion, stockKernel, versionToFetch, LAB_MODULES } from "../../src/build/stock.ts";
 import { parseMadison } from "../../src/tools/apt-archive.ts";
 
 const t = suite("stock kernels: versions, modules, features");
@@ -16,6 +16,17 @@ t("the newest version of each series, 6.12 from backports only, 6.1 from bookwor
   assert.equal(pickVersion(v, "debian-6.12"), { version: "6.12.95-1~bpo12+1", suite: "bookworm-backports/main" });
   assert.equal(pickVersion(v, "debian-6.1"), { version: "6.1.192-3", suite: "bookworm-security/main" });
   assert.is(pickVersion(parseMadison(MADISON.split("\n").slice(1).join("\n")), "debian-6.12"), undefined);
+});
+
+t("the recorded version while the archive has it; when it is gone, the newest and a sentence saying so", () => {
+  const v = parseMadison(MADISON);
+  const pkg = "linux-image-6.1.0-57-cloud-amd64";
+  assert.equal(versionToFetch(v, "debian-6.1", { package: pkg, version: "6.1.176-1" }), { version: { version: "6.1.176-1", suite: "bookworm/main" } });
+  const gone = versionToFetch(v, "debian-6.1", { package: "linux-image-6.1.0-40-cloud-amd64", version: "6.1.150-1" });
+  assert.is(gone.version.version, "6.1.192-3");
+  assert.match(gone.moved!, /^Debian's archive no longer has linux-image-6\.1\.0-40-cloud-amd64 6\.1\.150-1 \(recorded in .*stock-kernels\.lock\); taking the newest, 6\.1\.192-3$/);
+  assert.equal(versionToFetch(v, "debian-6.12", undefined), { version: { version: "6.12.95-1~bpo12+1", suite: "bookworm-backports/main" } });
+  assert.throws(() => versionToFetch([], "debian-6.12", undefined), /no linux-image-cloud-amd64 6\.12 in bookworm-backports: it has none\. Fix: /);
 });
 
 t("load order: every dependency before its users, each module once", () => {
