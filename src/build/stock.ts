@@ -14,6 +14,8 @@ import { debianMirror } from "./image.ts";
 import { REPO } from "../paths.ts";
 import { archiveDepends, archiveVersions, downloadDebs, ensureSuite, extractDeb, type ArchiveVersion } from "../tools/apt-archive.ts";
 import { aptUpdate } from "../tools/apt.ts";
+import { STOCK_KERNEL_TOOLS } from "./packages.ts";
+import { ensure } from "./requirements.ts";
 import { FEATURES, features, parseConfig, type Feature } from "./stock-features.ts";
 
 export { FEATURES, describeFeatures, features, parseConfig, type Feature } from "./stock-features.ts";
@@ -274,6 +276,7 @@ async function fetchFromArchive(
   log: (l: string) => void,
 ): Promise<{ dir: string; manifest: StockManifest }> {
   const started = Date.now();
+  await ensure(STOCK_KERNEL_TOOLS, { install: true, purpose: `fetching ${kernel}`, log });
   const { version, suite } = await chooseVersion(kernel, recorded, log);
   const existing = await cache.lookup(STOCK_STAGE, key(version));
   if (existing) return { dir: existing, manifest: JSON.parse(await readFile(join(existing, STOCK_FILES.manifest), "utf8")) as StockManifest };
