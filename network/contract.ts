@@ -24,6 +24,12 @@ export const CMDLINE = {
   share: "xdplab.share",
 } as const;
 
+/**
+ * The modules a stock kernel's archive (appended to the initramfs) asks init to load, one absolute
+ * path a line, dependencies first; the lab's built kernel has its drivers built in and no such file.
+ */
+export const GUEST_MODULES = "/etc/xdp-lab/modules";
+
 /** Where `up` puts the lab's configuration in the guest (shell variables, read by rc.d/50-lab). */
 export const LAB_ENV = "/etc/xdp-lab/lab.env";
 

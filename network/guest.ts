@@ -35,12 +35,12 @@ export function overlay(authorizedKey: string, hostKey: Buffer): CpioEntry[] {
   ];
 }
 
-/** The qemu configuration of the lab's VM: the user's options (defaults from DEFAULT_VM), OUT's kernel and the lab's initrd. */
-export function vmConfig(plan: LabPlan, out: string, o: Partial<VmOptions> & Pick<VmOptions, "accel">): VmConfig {
+/** The qemu configuration of the lab's VM: the user's options (defaults from DEFAULT_VM), OUT's kernel (or KERNEL) and the lab's initrd. */
+export function vmConfig(plan: LabPlan, out: string, o: Partial<VmOptions> & Pick<VmOptions, "accel"> & Pick<VmConfig, "cpuOff">, kernel = `${out}/bzImage`): VmConfig {
   const vm = { ...DEFAULT_VM, shares: [], ...withoutUndefined(o), accel: o.accel };
   return {
     ...vm,
-    kernel: `${out}/bzImage`,
+    kernel,
     initrd: plan.files.initrd,
     hostname: "xdp",
     nics: GUEST_NICS.map((n) => ({ id: n.name, tap: n.tap, mac: n.mac, queues: queuesFor(n, vm.cpus) })),

@@ -15,6 +15,8 @@ export interface LabState {
   startedAt: string;
   /** Artifacts the VM booted from. */
   out: string;
+  /** The kernel the VM runs: built (OUT's bzImage) or a stock kernel's name, its release and package version. */
+  kernel?: { name: string; release?: string; version?: string };
   accel: Accel;
   /** Real host interface NAT'd through (--uplink), if any. */
   uplink?: string;

@@ -19,6 +19,12 @@ export interface UpOptions {
   name: string;
   /** Directory with bzImage and initramfs.img. */
   out: string;
+  /**
+   * The kernel to boot and the initramfs the lab's overlay goes after, when not OUT's bzImage and
+   * initramfs.img (a stock kernel: its vmlinuz, and initramfs.img with its modules appended); its
+   * name and release go in the lab's state.
+   */
+  kernel?: { name: string; image: string; initrd: string; release?: string; version?: string; cpuOff?: string[] };
   /** The guest's options; unset ones take DEFAULT_VM's. */
   vm: Partial<VmOptions> & Pick<VmOptions, "accel">;
   /** NAT through this real host interface instead of the simulated internet. */
@@ -68,13 +74,21 @@ export async function up(o: UpOptions): Promise<UpResult> {
   };
   // Written before anything is created: `down` after a kill -9 knows about the uplink.
   await mkdir(plan.dir, { recursive: true, mode: 0o700 });
-  const state: LabState = { name: plan.name, phase: "starting", startedAt: new Date().toISOString(), out: o.out, accel: o.vm.accel, uplink: o.uplink };
+  const state: LabState = {
+    name: plan.name,
+    phase: "starting",
+    startedAt: new Date().toISOString(),
+    out: o.out,
+    accel: o.vm.accel,
+    uplink: o.uplink,
+    kernel: o.kernel ? { name: o.kernel.name, release: o.kernel.release, version: o.kernel.version } : undefined,
+  };
   await writeState(plan, state);
   try {
     const keys = await generateKeys(plan.files.key, plan.files.hostKey, plan.name);
     state.hostPublic = keys.hostPublic;
     await writeState(plan, state);
-    await writeFile(plan.files.initrd, appendOverlay(await readFile(`${o.out}/initramfs.img`), overlay(keys.authorizedKey, keys.hostKey)));
+    await writeFile(plan.files.initrd, appendOverlay(await readFile(o.kernel?.initrd ?? `${o.out}/initramfs.img`), overlay(keys.authorizedKey, keys.hostKey)));
     step("keys and initrd");
 
     for (const role of NAMESPACE_ROLES) {
@@ -116,7 +130,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await writeState(plan, state);
     step("namespaces");
 
-    state.qemuPid = await startQemu(plan, vmConfig(plan, o.out, o.vm), o.out);
+    state.qemuPid = await startQemu(plan, vmConfig(plan, o.out, { ...o.vm, cpuOff: o.kernel?.cpuOff }, o.kernel?.image), o.out);
     await writeState(plan, state);
     step("qemu started");
     log(`lab ${plan.name}: VM booting under ${o.vm.accel.toUpperCase()} (pid ${state.qemuPid}), waiting for ssh`);

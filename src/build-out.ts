@@ -32,3 +32,41 @@ export async function accelFor(flag: string | undefined, out: string, env: NodeJ
     log: join(out, "logs", "kvm-probe.log"),
   });
 }
+
+/** The kernel a lab or boot runs, and the files to boot it with. */
+export interface BootKernel {
+  /** built (the lab's own, out/bzImage) or a stock kernel's name (debian-6.12). */
+  name: string;
+  kernel: string;
+  /** The initramfs the lab appends its overlay to: out/initramfs.img, with a stock kernel's modules after it. */
+  initrd: string;
+  /** uname -r, from the image's boot header. */
+  release?: string;
+  /** A stock kernel's Debian package version. */
+  version?: string;
+  /** CPU features the VM must not offer under TCG for this kernel (qemu.ts TCG_STOCK_CPU_OFF). */
+  cpuOff?: string[];
+  /** A stock kernel's lab features, as its config has them (stock.ts FEATURES). */
+  features?: import("./build/stock.ts").Feature[];
+}
+
+/**
+ * The kernel to boot OUT's build with: CHOICE built (or unset) is out/bzImage; debian-6.1 or
+ * debian-6.12 is Debian's cloud kernel, fetched into the cache and out/kernels/ when missing. A
+ * stock kernel without 9p refuses SHARES, saying so.
+ */
+export async function bootKernel(out: string, choice: string | undefined, o: { shares?: unknown[]; log?: (l: string) => void } = {}): Promise<BootKernel> {
+  const files = artifacts(out);
+  const { bzImageRelease } = await import("../network/vm/kernel-image.ts");
+  if (choice === undefined || choice === "built") return { name: "built", ...files, release: bzImageRelease(files.kernel) };
+  const stock = await import("./build/stock.ts");
+  const name = stock.stockKernel(choice);
+  const m = await stock.ensureStockKernel(name, out, { log: o.log });
+  const nine = m.features.find((f) => f.feature.startsWith("9p"));
+  if (o.shares?.length && nine && !nine.holds) {
+    throw new Error(`--share with --kernel ${name}: Debian's ${m.package} is built without 9p (${nine.missing.join(", ")} not set), so the guest cannot mount shared folders. Fix: leave --share out and copy files in with ./xdp-lab cp, or use the lab's built kernel (no --kernel)`);
+  }
+  const dir = stock.stockDir(out, name);
+  const { TCG_STOCK_CPU_OFF } = await import("../network/vm/qemu.ts");
+  return { name, kernel: join(dir, stock.STOCK_FILES.kernel), initrd: await stock.stockInitrd(out, name), release: m.release, version: m.version, features: m.features, cpuOff: TCG_STOCK_CPU_OFF };
+}

@@ -17,13 +17,16 @@ import type { RelayCounters } from "../network/relay.ts";
 import { readState, requireRoot, writeState, type LabState } from "../network/state.ts";
 import { up, type UpOptions, type UpResult } from "../network/up.ts";
 import type { AccelDecision } from "../network/vm/accel.ts";
-import { accelFor, artifacts } from "./build-out.ts";
+import { accelFor, artifacts, bootKernel } from "./build-out.ts";
+import { describeFeatures } from "./build/stock-features.ts";
 import { relayBinary } from "./relay-binary.ts";
 import type { VmOptions } from "../network/vm/qemu.ts";
 
 export interface LabUpOptions {
   /** Directory with the build's bzImage and initramfs.img. */
   out: string;
+  /** built (default: OUT's bzImage) or a stock kernel, debian-6.1 or debian-6.12 (fetched when missing; build-out.ts bootKernel). */
+  kernel?: string;
   /** auto, kvm or tcg (--accel). Default: XDP_LAB_ACCEL, else auto (KVM only if a test boot works). */
   accel?: string;
   /** The guest's options but the accelerator; unset ones take DEFAULT_VM's. */
@@ -81,12 +84,18 @@ export class Lab {
     await ensure(LAB_RUNTIME, { install: o.install ?? true, purpose: "the lab", log });
     requireRoot("xdp-lab up");
     artifacts(o.out);
+    const kernel = await bootKernel(o.out, o.kernel, { shares: o.vm?.shares, log });
+    if (kernel.features) log(`kernel ${kernel.name} (${kernel.release}, Debian package ${kernel.version}): ${describeFeatures(kernel.features).join("; ")}`);
     // Images before anything is created: a missing one is named with its flag.
     const hosts = await this.images(o.hosts ?? {}, log);
     const accel = await accelFor(o.accel, o.out);
     log(`accelerator: ${accel.why}`);
     const relay = Object.values(o.impair ?? {}).some((imp) => !unimpaired(imp)) ? await relayBinary(undefined, o.install ?? true) : undefined;
-    const r = await up({ name: this.name, out: o.out, vm: { ...o.vm, accel: accel.accel }, uplink: o.uplink, readyTimeout: o.readyTimeout, hosts, netAdmin: o.netAdmin, impair: o.impair, relay, log });
+    const r = await up({
+      name: this.name,
+      out: o.out,
+      kernel: { name: kernel.name, image: kernel.kernel, initrd: kernel.initrd, release: kernel.release, version: kernel.version, cpuOff: kernel.cpuOff },
+      vm: { ...o.vm, accel: accel.accel }, uplink: o.uplink, readyTimeout: o.readyTimeout, hosts, netAdmin: o.netAdmin, impair: o.impair, relay, log });
     return { ...r, accel };
   }
 

@@ -39,7 +39,16 @@ export interface VmConfig {
   pidfile?: string;
   /** Host directories the guest mounts over virtio 9p. Default none. */
   shares?: Share[];
+  /** CPU features turned off under TCG (`-cpu max,F=off`); see TCG_STOCK_CPU_OFF. Default none. */
+  cpuOff?: string[];
 }
+
+/**
+ * What a stock Debian kernel needs turned off under TCG: QEMU 7.2 (Debian bookworm's) mis-emulates
+ * cmpxchg16b with a %gs prefix, which SLUB's per-CPU fast path in Debian's 6.12 uses; the guest
+ * double-faults in kmem_cache_alloc within seconds. Without cx16 SLUB takes its locked path.
+ */
+export const TCG_STOCK_CPU_OFF = ["cx16"];
 
 /**
  * What a user chooses about the guest: `up` and `boot` take the same options (lab-options.ts reads
@@ -137,8 +146,9 @@ export function baseArgs(): string[] {
  * q35 with the accelerator. Under TCG the CPU model is qemu's own `max`; with KVM the host's,
  * so the guest sees the real CPU features XDP's JIT can use.
  */
-export function machineArgs(accel: Accel, cpus: number, memoryMiB: number): string[] {
-  return ["-machine", `q35,accel=${accel}`, "-cpu", accel === "kvm" ? "host" : "max", "-smp", String(cpus), "-m", `${memoryMiB}M`];
+export function machineArgs(accel: Accel, cpus: number, memoryMiB: number, cpuOff: string[] = []): string[] {
+  const cpu = accel === "kvm" ? "host" : ["max", ...cpuOff.map((f) => `${f}=off`)].join(",");
+  return ["-machine", `q35,accel=${accel}`, "-cpu", cpu, "-smp", String(cpus), "-m", `${memoryMiB}M`];
 }
 
 /** The kernel command line: serial console, quiet boot, panic stops the VM, then the lab's own arguments. */
@@ -204,7 +214,7 @@ export function pidfileArgs(pidfile: string | undefined): string[] {
 export function qemuArgs(c: VmConfig): string[] {
   return [
     ...baseArgs(),
-    ...machineArgs(c.accel, c.cpus, c.memoryMiB),
+    ...machineArgs(c.accel, c.cpus, c.memoryMiB, c.cpuOff),
     ...kernelArgs(c),
     ...rngArgs(),
     ...(c.consoleSocket ? socketConsoleArgs(c.consoleSocket.path, c.consoleSocket.log) : consoleArgs()),

@@ -81,6 +81,19 @@ export const ROOTFS_CONTENT: Requirement[] = [
   { package: "file", bin: "file" },
 ];
 
+/**
+ * Fetching a stock Debian kernel (--kernel debian-*): depmod on the unpacked modules, xz for them,
+ * and what kbuild needs to build the echo module against the package's headers (pahole: its BTF).
+ */
+export const STOCK_KERNEL_TOOLS: Requirement[] = [
+  MAKE,
+  GCC,
+  { package: "kmod", bin: "depmod" },
+  { package: "xz-utils", bin: "xz" },
+  { package: "libelf-dev", file: "/usr/include/libelf.h" },
+  { package: "dwarves", bin: "pahole" },
+];
+
 /** `build --container`: the engine (runc: crun fails on Debian bookworm's hybrid cgroups) and the image's base. */
 export const CONTAINER_RUNTIME: Requirement[] = [
   { package: "podman", bin: "podman" },
@@ -135,7 +148,7 @@ export function buildPackages(): string[] {
 
 /** Every package: what a fresh machine installs to build, boot and run labs. */
 export function allPackages(): string[] {
-  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS, CAPTURE_TOOLS, TEST_TOOLS, REPORT_TOOLS);
+  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME, LAB_RUNTIME, LAB_TOOLS, CAPTURE_TOOLS, TEST_TOOLS, REPORT_TOOLS, STOCK_KERNEL_TOOLS);
 }
 
 /**

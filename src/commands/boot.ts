@@ -3,15 +3,17 @@ import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { DEFAULT_VM } from "../../network/vm/qemu.ts";
 import type { AccelDecision } from "../../network/vm/accel.ts";
-import { accelFor, artifacts, vmOptions, withAccel, withMachine, withShare } from "./lab-options.ts";
+import { accelFor, artifacts, bootKernel, vmOptions, withAccel, withKernel, withMachine, withShare } from "./lab-options.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { shellCommand, shellQuote } from "../../network/shell.ts";
+import type { BootKernel } from "../build-out.ts";
+import { describeFeatures } from "../build/stock-features.ts";
 
 export const command = "boot [cmd..]";
 export const describe = "Boot out/bzImage + out/initramfs.img in qemu; run CMD in the guest (after --) or open its shell";
 
 export function builder(y: Argv) {
-  return withShare(withMachine(withAccel(y)))
+  return withKernel(withShare(withMachine(withAccel(y))))
     .positional("cmd", { type: "string", array: true, describe: "command to run in the guest, after --" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
@@ -23,22 +25,32 @@ export function builder(y: Argv) {
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
-/** What booting a build needs, checked in order: its artifacts, then qemu; and the accelerator to use. */
-export async function prepareBoot(out: string, install: boolean, accel: string | undefined): Promise<{ kernel: string; initrd: string; accel: AccelDecision }> {
-  const files = artifacts(out);
+/**
+ * What booting a build needs, checked in order: its artifacts, then qemu; and the accelerator to use.
+ * KERNEL (--kernel) other than built is a stock kernel, fetched when missing (build-out.ts bootKernel).
+ */
+export async function prepareBoot(
+  out: string,
+  install: boolean,
+  accel: string | undefined,
+  kernel?: { choice?: string; shares?: unknown[]; log?: (l: string) => void },
+): Promise<{ kernel: string; initrd: string; accel: AccelDecision; boot: BootKernel }> {
+  artifacts(out);
   const [{ ensure }, { VM_RUNTIME }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
   await ensure(VM_RUNTIME, { install, purpose: "booting the guest" });
-  return { ...files, accel: await accelFor(accel, out) };
+  const boot = await bootKernel(out, kernel?.choice, { shares: kernel?.shares, log: kernel?.log });
+  return { kernel: boot.kernel, initrd: boot.initrd, boot, accel: await accelFor(accel, out) };
 }
 
 export async function handler(argv: Args): Promise<void> {
   const out = resolve(argv.out);
-  const { kernel, initrd, accel: decision } = await prepareBoot(out, argv.install, argv.accel);
+  const say = (m: string): void => void (argv.quiet ? undefined : process.stderr.write(m + "\n"));
+  const { kernel, initrd, accel: decision, boot: chosen } = await prepareBoot(out, argv.install, argv.accel, { choice: argv.kernel, shares: argv.share, log: say });
   const accel = decision.accel;
   const { boot } = await import("../../network/vm/boot.ts");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
-  const say = (m: string): void => void (argv.quiet ? undefined : process.stderr.write(m + "\n"));
-  say(`booting ${kernel} under ${accel.toUpperCase()} (${decision.why})`);
+  say(`booting ${kernel} (${describeKernel(chosen)}) under ${accel.toUpperCase()} (${decision.why})`);
+  for (const line of featureLines(chosen)) say(`  ${line}`);
   const result = await boot({
     vm: {
       ...DEFAULT_VM,
@@ -46,6 +58,7 @@ export async function handler(argv: Args): Promise<void> {
       kernel,
       initrd,
       accel,
+      cpuOff: chosen.cpuOff,
       command: guestCommand(cmd),
     },
     log: resolve(argv.log ?? join(out, "logs", "console.log")),
@@ -56,6 +69,16 @@ export async function handler(argv: Args): Promise<void> {
   });
   say(`guest command exited with status ${result.exitCode}; console log: ${result.log}`);
   process.exitCode = result.exitCode;
+}
+
+/** "built 6.1.192" or "debian-6.12: Debian's 6.12.95+deb12-cloud-amd64, package 6.12.95-1~bpo12+1". */
+export function describeKernel(k: BootKernel): string {
+  return k.name === "built" ? `the lab's built kernel${k.release ? ` ${k.release}` : ""}` : `${k.name}: Debian's ${k.release}, package version ${k.version}`;
+}
+
+/** A stock kernel's lab features, one line each ("9p shares (--share): no (CONFIG_NET_9P not set)"); none for the built kernel. */
+export function featureLines(k: BootKernel): string[] {
+  return k.features ? describeFeatures(k.features) : [];
 }
 
 /**

@@ -75,4 +75,15 @@ export function withAccel<T>(y: Argv<T>) {
   });
 }
 
-export { accelFor, artifacts } from "../build-out.ts";
+/** --kernel built|debian-6.1|debian-6.12: the lab's own kernel, or Debian's prebuilt cloud kernel (no compile). */
+export function withKernel<T>(y: Argv<T>) {
+  return y.option("kernel", {
+    type: "string",
+    default: "built",
+    // The names of src/build/stock.ts STOCK_KERNELS (not imported here: --help stays fast).
+    choices: ["built", "debian-6.1", "debian-6.12"],
+    describe: "kernel to boot: built (out/bzImage, from ./xdp-lab build) or debian-6.1 / debian-6.12 (Debian's prebuilt cloud kernel, fetched from Debian's archive once, no compile)",
+  });
+}
+
+export { accelFor, artifacts, bootKernel } from "../build-out.ts";

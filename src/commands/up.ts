@@ -4,13 +4,13 @@ import type { ArgumentsCamelCase, Argv } from "yargs";
 import { ADDR, nameFlag, type LinkName } from "../../network/plan.ts";
 import { describeImpairment, parseImpairSpec, type Impairment } from "../../network/impair.ts";
 import { DEFAULT_OUT } from "../paths.ts";
-import { vmOptions, withAccel, withMachine, withName, withShare } from "./lab-options.ts";
+import { vmOptions, withAccel, withKernel, withMachine, withName, withShare } from "./lab-options.ts";
 
 export const command = "up";
 export const describe = "Bring a lab up: the VM from out/ routing between a client (LAN) and a server (WAN), with an internet behind NAT";
 
 export function builder(y: Argv) {
-  return withShare(withMachine(withAccel(withName(y))))
+  return withKernel(withShare(withMachine(withAccel(withName(y)))))
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("uplink", { type: "string", describe: "NAT through this real host interface instead of the simulated internet (changes the host's firewall and ip_forward until down)" })
     .option("append", { type: "string", array: true, default: [] as string[], describe: "extra kernel command line argument (repeatable)" })
@@ -55,6 +55,7 @@ export async function handler(argv: Args): Promise<void> {
   const log = (l: string): void => void process.stderr.write(l + "\n");
   const r = await new Lab(argv.name).up({
     out: resolve(argv.out),
+    kernel: argv.kernel,
     accel: argv.accel,
     vm: vmOptions(argv),
     uplink: argv.uplink,
@@ -72,7 +73,7 @@ export async function handler(argv: Args): Promise<void> {
   }
   const n = nameFlag(argv.name);
   process.stdout.write(
-    `lab ${argv.name} is up in ${(r.state.upSeconds ?? 0).toFixed(1)} s (${accel.toUpperCase()}):\n` +
+    `lab ${argv.name} is up in ${(r.state.upSeconds ?? 0).toFixed(1)} s (${accel.toUpperCase()}, kernel ${r.state.kernel?.name ?? "built"}${r.state.kernel?.release ? ` ${r.state.kernel.release}` : ""}):\n` +
       `  client ${ADDR.lan.client} --br-lan-- ${ADDR.lan.vm} [xdp VM] ${ADDR.wan.vm} --br-wan-- server ${ADDR.wan.server}\n` +
       `  internet: ${r.state.uplink ? `NAT through ${r.state.uplink}` : `${ADDR.internet.host} (simulated), NAT at ${ADDR.internet.edge}`}\n` +
       Object.entries(r.state.impair ?? {}).map(([link, imp]) => `  ${link} impaired: ${describeImpairment(imp)}\n`).join("") +

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_LUA_BUDGET_MS, APP_RESULT_FIELDS, CMDLINE, GUEST_APP_LOG, GUEST_CONTROL, GUEST_NICS, LAB_ENV, LAB_ENV_KEYS, MARKERS, parseAnswer } from "../../network/contract.ts";
+import { APP_LUA_BUDGET_MS, APP_RESULT_FIELDS, CMDLINE, GUEST_APP_LOG, GUEST_CONTROL, GUEST_MODULES, GUEST_NICS, LAB_ENV, LAB_ENV_KEYS, MARKERS, parseAnswer } from "../../network/contract.ts";
 import { guestEnv } from "../../network/plan.ts";
 import { appStartScript } from "../../network/vm-reset.ts";
 import { REPO } from "../../src/paths.ts";
@@ -34,6 +34,12 @@ t("rootfs/init prints the markers the host waits for", () => {
 t("rootfs/init reads exactly the kernel command-line keys the host writes", () => {
   const read = [...init.matchAll(/\b(xdplab\.\w+)=\*\)/g)].map((m) => m[1]).sort();
   assert.equal(read, Object.values(CMDLINE).sort());
+});
+
+t("rootfs/init loads the modules a stock kernel's archive lists, only when the list is there, before it configures the network", () => {
+  assert.ok(init.includes(`if [ -r ${GUEST_MODULES} ]; then`), `init does not test for ${GUEST_MODULES}`);
+  assert.ok(init.includes(`done <${GUEST_MODULES}`), `init does not read ${GUEST_MODULES}`);
+  assert.ok(init.indexOf(GUEST_MODULES) < init.indexOf("ip link set lo up"), "modules load after the network is touched");
 });
 
 t("rc.d reads the lab.env the host writes: the same path and exactly the same variables", () => {

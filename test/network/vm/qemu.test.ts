@@ -14,6 +14,9 @@ t("base: no default devices, no reboot so a panic ends qemu", () => {
 t("machine: TCG uses qemu's max CPU, KVM the host CPU", () => {
   assert.equal(machineArgs("tcg", 2, 256), ["-machine", "q35,accel=tcg", "-cpu", "max", "-smp", "2", "-m", "256M"]);
   assert.equal(machineArgs("kvm", 4, 512), ["-machine", "q35,accel=kvm", "-cpu", "host", "-smp", "4", "-m", "512M"]);
+  // A stock kernel under TCG: features turned off on max; KVM's host CPU is left as it is.
+  assert.equal(machineArgs("tcg", 2, 256, ["cx16"]).slice(2, 4), ["-cpu", "max,cx16=off"]);
+  assert.equal(machineArgs("kvm", 2, 256, ["cx16"]).slice(2, 4), ["-cpu", "host"]);
 });
 
 t("cmdline: serial console, panic stops the VM, command base64-encoded, user args last", () => {

@@ -1,0 +1,148 @@
+// Debian's prebuilt cloud kernels in the lab (--kernel debian-6.1, debian-6.12): boot prints their
+// release, a lab comes up on each with its NICs named by MAC, and what holds on it is checked with
+// the standard tools (native XDP on virtio-net, tc on clsact, the drop program, xdp-filter, the echo
+// module built against Debian's headers); --share is refused, as 9p is not in Debian's cloud kernel.
+// Needs root, and the archive once per machine (the kernels are then in the build cache).
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { cleanup, tempDir } from "../helpers.ts";
+import { ok, xdpLab } from "./cli.ts";
+
+const t = suite("stock Debian kernels");
+/** One lab per stock kernel, each taken down after its tests. */
+const LABS = { "debian-6.12": `s${process.pid}`.slice(0, 12), "debian-6.1": `r${process.pid}`.slice(0, 12) } as const;
+let out = "";
+let LAB = "";
+
+const vm = (script: string) => xdpLab(["exec", "vm", "--name", LAB, "--", script]);
+const on = (host: string, ...cmd: string[]) => xdpLab(["exec", host, "--name", LAB, "--", ...cmd]);
+
+/** The packets counted in a percpu stats map (bpftool -j map dump: with BTF the values are under "formatted"), summed over CPUs. */
+function packets(dump: string, field = "packets"): number {
+  type Entry = { values: { value: Record<string, number> }[] };
+  const entries = JSON.parse(dump) as (Entry & { formatted?: Entry })[];
+  return entries.flatMap((e) => (e.formatted ?? e).values).reduce((n, v) => n + (v.value[field] ?? 0), 0);
+}
+
+t.before(async () => {
+  out = await tempDir();
+  await ok(["build", "--quiet", "--out", out]);
+});
+
+t.after(async () => {
+  for (const lab of Object.values(LABS)) await xdpLab(["down", "--name", lab]);
+  await cleanup();
+});
+
+for (const [kernel, release] of [
+  ["debian-6.12", /^6\.12\.\d+\+deb12-cloud-amd64$/],
+  ["debian-6.1", /^6\.1\.0-\d+-cloud-amd64$/],
+] as const) {
+  t(`boot --kernel ${kernel} -- uname -r prints Debian's ${kernel.slice(7)} release, with the lab's modules loaded`, async () => {
+    const r = await xdpLab(["boot", "--out", out, "--kernel", kernel, "--accel", "tcg", "--", "uname -r; cut -d' ' -f1 /proc/modules | sort | tr '\\n' ' '; echo"]);
+    assert.is(r.exitCode, 0, r.stderr + r.stdout);
+    const [got, modules] = r.stdout.trim().split("\n");
+    assert.match(got!, release);
+    for (const m of ["virtio_net", "nf_tables", "sch_ingress", "cls_bpf", ...(kernel === "debian-6.1" ? ["virtio_pci"] : [])]) assert.ok(modules!.split(" ").includes(m), `${m} not loaded: ${modules}`);
+    // The kernel's features are said before it boots, 9p's absence among them.
+    assert.match(r.stderr, /9p shares \(--share\): no \(CONFIG_NET_9P/);
+  });
+}
+
+for (const [kernel, release, version] of [
+  ["debian-6.12", /^6\.12\.\d+\+deb12-cloud-amd64$/, /~bpo12\+/],
+  ["debian-6.1", /^6\.1\.0-\d+-cloud-amd64$/, /^6\.1\./],
+] as const) {
+  t(`up --kernel ${kernel}: the lab runs on it, names its NICs by MAC and status --json says which kernel`, async () => {
+    LAB = LABS[kernel];
+    await ok(["up", "--name", LAB, "--out", out, "--kernel", kernel, "--accel", "tcg"]);
+    const s = JSON.parse(await ok(["status", "--name", LAB, "--json"]));
+    assert.is(s.vm.kernel.name, kernel);
+    assert.match(s.vm.kernel.release, release);
+    assert.match(s.vm.kernel.version, version);
+    const links = await vm("uname -r; ip -br link show lan0; ip -br link show wan0; ip -br link show mgmt0");
+    assert.is(links.exitCode, 0, links.stderr);
+    assert.match(links.stdout.split("\n")[0]!, release);
+    assert.match(links.stdout, /^[^\n]*\nlan0\s+UP\s+52:54:00:10:01:01[^\n]*\nwan0\s+UP\s+52:54:00:10:02:02[^\n]*\nmgmt0\s+UP\s+52:54:00:10:ff:02/);
+    const ping = await on("client", "busybox", "ping", "-4", "-c", "3", "-W", "2", "server");
+    assert.is(ping.exitCode, 0, ping.stdout + ping.stderr);
+    assert.match(ping.stdout, /ttl=63/);
+  });
+
+  t(`${kernel}: native XDP on virtio-net: pass.bpf.o attached natively counts exactly the pings sent`, async () => {
+    const load = await ok(["load", `${out}/pass.bpf.o`, "--name", LAB, "--iface", "lan", "--mode", "native"]);
+    assert.match(load, /attached to lan0 in native mode/);
+    const attached = await vm("ip -d link show lan0");
+    assert.match(attached.stdout, /prog\/xdp id \d+/);
+    const ping = await on("client", "busybox", "ping", "-4", "-c", "5", "-W", "2", "server");
+    assert.is(ping.exitCode, 0, ping.stdout);
+    const s = JSON.parse(await ok(["status", "--name", LAB, "--json"]));
+    const lan = s.programs.programs.find((p: { iface: string }) => p.iface === "lan0");
+    assert.is(lan.mode, "native");
+    // 5 echo requests in on lan0; the static neighbours mean no ARP.
+    assert.is(lan.verdicts.pass.packets, 5);
+  });
+
+  t(`${kernel}: the drop test by hand: drop.bpf.o on lan stops the client's pings and counts them`, async () => {
+    await ok(["load", `${out}/drop.bpf.o`, "--name", LAB, "--iface", "lan"]);
+    const ping = await on("client", "busybox", "ping", "-4", "-c", "3", "-W", "1", "server");
+    assert.is.not(ping.exitCode, 0);
+    const s = JSON.parse(await ok(["status", "--name", LAB, "--json"]));
+    const lan = s.programs.programs.find((p: { iface: string }) => p.iface === "lan0");
+    assert.is(lan.verdicts.drop.packets, 3);
+    // The server's side still passes: only lan0 drops.
+    const back = await on("server", "busybox", "ping", "-4", "-c", "1", "-W", "2", "10.10.2.2");
+    assert.is(back.exitCode, 0, back.stdout);
+    await ok(["exec", "vm", "--name", LAB, "--", "xdp-loader unload lan0 --all || ip link set dev lan0 xdp off"]);
+  });
+
+  t(`${kernel}: tc: tc_count.bpf.o on wan0's clsact ingress counts the server's pings (tc and bpftool in the guest)`, async () => {
+    const add = await vm("tc qdisc add dev wan0 clsact && tc filter add dev wan0 ingress bpf direct-action obj /usr/lib/xdp-lab/bpf/tc_count.bpf.o sec tc");
+    assert.is(add.exitCode, 0, add.stderr + add.stdout);
+    const ping = await on("server", "busybox", "ping", "-4", "-c", "4", "-W", "2", "10.10.2.2");
+    assert.is(ping.exitCode, 0, ping.stdout);
+    const dump = await vm("bpftool -j map dump name tc_stats");
+    assert.is(dump.exitCode, 0, dump.stderr);
+    assert.is(packets(dump.stdout), 4);
+    await vm("tc qdisc del dev wan0 clsact");
+  });
+
+  t(`${kernel}: xdp-filter (xdp-tools) drops the client's pings to one address on the stock kernel`, async () => {
+    const load = await vm("xdp-filter load lan0 --mode skb && xdp-filter ip 10.10.2.10 --mode dst");
+    assert.is(load.exitCode, 0, load.stderr + load.stdout);
+    const ping = await on("client", "busybox", "ping", "-4", "-c", "2", "-W", "1", "server");
+    assert.is.not(ping.exitCode, 0);
+    const stats = await vm("xdp-filter status");
+    assert.match(stats.stdout, /10\.10\.2\.10/);
+    await vm("xdp-filter unload lan0");
+    const again = await on("client", "busybox", "ping", "-4", "-c", "1", "-W", "2", "server");
+    assert.is(again.exitCode, 0, again.stdout);
+  });
+
+  t(`${kernel}: the echo module, built against Debian's headers, is loaded and answers through the app`, async () => {
+    const r = await vm("grep -q '^xdp_lab_echo ' /proc/modules && xdp-lab-app ctl --control /run/xdp-lab-app.sock echo stock-kernel");
+    assert.is(r.exitCode, 0, r.stderr + r.stdout);
+    const answer = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    assert.is(answer.ok, true, r.stdout);
+    assert.is(answer.result.text, "stock-kernel");
+  });
+
+  t(`${kernel}: down removes the lab`, async () => {
+    await ok(["down", "--name", LAB]);
+  });
+}
+
+t("--share with a stock kernel is refused: Debian's cloud kernel has no 9p, and the error says what to do", async () => {
+  const r = await xdpLab(["boot", "--out", out, "--kernel", "debian-6.12", "--share", out, "--", "true"]);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stderr, /--share with --kernel debian-6\.12: .* built without 9p \(CONFIG_NET_9P.*Fix: .*xdp-lab cp/);
+});
+
+t("--kernel with an unknown name is refused, naming the choices", async () => {
+  const r = await xdpLab(["boot", "--out", out, "--kernel", "debian-5.10", "--", "true"]);
+  assert.is.not(r.exitCode, 0);
+  assert.match(r.stderr, /kernel/);
+  assert.match(r.stderr, /debian-6\.12/);
+});
+
+t.run();
