@@ -19,6 +19,7 @@ export function builder(y: Argv) {
     .option("keep-going", { type: "boolean", default: false, describe: "run every test even after one failed (otherwise the rest are skipped)" })
     .option("jobs", { alias: "j", type: "number", default: 1, describe: "run the tests in N labs side by side (each a VM of its own; results stay in the files' order)" })
     .option("mode", { type: "string", describe: "run every test once in each attach mode (native,generic), reported as \"NAME [MODE]\"; replaces the mode of each test's XDP programs" })
+    .option("kernel", { type: "string", default: "built", describe: "the kernel the labs boot: built (out/bzImage), debian-6.1 or debian-6.12 (Debian's prebuilt cloud kernel, no compile); a comma list (built,debian-6.12) runs every test on each, reported as \"NAME [KERNEL]\"" })
     .option("keep-lab", { type: "boolean", default: false, describe: "leave the lab up at the end, to explore it" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("results", { type: "string", default: "test-results", describe: "where failed tests keep their artefacts (RESULTS/FILE/TEST/)" });
@@ -54,6 +55,7 @@ export async function handler(argv: Args): Promise<void> {
       labName,
       jobs: argv.jobs,
       modes: argv.mode,
+      kernels: argv.kernel,
       log: (l) => process.stderr.write(l + "\n"),
       onStart: (c, lab) => process.stderr.write(`RUN  ${c.name} (${c.file.path}${argv.jobs > 1 ? `, lab ${lab.name}` : ""})\n`),
       onResult: (t) => report.progressLines(t).forEach(human),
@@ -66,7 +68,8 @@ export async function handler(argv: Args): Promise<void> {
   }
   const s = r.summary;
   const labs = r.labs ?? [r.lab];
-  human(`${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""} (${r.seconds.toFixed(1)} s, ${labs.length > 1 ? `labs ${labs.join(", ")}` : `lab ${r.lab}`})`);
+  const kernels = r.kernels && (r.kernels.length > 1 || r.kernels[0] !== "built") ? `, kernel${r.kernels.length > 1 ? "s" : ""} ${r.kernels.join(", ")}` : "";
+  human(`${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""} (${r.seconds.toFixed(1)} s, ${labs.length > 1 ? `labs ${labs.join(", ")}` : `lab ${r.lab}`}${kernels})`);
   if (argv.tap) process.stdout.write(report.tap(r));
   if (argv.junit) await write(argv.junit, report.junit(r));
   if (argv.json) await write(argv.json, JSON.stringify(r, null, 2) + "\n");

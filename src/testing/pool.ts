@@ -22,8 +22,10 @@ export interface Case {
   index: number;
   /** The attach mode --mode forced on it. */
   mode?: Mode;
-  /** What the reports call it: the test's name, with " [MODE]" under --mode. */
+  /** What the reports call it: the test's name, with " [MODE]" under --mode and " [KERNEL]" under several kernels. */
   name: string;
+  /** The kernel its lab boots. */
+  kernel?: string;
 }
 
 /** --mode's value: modes separated by commas, each once; undefined keeps every test's own. */

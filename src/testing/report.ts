@@ -49,6 +49,8 @@ export interface TestResult {
   artefacts?: string;
   /** The attach mode --mode forced on its programs (the name says it too: "NAME [generic]"). */
   mode?: string;
+  /** The kernel its lab booted (--kernel). */
+  kernel?: string;
   /** The lab it ran in (with --jobs, one of several), and when it started there. */
   lab?: string;
   startedAt?: string;
@@ -59,6 +61,8 @@ export interface RunResult {
   lab: string;
   /** Every lab of the run: one, or --jobs of them. */
   labs?: string[];
+  /** The kernels the labs booted, in order (--kernel). */
+  kernels?: string[];
   startedAt: string;
   seconds: number;
   tests: TestResult[];

@@ -29,10 +29,26 @@ export interface SuiteOptions {
   jobs?: number;
   /** --mode: every test once in each of these attach modes ("native,generic"). */
   modes?: string;
+  /** --kernel: the kernel the labs boot ("built", "debian-6.12"), or several ("built,debian-6.12"): every test once on each. */
+  kernels?: string;
   /** Progress for the user (the lab coming up). */
   log?: (line: string) => void;
   onStart?: (c: Case, lab: Lab) => void;
   onResult?: (r: TestResult) => void;
+}
+
+/** The kernels a run can boot (src/build/stock.ts STOCK_KERNELS, and the build's own). */
+export const KERNELS = ["built", "debian-6.1", "debian-6.12"] as const;
+
+/** --kernel's value: one kernel or a comma list of them, each once. */
+export function parseKernels(s: string | undefined): string[] {
+  if (s === undefined || s === "") return ["built"];
+  const list = s.split(",").map((k) => k.trim());
+  for (const k of list) {
+    if (!(KERNELS as readonly string[]).includes(k)) throw new Error(`--kernel ${s}: unknown kernel "${k}". Fix: give ${KERNELS.join(", ")}, or a comma list of them (built,debian-6.12)`);
+  }
+  if (new Set(list).size !== list.length) throw new Error(`--kernel ${s}: a kernel named twice. Fix: name each once`);
+  return list;
 }
 
 /** The labs' names: NAME alone, or NAME-1 .. NAME-N (each checked as a lab name). */
@@ -65,6 +81,7 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
   let filter: RegExp | undefined;
   let modes;
   let jobs;
+  let kernels: string[];
   try {
     filter = o.filter ? new RegExp(o.filter) : undefined;
   } catch (e) {
@@ -73,37 +90,59 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
   try {
     modes = parseModes(o.modes);
     jobs = parseJobs(o.jobs ?? 1);
+    kernels = parseKernels(o.kernels);
   } catch (e) {
     throw new CannotRunError((e as Error).message, { cause: e });
   }
   const todo = cases(files, filter, modes);
   if (todo.length === 0) throw new CannotRunError(`no test matches --filter ${o.filter} (the tests: ${files.flatMap((f) => f.tests.map((t) => t.name)).join(", ")})`);
-  let labs: Lab[];
   try {
     requireRoot("xdp-lab test");
     artifacts(o.out);
     // tcpdump, iperf3, tcpreplay and curl on this machine run the namespace hosts' traffic and the captures.
     const [{ ensure }, { TEST_TOOLS }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
     await ensure(TEST_TOOLS, { install: true, purpose: "xdp-lab test", log: o.log });
-    // More labs than cases would only idle.
-    labs = labNames(o.labName, Math.min(jobs, todo.length)).map((n) => new Lab(n));
   } catch (e) {
     throw new CannotRunError((e as Error).message, { cause: e });
   }
-  const ups = await Promise.allSettled(labs.map((lab) => lab.up({ out: o.out, accel: o.accel, log: labs.length > 1 ? (l) => o.log?.(`[${lab.name}] ${l}`) : o.log })));
-  const failed = ups.findIndex((u) => u.status === "rejected");
-  if (failed >= 0) {
-    await Promise.all(labs.map((lab) => lab.down().catch(() => undefined)));
-    const e = (ups[failed] as PromiseRejectedResult).reason as Error;
-    throw new CannotRunError(`the lab${labs.length > 1 ? ` ${labs[failed]!.name}` : ""} would not come up: ${e.message}`, { cause: e });
-  }
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  try {
-    const tests = await runCases({ labs, cases: todo, keepGoing: o.keepGoing, results: o.results, onStart: o.onStart, onResult: o.onResult });
-    return { lab: labs[0]!.name, labs: labs.map((l) => l.name), startedAt, seconds: (performance.now() - t0) / 1000, tests, summary: summarize(tests), files: files.map((f) => f.path) };
-  } finally {
-    if (o.keepLab) labs.forEach((lab) => lab.close());
-    else await Promise.all(labs.map((lab) => lab.down()));
+  const tests: TestResult[] = [];
+  const used: string[] = [];
+  // One kernel after the other, each in labs of its own (the same names: the last kernel's stay
+  // with --keep-lab); under several, each case is named "NAME [KERNEL]".
+  for (const kernel of kernels) {
+    const these = kernels.length > 1 ? todo.map((c) => ({ ...c, kernel, name: `${c.name} [${kernel}]` })) : todo.map((c) => ({ ...c, kernel }));
+    if (!o.keepGoing && tests.some((t) => t.verdict === "fail")) {
+      for (const c of these) {
+        const r: TestResult = { file: c.file.path, name: c.name, kernel, verdict: "skip", seconds: 0, failures: [], steps: [], maps: [], skipped: "not run: an earlier test failed (--keep-going runs every test)" };
+        if (c.mode) r.mode = c.mode;
+        tests.push(r);
+        o.onResult?.(r);
+      }
+      continue;
+    }
+    // More labs than cases would only idle.
+    const labs = labNames(o.labName, Math.min(jobs, these.length)).map((n) => new Lab(n));
+    const ups = await Promise.allSettled(
+      labs.map((lab) => lab.up({ out: o.out, accel: o.accel, kernel, log: labs.length > 1 || kernels.length > 1 ? (l) => o.log?.(`[${lab.name}${kernels.length > 1 ? ` ${kernel}` : ""}] ${l}`) : o.log })),
+    );
+    const failed = ups.findIndex((u) => u.status === "rejected");
+    if (failed >= 0) {
+      await Promise.all(labs.map((lab) => lab.down().catch(() => undefined)));
+      const e = (ups[failed] as PromiseRejectedResult).reason as Error;
+      throw new CannotRunError(`the lab${labs.length > 1 ? ` ${labs[failed]!.name}` : ""}${kernel === "built" ? "" : ` (kernel ${kernel})`} would not come up: ${e.message}`, { cause: e });
+    }
+    for (const l of labs) if (!used.includes(l.name)) used.push(l.name);
+    const last = kernel === kernels[kernels.length - 1];
+    try {
+      const done = await runCases({ labs, cases: these, keepGoing: o.keepGoing, results: o.results, onStart: o.onStart, onResult: o.onResult });
+      for (const r of done) r.kernel = kernel;
+      tests.push(...done);
+    } finally {
+      if (o.keepLab && last) labs.forEach((lab) => lab.close());
+      else await Promise.all(labs.map((lab) => lab.down()));
+    }
   }
+  return { lab: used[0]!, labs: used, kernels, startedAt, seconds: (performance.now() - t0) / 1000, tests, summary: summarize(tests), files: files.map((f) => f.path) };
 }

@@ -5,7 +5,13 @@
 // Needs root, and the archive once per machine (the kernels are then in the build cache).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { RunResult } from "../../src/testing/report.ts";
+import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
+import { leftovers } from "./lab-leftovers.ts";
 import { ok, xdpLab } from "./cli.ts";
 
 const t = suite("stock Debian kernels");
@@ -131,6 +137,32 @@ for (const [kernel, release, version] of [
     await ok(["down", "--name", LAB]);
   });
 }
+
+t("xdp-lab test --kernel built,debian-6.12: every test on each kernel, reported as separate cases, the same counts on both, no lab left", async () => {
+  // tests/ names the objects in the repository's out/.
+  await ok(["build", "--quiet"]);
+  const dir = await tempDir();
+  const r = await xdpLab(["test", "tests/drop.yaml", "--kernel", "built,debian-6.12", "--json", join(dir, "r.json"), "--junit", join(dir, "j.xml")]);
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /passed, 0 failed \(.*, kernels built, debian-6\.12\)$/m);
+  const json = JSON.parse(await readFile(join(dir, "r.json"), "utf8")) as RunResult;
+  assert.equal(json.kernels, ["built", "debian-6.12"]);
+  const names = (parseYaml(await readFile(join(REPO, "tests", "drop.yaml"), "utf8")) as { tests: { name: string }[] }).tests.map((x) => x.name);
+  assert.equal(json.tests.map((x) => x.name), [...names.map((n) => `${n} [built]`), ...names.map((n) => `${n} [debian-6.12]`)]);
+  assert.equal(json.tests.map((x) => x.kernel), [...names.map(() => "built"), ...names.map(() => "debian-6.12")]);
+  // The same traffic gives the same counts on either kernel.
+  const deltas = (k: string) => json.tests.filter((x) => x.kernel === k).map((x) => x.maps.map((m) => m.delta));
+  assert.equal(deltas("debian-6.12"), deltas("built"));
+  assert.ok(deltas("built").flat().some((d) => Number(d) > 0), "the tests counted something");
+  assert.match(await readFile(join(dir, "j.xml"), "utf8"), /testcase name="[^"]+ \[debian-6\.12\]"/);
+  assert.equal(await leftovers(json.lab), []);
+});
+
+t("xdp-lab test --kernel refuses an unknown kernel before any lab (exit 2)", async () => {
+  const r = await xdpLab(["test", "tests/drop.yaml", "--kernel", "built,debian-5.10"]);
+  assert.is(r.exitCode, 2);
+  assert.match(r.stderr, /--kernel built,debian-5\.10: unknown kernel "debian-5\.10"\. Fix: give built, debian-6\.1, debian-6\.12/);
+});
 
 t("--share with a stock kernel is refused: Debian's cloud kernel has no 9p, and the error says what to do", async () => {
   const r = await xdpLab(["boot", "--out", out, "--kernel", "debian-6.12", "--share", out, "--", "true"]);

@@ -5,7 +5,7 @@ import type { Lab } from "../../src/lab.ts";
 import { cases, parseJobs, parseModes, runCases, withMode, type Case } from "../../src/testing/pool.ts";
 import type { TestResult } from "../../src/testing/report.ts";
 import type { ProgramSetup, TestCase, TestFile } from "../../src/testing/spec.ts";
-import { labNames } from "../../src/testing/suite.ts";
+import { labNames, parseKernels } from "../../src/testing/suite.ts";
 
 const t = suite("testing/pool");
 
@@ -127,6 +127,14 @@ t("runCases: with more labs than cases the spare labs idle", async () => {
   const todo: Case[] = cases([fileB]);
   const results = await runCases({ labs: [lab("a"), lab("b"), lab("c")], cases: todo, results: "/tmp/r", run: async (_l, f, test) => result(f, test) });
   assert.equal(results.map((r) => r.name), ["three"]);
+});
+
+t("--kernel: one kernel or a comma list, each once, unknown ones refused with the choices", () => {
+  assert.equal(parseKernels(undefined), ["built"]);
+  assert.equal(parseKernels("debian-6.12"), ["debian-6.12"]);
+  assert.equal(parseKernels("built, debian-6.1,debian-6.12"), ["built", "debian-6.1", "debian-6.12"]);
+  assert.throws(() => parseKernels("built,6.12"), /--kernel built,6\.12: unknown kernel "6\.12"\. Fix: give built, debian-6\.1, debian-6\.12/);
+  assert.throws(() => parseKernels("built,built"), /a kernel named twice/);
 });
 
 t.run();
