@@ -31,12 +31,21 @@ export interface CaptureOptions {
   signal?: AbortSignal;
 }
 
-/** tcpdump's argv: from an interface or from a pcap on stdin, text or a pcap on stdout (pure). */
-export function tcpdumpArgs(from: { iface: string } | { stdin: true }, o: Pick<CaptureOptions, "count" | "write" | "filter">): string[] {
+/**
+ * tcpdump's argv (pure): from an interface or from a pcap on stdin; text, or a pcap on stdout
+ * (`write` set) or into `file`. `immediate` counts a frame as it passes (not when a buffer fills)
+ * and keeps root (Debian's tcpdump drops to its own user, which could not write the file).
+ */
+export function tcpdumpArgs(
+  from: { iface: string } | { stdin: true },
+  o: Pick<CaptureOptions, "count" | "write" | "filter"> & { file?: string; immediate?: boolean; snaplen?: number },
+): string[] {
   return [
     ...("iface" in from ? ["-i", from.iface] : ["-r", "-"]),
     "-n",
-    ...(o.write ? ["-U", "-w", "-"] : ["-l"]),
+    ...(o.immediate ? ["-Z", "root", "--immediate-mode"] : []),
+    ...(o.file ? ["-U", "-w", o.file] : o.write ? ["-U", "-w", "-"] : ["-l"]),
+    ...(o.snaplen !== undefined ? ["-s", String(o.snaplen)] : []),
     ...(o.count !== undefined ? ["-c", String(o.count)] : []),
     ...(o.filter ?? []),
   ];

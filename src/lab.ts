@@ -115,6 +115,13 @@ export class Lab {
   /** An ssh session to the VM kept across resets and the runner's reads: a new one costs the guest a key exchange (0.2 to 0.4 s under TCG). */
   private session?: Promise<Client>;
 
+  /** SCRIPT's stdout, run in the VM on the kept session; a non-zero exit is an error saying what failed (Failed to WHAT ...). */
+  async vmText(script: string, what: string): Promise<string> {
+    const r = await this.vmExec(script);
+    if (r.code !== 0) throw new Error(`Failed to ${what} in the VM (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout;
+  }
+
   /** Runs SCRIPT (a shell line) in the VM on the kept session, opening it (again, once, when it was lost). */
   async vmExec(script: string): Promise<ExecResult> {
     for (let attempt = 0; ; attempt++) {

@@ -7,11 +7,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { portDevices } from "../../network/capture.ts";
+import { portDevices, tcpdumpArgs } from "../../network/capture.ts";
 import { netnsExec } from "../../network/ip.ts";
 import type { Judged, PacketExpect } from "./flows.ts";
+import type { Port } from "./spec.ts";
 
-export type Port = "lan" | "wan";
 export const PORTS: readonly Port[] = ["lan", "wan"];
 
 /** Bytes of each frame the test-long capture keeps: every header a debugger reads (Ethernet, IPv6, TCP with options), not payloads. */
@@ -19,27 +19,9 @@ export const TEST_SNAPLEN = 256;
 /** The test-long capture stops after this many frames a port, so a long flood cannot fill the disk (256 B each: about 50 MB). */
 export const TEST_MAX_PACKETS = 200_000;
 
-/**
- * tcpdump's argv on a tap: immediate mode (a frame is counted when it passes, not when a buffer
- * fills), packet-buffered pcap output to FILE, root kept (Debian's tcpdump drops to its own user
- * and could not write the runner's folder), a snaplen and a count when given, and the filter.
- */
+/** tcpdump's argv on a tap: immediate mode, root kept, packet-buffered pcap output to FILE, a snaplen and a count when given, and the filter. */
 export function tcpdumpArgv(o: { iface: string; file: string; filter?: string; snaplen?: number; count?: number }): string[] {
-  return [
-    "tcpdump",
-    "-i",
-    o.iface,
-    "-n",
-    "-Z",
-    "root",
-    "--immediate-mode",
-    "-U",
-    "-w",
-    o.file,
-    ...(o.snaplen !== undefined ? ["-s", String(o.snaplen)] : []),
-    ...(o.count !== undefined ? ["-c", String(o.count)] : []),
-    ...(o.filter ? [o.filter] : []),
-  ];
+  return ["tcpdump", ...tcpdumpArgs({ iface: o.iface }, { file: o.file, immediate: true, snaplen: o.snaplen, count: o.count, filter: o.filter ? [o.filter] : [] })];
 }
 
 /** The frames tcpdump says it captured when it stopped ("5 packets captured"). */

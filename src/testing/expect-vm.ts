@@ -68,20 +68,14 @@ export function matchLog(text: string, patterns: string[]): AppLogResult {
   }) };
 }
 
-async function vm(lab: Lab, script: string, what: string): Promise<string> {
-  const r = await (await lab.host("vm")).exec([script]);
-  if (r.code !== 0) throw new Error(`Failed to ${what} in the VM (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
-  return r.stdout;
-}
-
 /** Readings before the traffic, for the test's ns_per_packet and app_log expectations (none: nothing is read). */
 export async function vmBefore(lab: Lab, test: TestCase): Promise<VmBefore> {
   const b: VmBefore = { runs: new Map() };
   const ns = test.expect?.ns_per_packet ?? [];
   if (ns.length) {
-    const was = Number((await vm(lab, `cat ${STATS}`, "read bpf_stats_enabled")).trim());
+    const was = Number((await lab.vmText(`cat ${STATS}`, "read bpf_stats_enabled")).trim());
     if (was !== 1) {
-      await vm(lab, `echo 1 > ${STATS}`, "turn bpf_stats_enabled on");
+      await lab.vmText(`echo 1 > ${STATS}`, "turn bpf_stats_enabled on");
       b.statsWas = was;
     }
     const programs = await withVm(lab.name, listPrograms);
@@ -90,7 +84,7 @@ export async function vmBefore(lab: Lab, test: TestCase): Promise<VmBefore> {
       b.runs.set(keyOf(w), p instanceof Error ? p : { id: p.id, name: p.name, runCount: p.runCount ?? 0, runTimeNs: p.runTimeNs ?? 0 });
     }
   }
-  if (test.expect?.app_log?.length) b.logOffset = Number((await vm(lab, `wc -c < ${GUEST_APP_LOG}`, "measure the app's log")).trim());
+  if (test.expect?.app_log?.length) b.logOffset = Number((await lab.vmText(`wc -c < ${GUEST_APP_LOG}`, "measure the app's log")).trim());
   return b;
 }
 
@@ -129,14 +123,14 @@ export async function vmAfter(lab: Lab, test: TestCase, b: VmBefore, fail: (f: F
     }
     const patterns = test.expect?.app_log ?? [];
     if (patterns.length) {
-      const text = await vm(lab, `tail -c +${(b.logOffset ?? 0) + 1} ${GUEST_APP_LOG}`, "read the app's log");
+      const text = await lab.vmText(`tail -c +${(b.logOffset ?? 0) + 1} ${GUEST_APP_LOG}`, "read the app's log");
       out.appLog = matchLog(text, patterns);
       for (const p of out.appLog.patterns) {
         if (!p.ok) fail({ what: "app log", wanted: `a line matching /${p.pattern}/`, got: out.appLog.lines ? `none of its ${out.appLog.lines} new line(s) (last: ${JSON.stringify(text.trim().split("\n").pop()!.slice(0, 160))})` : "no new line" });
       }
     }
   } finally {
-    if (b.statsWas !== undefined) await vm(lab, `echo ${b.statsWas} > ${STATS}`, "put bpf_stats_enabled back");
+    if (b.statsWas !== undefined) await lab.vmText(`echo ${b.statsWas} > ${STATS}`, "put bpf_stats_enabled back");
   }
   return out;
 }

@@ -91,6 +91,16 @@ export interface PoolOptions {
   keep?: typeof keepArtefacts;
 }
 
+/** The result of a case not run because an earlier one failed (without --keep-going). */
+export function skippedCase(c: Case): TestResult {
+  return { file: c.file.path, name: c.name, ...caseAxes(c), verdict: "skip", seconds: 0, failures: [], steps: [], maps: [], skipped: "not run: an earlier test failed (--keep-going runs every test)" };
+}
+
+/** The mode and kernel a case ran under, as its result records them. */
+function caseAxes(c: Case): Pick<TestResult, "mode" | "kernel"> {
+  return { ...(c.mode ? { mode: c.mode } : {}), ...(c.kernel ? { kernel: c.kernel } : {}) };
+}
+
 /** Runs the cases on the labs, each lab taking the next case as it is free; the results in the cases' order. */
 export async function runCases(o: PoolOptions): Promise<TestResult[]> {
   const run = o.run ?? runTest;
@@ -108,16 +118,14 @@ export async function runCases(o: PoolOptions): Promise<TestResult[]> {
       const c = o.cases[i]!;
       let r: TestResult;
       if (failed && !o.keepGoing) {
-        r = { file: c.file.path, name: c.name, verdict: "skip", seconds: 0, failures: [], steps: [], maps: [], skipped: "not run: an earlier test failed (--keep-going runs every test)" };
+        r = skippedCase(c);
       } else {
         o.onStart?.(c, lab);
         const startedAt = new Date().toISOString();
         // The case's pcaps (capture.ts) land here; a failed case's artefacts take them.
         const pcaps = await mkdtemp(join(tmpdir(), "xdp-lab-test-pcap-"));
         try {
-          r = { ...(await run(lab, c.file, c.test, { pcaps })), name: c.name, startedAt };
-          r.lab = lab.name;
-          if (c.mode) r.mode = c.mode;
+          r = { ...(await run(lab, c.file, c.test, { pcaps })), name: c.name, startedAt, lab: lab.name, ...caseAxes(c) };
           if (r.verdict === "fail") {
             failed = true;
             r.artefacts = await keep({ lab, results: o.results, file: c.file, test: { ...c.test, name: c.name }, index: c.index, result: r, pcaps });
@@ -126,7 +134,6 @@ export async function runCases(o: PoolOptions): Promise<TestResult[]> {
           await rm(pcaps, { recursive: true, force: true });
         }
       }
-      if (c.mode) r.mode = c.mode;
       results[i] = r;
       flush();
     }

@@ -24,17 +24,10 @@ export class CannotRunError extends Error {
 /** Lines of dmesg that are kernel splats. */
 export const SPLAT = /WARNING:|BUG:|Call Trace/;
 
-async function vmText(lab: Lab, script: string, what: string): Promise<string> {
-  // On the Lab handle's kept session: a new one per read cost 0.2 to 0.4 s under TCG.
-  const r = await lab.vmExec(script);
-  if (r.code !== 0) throw new Error(`Failed to ${what} in the VM (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
-  return r.stdout;
-}
-
 /** The map ids the expectations read: by name, or the one of the program on PORT. */
 async function mapIds(lab: Lab, wants: MapExpect[]): Promise<(number | Error)[]> {
   if (wants.length === 0) return [];
-  const shown = JSON.parse(await vmText(lab, "bpftool -j map show", "list the maps")) as { id: number; name?: string }[];
+  const shown = JSON.parse(await lab.vmText("bpftool -j map show", "list the maps")) as { id: number; name?: string }[];
   const programs = wants.some((w) => w.port) ? await withVm(lab.name, listPrograms) : [];
   return wants.map((w) => {
     if (w.port) {
@@ -55,7 +48,7 @@ async function dumpMaps(lab: Lab, ids: number[]): Promise<Map<number, DumpEntry[
   const unique = [...new Set(ids)];
   const out = new Map<number, DumpEntry[]>();
   if (unique.length === 0) return out;
-  const text = await vmText(lab, unique.map((id) => `echo @@map ${id}; bpftool -j map dump id ${id}`).join("; "), "dump the maps");
+  const text = await lab.vmText(unique.map((id) => `echo @@map ${id}; bpftool -j map dump id ${id}`).join("; "), "dump the maps");
   for (const part of text.split("@@map ").slice(1)) {
     const nl = part.indexOf("\n");
     out.set(Number(part.slice(0, nl)), JSON.parse(part.slice(nl + 1)) as DumpEntry[]);
@@ -65,7 +58,7 @@ async function dumpMaps(lab: Lab, ids: number[]): Promise<Map<number, DumpEntry[
 
 /** The VM's dmesg, as lines. */
 async function dmesg(lab: Lab): Promise<string[]> {
-  return (await vmText(lab, "dmesg", "read dmesg")).split("\n").filter((l) => l !== "");
+  return (await lab.vmText("dmesg", "read dmesg")).split("\n").filter((l) => l !== "");
 }
 
 /** One test: reset, setup, values before, traffic, values after, dmesg; every failed expectation recorded. */

@@ -5,7 +5,7 @@ import { Lab } from "../lab.ts";
 import { requireRoot } from "../../network/state.ts";
 import { artifacts } from "../build-out.ts";
 import { summarize, type RunResult, type TestResult } from "./report.ts";
-import { cases, parseJobs, parseModes, runCases, type Case } from "./pool.ts";
+import { cases, parseJobs, parseModes, runCases, skippedCase, type Case } from "./pool.ts";
 import { CannotRunError } from "./runner.ts";
 import { findTestFiles, loadTestFile, TestFileError, type TestFile } from "./spec.ts";
 
@@ -114,9 +114,7 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
   for (const kernel of kernels) {
     const these = kernels.length > 1 ? todo.map((c) => ({ ...c, kernel, name: `${c.name} [${kernel}]` })) : todo.map((c) => ({ ...c, kernel }));
     if (!o.keepGoing && tests.some((t) => t.verdict === "fail")) {
-      for (const c of these) {
-        const r: TestResult = { file: c.file.path, name: c.name, kernel, verdict: "skip", seconds: 0, failures: [], steps: [], maps: [], skipped: "not run: an earlier test failed (--keep-going runs every test)" };
-        if (c.mode) r.mode = c.mode;
+      for (const r of these.map(skippedCase)) {
         tests.push(r);
         o.onResult?.(r);
       }
@@ -136,9 +134,7 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
     for (const l of labs) if (!used.includes(l.name)) used.push(l.name);
     const last = kernel === kernels[kernels.length - 1];
     try {
-      const done = await runCases({ labs, cases: these, keepGoing: o.keepGoing, results: o.results, onStart: o.onStart, onResult: o.onResult });
-      for (const r of done) r.kernel = kernel;
-      tests.push(...done);
+      tests.push(...(await runCases({ labs, cases: these, keepGoing: o.keepGoing, results: o.results, onStart: o.onStart, onResult: o.onResult })));
     } finally {
       if (o.keepLab && last) labs.forEach((lab) => lab.close());
       else await Promise.all(labs.map((lab) => lab.down()));

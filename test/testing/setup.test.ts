@@ -7,24 +7,15 @@ import type { AttachedProgram } from "../../network/programs.ts";
 import { tcResetScript, xdpResetScript } from "../../network/vm-reset.ts";
 import { findProgram, matchLog, nsPerPacket } from "../../src/testing/expect-vm.ts";
 import { tcAttachScript } from "../../src/testing/setup.ts";
-import { parseTestFile, TestFileError } from "../../src/testing/spec.ts";
+import { parseTestFile } from "../../src/testing/spec.ts";
 import { cleanup, tempDir } from "../helpers.ts";
+import { problems } from "./file-problems.ts";
 
 const t = suite("testing/setup (setup fields, VM-side expectations)");
 
 t.after(cleanup);
 
 const test = (lines: string[]): string[] => ["tests:", "  - name: a", ...lines, "    traffic:", "      - command: { host: vm, run: 'true' }"];
-
-function problems(text: string): string[] {
-  try {
-    parseTestFile("/t/bad.yaml", text);
-  } catch (e) {
-    assert.instance(e, TestFileError);
-    return (e as TestFileError).problems.map((p) => `${p.line} ${p.field}: ${p.message}`);
-  }
-  throw new Error("the file was accepted");
-}
 
 t("the setup fields: hook, program, tunables, app, impair read into numbers, lua made absolute; the VM expectations", async () => {
   const dir = await tempDir();

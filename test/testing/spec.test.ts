@@ -6,20 +6,10 @@ import { fieldName, parseTestFile, TestFileError } from "../../src/testing/spec.
 import { loadAll } from "../../src/testing/suite.ts";
 import { CannotRunError } from "../../src/testing/runner.ts";
 import { REPO } from "../../src/paths.ts";
+import { problems } from "./file-problems.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 
 const t = suite("network/testing/spec");
-
-/** The problems a file's text gives, as "line field message" lines. */
-function problems(text: string): string[] {
-  try {
-    parseTestFile("/t/bad.yaml", text);
-  } catch (e) {
-    assert.instance(e, TestFileError);
-    return (e as TestFileError).problems.map((p) => `${p.line} ${p.field}: ${p.message}`);
-  }
-  throw new Error("the file was accepted");
-}
 
 t.after(cleanup);
 
