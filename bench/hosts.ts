@@ -11,6 +11,7 @@ import { ensureHostImage } from "../src/host-image.ts";
 import { ensure } from "../src/build/requirements.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
+import { measureIperf3 } from "../src/tools/iperf3.ts";
 
 const RUNS = 3;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -48,8 +49,8 @@ try {
   await new Promise((r) => setTimeout(r, 300));
   for (const rate of [1000, 10_000, 100_000]) {
     await lab.impair("lan", { rate });
-    const r = await inNs("client", ["iperf3", "-c", "10.10.2.10", "-t", "5", "-J"]);
-    rates.push({ wantedKbit: rate, measuredKbit: Math.round((JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1000) });
+    const r = await measureIperf3(() => inNs("client", ["iperf3", "-c", "10.10.2.10", "-t", "5", "-J"]), "to the server");
+    rates.push({ wantedKbit: rate, measuredKbit: Math.round(r.bitsPerSecond / 1000) });
   }
   const ping = async (count: number, interval: string) => {
     const r = await inNs("client", ["ping", "-q", "-c", String(count), "-i", interval, "-W", "1", "server"]);

@@ -12,6 +12,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { Lab } from "../src/lab.ts";
 import { REPO } from "../src/paths.ts";
+import { measureIperf3 } from "../src/tools/iperf3.ts";
 
 const NAME = `bimp${process.pid}`.slice(0, 12);
 const lab = new Lab(NAME);
@@ -26,8 +27,7 @@ async function ping(count: number, interval: string): Promise<{ avg: number; mde
 }
 
 async function goodputKbit(): Promise<number> {
-  const r = await inClient("iperf3", "-c", "10.10.2.10", "-t", "4", "-J");
-  return (JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1000;
+  return (await measureIperf3(() => inClient("iperf3", "-c", "10.10.2.10", "-t", "4", "-J"), "to the server")).bitsPerSecond / 1000;
 }
 
 try {

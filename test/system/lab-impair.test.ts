@@ -13,6 +13,7 @@ import { LAB_TOOLS } from "../../src/build/packages.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { ok, xdpLab } from "./cli.ts";
 import { leftovers } from "./lab-leftovers.ts";
+import { measureIperf3 } from "../../src/tools/iperf3.ts";
 
 const t = suite("lab: link impairment");
 const L = `i${process.pid}`.slice(0, 12);
@@ -31,6 +32,7 @@ t.before(async () => {
   // Daemons in the lab's namespaces: down removes them with the rest.
   for (const ns of [plan.ns.server, plan.ns.internet]) assert.is((await inNs(ns, "iperf3", "-s", "-D")).exitCode, 0);
   await new Promise((r) => setTimeout(r, 300));
+  before = await untouched();
 });
 
 t.after(async () => {
@@ -40,9 +42,8 @@ t.after(async () => {
 
 /** iperf3's received rate in kbit/s, from the client to ADDR (or back with -R), over TCP. */
 async function iperfKbit(addr: string, reverse = false): Promise<number> {
-  const r = await inNs(plan.ns.client, "iperf3", "-c", addr, "-t", "3", "-J", ...(reverse ? ["-R"] : []));
-  assert.is(r.exitCode, 0, r.stdout + r.stderr);
-  return (JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1000;
+  const argv = ["iperf3", "-c", addr, "-t", "3", "-J", ...(reverse ? ["-R"] : [])];
+  return (await measureIperf3(() => inNs(plan.ns.client, ...argv), `${reverse ? "from" : "to"} ${addr}`)).bitsPerSecond / 1000;
 }
 
 /** Ping's average round trip and how many of COUNT came back, from the client to the server. */
@@ -90,7 +91,6 @@ t("up --impair lan:rate: iperf3 is capped at the rate both ways; status and link
   assert.equal(lan.impairment, { rate: RATE });
   for (const dir of ["inward", "outward"]) assert.ok(lan.relay!.counters[dir]!.sent > 100, `the relay carried the ${dir} traffic: ${JSON.stringify(lan.relay)}`);
   assert.not.ok(show.find((l) => l.link === "wan")!.relay, "an unimpaired link has no relay");
-  before = await untouched();
 });
 
 t("link reset lan: the cap is gone (iperf3 far above it), and so are the relay and its filters; the VM and the hosts are as they were", async () => {
