@@ -1,4 +1,5 @@
-// Boot to ready for each kernel the lab can run, built and stock, in the same run, as JSON:
+// Boot to ready for each kernel the lab can run, built (6.1, and 6.12 by build --kernel 6.12) and
+// stock, in the same run, as JSON:
 //   npm run bench:kernels
 // Each kernel's `xdp-lab boot --kernel K -- true` ("guest ready N s after qemu start" and the guest's
 // uptime at its ready marker), RUNS times interleaved so load on the machine falls on each alike;
@@ -14,12 +15,14 @@ import { ensureStockKernel } from "../src/build/stock.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 
 const RUNS = Number(process.env.RUNS ?? 3);
-const KERNELS = ["built", "debian-6.1", "debian-6.12"];
+const KERNELS = ["built", "6.12", "debian-6.1", "debian-6.12"];
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const xdpLab = (args: string[]) => execa(`${REPO}/xdp-lab`, args, { reject: false });
 
-const built = await xdpLab(["build", "--quiet"]);
-if (built.exitCode !== 0) throw new Error(`build failed:\n${built.stderr}`);
+for (const argv of [["build", "--quiet"], ["build", "--quiet", "--kernel", "6.12"]]) {
+  const built = await xdpLab(argv);
+  if (built.exitCode !== 0) throw new Error(`${argv.join(" ")} failed:\n${built.stderr}`);
+}
 
 const boots: Record<string, { ready: number[]; uptime: number[]; release?: string }> = Object.fromEntries(KERNELS.map((k) => [k, { ready: [], uptime: [] }]));
 for (let i = 0; i < RUNS; i++) {
@@ -33,7 +36,7 @@ for (let i = 0; i < RUNS; i++) {
   }
 }
 
-const ups: Record<string, number[]> = { built: [], "debian-6.12": [] };
+const ups: Record<string, number[]> = { built: [], "6.12": [], "debian-6.12": [] };
 const name = `bk${process.pid}`.slice(0, 12);
 for (let i = 0; i < Math.min(RUNS, 2); i++) {
   for (const k of Object.keys(ups)) {

@@ -50,14 +50,30 @@ export interface BootKernel {
   features?: import("./build/stock.ts").Feature[];
 }
 
+/** A kernel version the lab built (build --kernel VERSION): its build in DIR, checked to be that version. */
+function builtVersion(out: string, version: string, dir: string, release: (f: string) => string | undefined): BootKernel {
+  const kernel = join(dir, "bzImage");
+  const initrd = join(dir, "initramfs.img");
+  const build = `./xdp-lab build --kernel ${version}${out === DEFAULT_OUT ? "" : ` --out ${out}`}`;
+  const absent = [kernel, initrd].filter((f) => !existsSync(f));
+  if (absent.length > 0) throw new Error(`No build of kernel ${version} to boot: ${absent.join(" and ")} missing. Fix: run ${build} first`);
+  const r = release(kernel);
+  if (r !== undefined && !r.startsWith(`${version}.`)) {
+    throw new Error(`--kernel ${version}: ${kernel} is Linux ${r}, not ${version} (built from another --kernel-src). Fix: run ${build}, or boot it as --kernel built`);
+  }
+  return { name: version, kernel, initrd, release: r };
+}
+
 /**
  * The kernel to boot OUT's build with: CHOICE built (or unset) is out/bzImage; debian-6.1 or
  * debian-6.12 is Debian's cloud kernel, fetched into the cache and out/kernels/ when missing. A
  * stock kernel without 9p refuses SHARES, saying so.
  */
 export async function bootKernel(out: string, choice: string | undefined, o: { shares?: unknown[]; log?: (l: string) => void } = {}): Promise<BootKernel> {
-  const files = artifacts(out);
   const { bzImageRelease } = await import("../network/vm/kernel-image.ts");
+  const { BUILT_KERNELS, builtKernelOut } = await import("./build/kernels.ts");
+  if (choice !== undefined && BUILT_KERNELS[choice]) return builtVersion(out, choice, builtKernelOut(out, choice), bzImageRelease);
+  const files = artifacts(out);
   if (choice === undefined || choice === "built") return { name: "built", ...files, release: bzImageRelease(files.kernel) };
   const stock = await import("./build/stock.ts");
   const name = stock.stockKernel(choice);

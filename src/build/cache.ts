@@ -18,6 +18,12 @@ export interface EntryMeta {
   seconds: number;
   /** Units of progress the build printed (compiled files), to show a percentage next time. */
   progressUnits?: number;
+  /**
+   * The kernel version a kernel-dependent entry (kernel, kmod, bpf, rootfs) was built for, by
+   * build --kernel VERSION: prune keeps each version's entries apart, so one kernel's builds never
+   * push out another's.
+   */
+  kernel?: string;
 }
 
 export interface Entry extends EntryMeta {
@@ -71,8 +77,8 @@ export class Cache {
   }
 
   /** Progress units the most recent build of a stage printed, if any build is cached. */
-  async lastProgressUnits(stage: string): Promise<number | undefined> {
-    const entries = (await this.entries()).filter((e) => e.stage === stage && e.progressUnits);
+  async lastProgressUnits(stage: string, kernel?: string): Promise<number | undefined> {
+    const entries = (await this.entries()).filter((e) => e.stage === stage && e.progressUnits && e.kernel === kernel);
     entries.sort((a, b) => b.created.localeCompare(a.created));
     return entries[0]?.progressUnits;
   }
@@ -121,8 +127,12 @@ export class Cache {
     }
     const entries = await this.entries();
     const complete = new Set(entries.map((e) => e.dir));
+    // Per stage and kernel version: keep 1 keeps the newest 6.1 kernel and the newest 6.12 one.
     const byStage = new Map<string, Entry[]>();
-    for (const e of entries) byStage.set(e.stage, [...(byStage.get(e.stage) ?? []), e]);
+    for (const e of entries) {
+      const group = `${e.stage}\0${e.kernel ?? ""}`;
+      byStage.set(group, [...(byStage.get(group) ?? []), e]);
+    }
     for (const list of byStage.values()) for (const e of list.slice(opts.keep)) await drop(e.dir);
     const stagesDir = join(this.root, "stages");
     for (const stage of await readdir(stagesDir).catch(() => [] as string[])) {

@@ -27,6 +27,8 @@ export interface BuildOptions {
   cacheDir: string;
   stages?: StageName[];
   params: StageParams;
+  /** The kernel version built (build --kernel 6.12), recorded in the kernel-dependent entries (cache.ts EntryMeta.kernel). */
+  variant?: string;
   /**
    * Rebuild the requested stages (all when `stages` is unset) even when their key is cached; the
    * stages they need but were not asked for still come from the cache. The results are stored.
@@ -185,6 +187,8 @@ interface StageJob {
   upstream: Partial<Record<StageName, string>>;
   memo: HashMemo;
   executor: Executor;
+  /** Whether the stage is the kernel or builds on it (its entry is then per kernel version). */
+  kernelDependent: boolean;
 }
 
 /** Runs a stage's command into a scratch directory; returns the stored cache entry. */
@@ -196,7 +200,8 @@ async function runStage(job: StageJob): Promise<{ dir: string; seconds: number }
   const logPath = join(o.out, "logs", `${s.name}.log`);
   await mkdir(join(o.out, "logs"), { recursive: true });
   const log = createWriteStream(logPath);
-  const total = s.progress ? await cache.lastProgressUnits(s.name) : undefined;
+  const kernel = job.kernelDependent ? o.variant : undefined;
+  const total = s.progress ? await cache.lastProgressUnits(s.name, kernel) : undefined;
   const started = Date.now();
   report({ event: "stage", stage: s.name, status: "running", key: rec.key });
   log.write(`$ ${Object.entries(run.env).map(([k, v]) => `${k}=${v} `).join("")}${run.file} ${run.args.join(" ")}\n`);
@@ -242,6 +247,7 @@ async function runStage(job: StageJob): Promise<{ dir: string; seconds: number }
       created: new Date().toISOString(),
       seconds,
       ...(s.progress ? { progressUnits: units } : {}),
+      ...(kernel ? { kernel } : {}),
     });
     report({ event: "stage", stage: s.name, status: "done", key: rec.key, seconds });
     return { dir, seconds };
@@ -286,7 +292,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       dirs[s.name] = hit;
       continue;
     }
-    const { dir, seconds } = await runStage({ s, rec, o, cache, upstream: dirs, memo, executor });
+    const kernelDependent = dependsOnKernel(s, table);
+    const { dir, seconds } = await runStage({ s, rec, o, cache, upstream: dirs, memo, executor, kernelDependent });
     results.push({ stage: s.name, key: rec.key, cached: false, seconds, dir });
     dirs[s.name] = dir;
   }
@@ -295,6 +302,11 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const manifestPath = join(o.out, "manifest.json");
   report({ event: "published", out: o.out, manifest: manifestPath, seconds: (Date.now() - started) / 1000 });
   return { stages: results, manifest, manifestPath };
+}
+
+/** Whether stage S is the kernel stage or needs it, directly or through another stage. */
+export function dependsOnKernel(s: Stage, table: readonly Stage[] = STAGES): boolean {
+  return s.name === "kernel" || s.needs.some((n) => dependsOnKernel(table.find((t) => t.name === n)!, table));
 }
 
 /** The host's packages installed and the stages' choices checked; warns once when the packages are not the locked ones. */
@@ -321,7 +333,7 @@ async function prepareHost(o: BuildOptions, stages: Stage[], report: Reporter): 
 async function prepareContainer(o: BuildOptions, c: ContainerOptions, report: Reporter): Promise<Executor> {
   if (o.params.kernelSrc !== DEFAULT_PARAMS.kernelSrc || o.params.kconfig.length) {
     throw new Error(
-      "--kernel-src and --kconfig do not apply to build --container: it builds the locked linux-source-6.1 of its image. Fix: drop them, or build on the host",
+      "--kernel, --kernel-src and --kconfig do not apply to build --container: it builds the locked linux-source-6.1 of its image (6.12 in containers is not done yet). Fix: drop them, or build on the host (./xdp-lab build --kernel 6.12)",
     );
   }
   const log = (m: string) => report({ event: "info", message: m });

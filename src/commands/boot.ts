@@ -71,9 +71,11 @@ export async function handler(argv: Args): Promise<void> {
   process.exitCode = result.exitCode;
 }
 
-/** "built 6.1.192" or "debian-6.12: Debian's 6.12.95+deb12-cloud-amd64, package 6.12.95-1~bpo12+1". */
+/** "the lab's built kernel 6.1.192", "the lab's kernel 6.12 (6.12.117)" or "debian-6.12: Debian's 6.12.95+deb12-cloud-amd64, package 6.12.95-1~bpo12+1". */
 export function describeKernel(k: BootKernel): string {
-  return k.name === "built" ? `the lab's built kernel${k.release ? ` ${k.release}` : ""}` : `${k.name}: Debian's ${k.release}, package version ${k.version}`;
+  if (k.name === "built") return `the lab's built kernel${k.release ? ` ${k.release}` : ""}`;
+  if (k.version === undefined) return `the lab's kernel ${k.name}${k.release ? ` (${k.release})` : ""}`;
+  return `${k.name}: Debian's ${k.release}, package version ${k.version}`;
 }
 
 /** A stock kernel's lab features, one line each ("9p shares (--share): no (CONFIG_NET_9P not set)"); none for the built kernel. */

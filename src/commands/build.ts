@@ -14,7 +14,12 @@ export function builder(y: Argv) {
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "output directory", defaultDescription: "out/ in the checkout" })
     .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache (stage outputs, kernel work trees, ccache)" })
     .option("cache", { type: "boolean", default: true, describe: "use cached stage outputs; --no-cache rebuilds the named stages (all by default) and caches the result; stages they need come from the cache" })
-    .option("kernel-src", { type: "string", default: DEFAULT_KERNEL_SRC, describe: "kernel source: a tree or a tarball" })
+    .option("kernel", {
+      type: "string",
+      describe: "kernel to build: 6.1 or 6.12 (Debian's linux-source, installed when missing), or the path of a kernel tree or tarball; a version other than 6.1 is built into OUT/kernels/VERSION/ (boot it with up --kernel VERSION)",
+      defaultDescription: "6.1, into OUT",
+    })
+    .option("kernel-src", { type: "string", describe: "kernel source: a tree or a tarball (the same as --kernel PATH)", defaultDescription: DEFAULT_KERNEL_SRC })
     .option("kconfig", { type: "string", array: true, default: [] as string[], describe: "extra Kconfig fragment merged after kernel/lab.config (repeatable)" })
     .option("install", { type: "boolean", default: true, describe: "install missing Debian packages (root); --no-install only reports them" })
     .option("container", { type: "boolean", default: false, describe: "run every stage in the lock's bookworm build image (podman, else docker: the first that answers), as the Dagger module does; the image comes from the engine, the build cache (cache import) or Debian's archive" })
@@ -30,18 +35,23 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(argv: Args): Promise<void> {
   const [{ build }, { compareManifests, readManifest }, { reporter }] = await Promise.all([import("../build/executor.ts"), import("../build/manifest.ts"), import("../ui/report.ts")]);
   const mode = argv.json ? "json" : argv.quiet ? "quiet" : "human";
+  const kernel = await chooseKernel(argv);
   const result = await build({
     repo: REPO,
-    out: resolve(argv.out),
+    out: kernel.out,
     cacheDir: resolve(argv.cacheDir),
     stages: (argv.stages as StageName[] | undefined)?.length ? (argv.stages as StageName[]) : undefined,
-    params: { kernelSrc: resolve(argv.kernelSrc), kconfig: argv.kconfig.map((f) => resolve(f)) },
+    params: { kernelSrc: kernel.kernelSrc, kconfig: argv.kconfig.map((f) => resolve(f)) },
+    variant: kernel.version,
     noCache: !argv.cache,
     install: argv.install,
     lockPath: argv.lock ? resolve(argv.lock) : undefined,
     container: argv.container ? { volumePrefix: argv.volumePrefix } : undefined,
     report: reporter(mode),
   });
+  if (kernel.version && kernel.out !== resolve(argv.out) && mode === "human") {
+    process.stdout.write(`kernel ${kernel.version} built into ${kernel.out}: boot it with ./xdp-lab up --kernel ${kernel.version}\n`);
+  }
   if (argv.json) {
     process.stdout.write(JSON.stringify({ event: "result", stages: result.stages, manifest: result.manifestPath }) + "\n");
   }
@@ -56,4 +66,26 @@ export async function handler(argv: Args): Promise<void> {
       throw new Error(`${bad.length} artifact(s) differ from ${argv.verify}: ${bad.map((d) => `${d.artifact} (${d.status})`).join(", ")}`);
     }
   }
+}
+
+/**
+ * --kernel VERSION|PATH or --kernel-src PATH: the source to build and where its build goes (a
+ * version other than the default into OUT/kernels/VERSION/), the version's package installed when
+ * missing.
+ */
+async function chooseKernel(argv: Args): Promise<{ version?: string; kernelSrc: string; out: string }> {
+  const { parseBuildKernel, builtKernelOut, ensureKernelSource, versionOfSource, DEFAULT_KERNEL } = await import("../build/kernels.ts");
+  const out = resolve(argv.out);
+  if (argv.kernel !== undefined && argv.kernelSrc !== undefined) {
+    throw new Error(`--kernel ${argv.kernel} and --kernel-src ${argv.kernelSrc} both name the kernel. Fix: keep one (--kernel takes a version or a path)`);
+  }
+  if (argv.kernel === undefined) {
+    const kernelSrc = resolve(argv.kernelSrc ?? DEFAULT_KERNEL_SRC);
+    return { kernelSrc, out, version: versionOfSource(kernelSrc) };
+  }
+  const k = parseBuildKernel(argv.kernel, (p) => resolve(p));
+  if (!k.version) return { kernelSrc: k.kernelSrc, out };
+  // The default version's package is one of the kernel stage's own requirements (the lock pins it).
+  if (k.version !== DEFAULT_KERNEL && !argv.container) await ensureKernelSource(k.version, { install: argv.install, log: argv.quiet || argv.json ? undefined : (l) => process.stderr.write(`${l}\n`) });
+  return { ...k, out: builtKernelOut(out, k.version) };
 }

@@ -14,7 +14,8 @@ export function builder(y: Argv) {
     .positional("action", { choices: ["ls", "prune", "export", "import", "push", "pull", "key"] as const, demandOption: true })
     .positional("args", { type: "string", array: true, describe: "export: FILE then stages (default all) and/or image (the lock's build image); import: FILE; push: REF then stages or image; pull: REF; key: STAGE or image" })
     .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache" })
-    .option("keep", { type: "number", default: 2, describe: "prune: entries to keep per stage, most recently used first" })
+    .option("keep", { type: "number", default: 2, describe: "prune: entries to keep per stage and kernel version, most recently used first" })
+    .option("kernel", { type: "string", default: "6.1", describe: "key: the key of build --kernel VERSION (6.1, 6.12)" })
     .option("all", { type: "boolean", default: false, describe: "prune: remove everything, kernel work trees and ccache included" })
     .option("container", { type: "boolean", default: false, describe: "key: the key of build --container (the lock's image), not of this host" })
     .option("insecure", { type: "boolean", default: false, describe: "push/pull: plain HTTP, no TLS check (a registry on localhost)" })
@@ -62,12 +63,12 @@ export async function handler(argv: Args): Promise<void> {
   if (argv.action === "ls") {
     const entries = await cache.list();
     if (argv.json) {
-      process.stdout.write(JSON.stringify(entries.map(({ stage, key, bytes, created, lastUsed, dir }) => ({ stage, key, bytes, created, lastUsed, dir })), null, 2) + "\n");
+      process.stdout.write(JSON.stringify(entries.map(({ stage, key, kernel, bytes, created, lastUsed, dir }) => ({ stage, key, ...(kernel ? { kernel } : {}), bytes, created, lastUsed, dir })), null, 2) + "\n");
       return;
     }
     if (entries.length === 0) process.stdout.write(`cache ${cache.root} is empty\n`);
     for (const e of entries) {
-      process.stdout.write(`${e.stage.padEnd(8)} ${e.key.slice(0, 16)}  ${mib(e.bytes).padStart(10)}  built ${e.created}  used ${e.lastUsed.toISOString()}\n`);
+      process.stdout.write(`${e.stage.padEnd(8)} ${e.key.slice(0, 16)}  ${(e.kernel ?? "").padEnd(5)} ${mib(e.bytes).padStart(10)}  built ${e.created}  used ${e.lastUsed.toISOString()}\n`);
     }
     return;
   }
@@ -102,7 +103,12 @@ export async function handler(argv: Args): Promise<void> {
       return;
     }
     const stage = stageArg(args[0]!, "key");
-    const keys = await planKeys({ repo: REPO, cacheDir: cache.root, params: DEFAULT_PARAMS, stages: [stage], container: argv.container, lockPath });
+    const { BUILT_KERNELS, BUILT_VERSIONS } = await import("../build/kernels.ts");
+    const built = BUILT_KERNELS[argv.kernel];
+    if (!built) throw new Error(`cache key --kernel ${argv.kernel}: not a kernel this lab builds. Fix: give ${BUILT_VERSIONS.join(" or ")}`);
+    if (argv.container && argv.kernel !== "6.1") throw new Error(`cache key --container --kernel ${argv.kernel}: build --container builds 6.1 only. Fix: drop --container or --kernel`);
+    const params = { ...DEFAULT_PARAMS, kernelSrc: built.tarball };
+    const keys = await planKeys({ repo: REPO, cacheDir: cache.root, params, stages: [stage], container: argv.container, lockPath });
     process.stdout.write(`${keys[stage]}\n`);
     return;
   }

@@ -75,14 +75,14 @@ export function withAccel<T>(y: Argv<T>) {
   });
 }
 
-/** --kernel built|debian-6.1|debian-6.12: the lab's own kernel, or Debian's prebuilt cloud kernel (no compile). */
+/** --kernel built|6.1|6.12|debian-6.1|debian-6.12: the lab's own kernel (a version of it), or Debian's prebuilt cloud kernel (no compile). */
 export function withKernel<T>(y: Argv<T>) {
   return y.option("kernel", {
     type: "string",
     default: "built",
-    // The names of src/build/stock.ts STOCK_KERNELS (not imported here: --help stays fast).
-    choices: ["built", "debian-6.1", "debian-6.12"],
-    describe: "kernel to boot: built (out/bzImage, from ./xdp-lab build) or debian-6.1 / debian-6.12 (Debian's prebuilt cloud kernel, fetched from Debian's archive once, no compile)",
+    // src/build/kernels.ts BUILT_VERSIONS and src/build/stock.ts STOCK_KERNELS (not imported here: --help stays fast).
+    choices: ["built", "6.1", "6.12", "debian-6.1", "debian-6.12"],
+    describe: "kernel to boot: built (out/bzImage, from ./xdp-lab build), 6.1 or 6.12 (the lab's kernel of that version, from ./xdp-lab build --kernel VERSION), or debian-6.1 / debian-6.12 (Debian's prebuilt cloud kernel, fetched from Debian's archive once, no compile)",
   });
 }
 

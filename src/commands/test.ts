@@ -19,7 +19,7 @@ export function builder(y: Argv) {
     .option("keep-going", { type: "boolean", default: false, describe: "run every test even after one failed (otherwise the rest are skipped)" })
     .option("jobs", { alias: "j", type: "number", default: 1, describe: "run the tests in N labs side by side (each a VM of its own; results stay in the files' order)" })
     .option("mode", { type: "string", describe: "run every test once in each attach mode (native,generic), reported as \"NAME [MODE]\"; replaces the mode of each test's XDP programs" })
-    .option("kernel", { type: "string", default: "built", describe: "the kernel the labs boot: built (out/bzImage), debian-6.1 or debian-6.12 (Debian's prebuilt cloud kernel, no compile); a comma list (built,debian-6.12) runs every test on each, reported as \"NAME [KERNEL]\"" })
+    .option("kernel", { type: "string", default: "built", describe: "the kernel the labs boot: built (out/bzImage), 6.1 or 6.12 (from ./xdp-lab build --kernel VERSION), debian-6.1 or debian-6.12 (Debian's prebuilt cloud kernel, no compile); a comma list (6.1,6.12) runs every test on each, reported as \"NAME [KERNEL]\"" })
     .option("keep-lab", { type: "boolean", default: false, describe: "leave the lab up at the end, to explore it" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("results", { type: "string", default: "test-results", describe: "where failed tests keep their artefacts (RESULTS/FILE/TEST/)" });

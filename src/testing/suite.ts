@@ -37,8 +37,8 @@ export interface SuiteOptions {
   onResult?: (r: TestResult) => void;
 }
 
-/** The kernels a run can boot (src/build/stock.ts STOCK_KERNELS, and the build's own). */
-export const KERNELS = ["built", "debian-6.1", "debian-6.12"] as const;
+/** The kernels a run can boot (the build's own, src/build/kernels.ts BUILT_VERSIONS, src/build/stock.ts STOCK_KERNELS). */
+export const KERNELS = ["built", "6.1", "6.12", "debian-6.1", "debian-6.12"] as const;
 
 /** --kernel's value: one kernel or a comma list of them, each once. */
 export function parseKernels(s: string | undefined): string[] {

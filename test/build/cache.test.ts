@@ -9,10 +9,10 @@ import { cleanup, tempDir } from "../helpers.ts";
 const t = suite("cache");
 t.after(cleanup);
 
-async function entry(cache: Cache, stage: string, key: string, created: string): Promise<void> {
+async function entry(cache: Cache, stage: string, key: string, created: string, kernel?: string): Promise<void> {
   const s = await cache.scratch(stage);
   await writeFile(join(s, "bzImage"), key);
-  await cache.store(s, { stage, key, created, seconds: 1 });
+  await cache.store(s, { stage, key, created, seconds: 1, ...(kernel ? { kernel } : {}) });
 }
 
 t("follows XDG_CACHE_HOME, else ~/.cache", () => {
@@ -46,6 +46,19 @@ t("prune keeps the most recently used entries per stage and drops leftovers", as
   assert.equal(await readdir(join(cache.root, "tmp")), []);
   await cache.prune({ keep: 0, all: true });
   assert.equal(await readdir(cache.root), []);
+});
+
+t("prune keeps each kernel version's entries apart: keep 1 leaves the newest 6.1 and the newest 6.12 kernel", async () => {
+  const cache = new Cache(await tempDir());
+  await entry(cache, "kernel", "k612", "2026-01-01T00:00:00Z", "6.12");
+  await new Promise((r) => setTimeout(r, 20));
+  await entry(cache, "kernel", "k61-old", "2026-01-02T00:00:00Z", "6.1");
+  await new Promise((r) => setTimeout(r, 20));
+  await entry(cache, "kernel", "k61", "2026-01-03T00:00:00Z", "6.1");
+  await entry(cache, "kmod", "m612", "2026-01-03T00:00:00Z", "6.12");
+  await entry(cache, "kmod", "m61", "2026-01-03T00:00:00Z", "6.1");
+  await cache.prune({ keep: 1, all: false });
+  assert.equal((await cache.list()).map((e) => `${e.stage}:${e.key}:${e.kernel}`).sort(), ["kernel:k612:6.12", "kernel:k61:6.1", "kmod:m612:6.12", "kmod:m61:6.1"]);
 });
 
 t("lock: a second holder waits; a lock of a dead process is taken over", async () => {

@@ -144,6 +144,23 @@ t("the host job runs `xdp-lab test tests/` after the build, keeping going, and u
   assert.match(readFileSync(join(REPO, "src", "commands", "test.ts"), "utf8"), /process\.env\.GITHUB_STEP_SUMMARY\) await appendFile\(process\.env\.GITHUB_STEP_SUMMARY, /);
 });
 
+t("the kernels job runs xdp-lab test tests/ on 6.12 built from source and on Debian's stock kernels, each kernel entry under its own key", () => {
+  const job = wf.jobs.kernels as unknown as { strategy: { matrix: { kernel: string[] } }; steps: Step[] };
+  assert.equal(job.strategy.matrix.kernel, ["6.12", "debian-6.1", "debian-6.12"]);
+  const k = job.steps;
+  const test = k.find((s) => /^\.\/xdp-lab test tests\/ --kernel \$\{\{ matrix\.kernel \}\}/.test(s.run ?? ""));
+  assert.ok(test && /--keep-going/.test(test.run!), "every test on the matrix's kernel");
+  const key = k.find((s) => s.id === "key612")!;
+  assert.match(key.run!, /\.\/xdp-lab cache key kernel --kernel 6\.12/);
+  const caches = k.filter((s) => s.uses?.startsWith("actions/cache@")).map((s) => String(s.with!.key));
+  assert.equal(caches, ["xdp-lab-kernel-${{ needs.key.outputs.kernel }}", "xdp-lab-kernel-6.12-${{ steps.key612.outputs.kernel }}"]);
+  const build612 = k.findIndex((s) => s.run === "./xdp-lab build --kernel 6.12");
+  assert.ok(build612 > 0 && build612 < k.indexOf(test!), "6.12 is built before its tests");
+  const upload = k.find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
+  assert.is(upload.if, "always()");
+  assert.is(upload.with!.name, "xdp-lab-test-results-${{ matrix.kernel }}");
+});
+
 t(".github/workflows/build.yml is the copy GitHub runs: identical to ci/", () => {
   assert.is(readFileSync(join(REPO, ".github", "workflows", "build.yml"), "utf8"), text);
 });
