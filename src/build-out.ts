@@ -22,12 +22,12 @@ export function artifacts(out: string): { kernel: string; initrd: string } {
  * probing KVM with no kernel would remember it as unusable.
  * XDP_LAB_KVM_DEVICE stands in for /dev/kvm (tests force a machine with or without one).
  */
-export async function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env): Promise<AccelDecision> {
+export async function accelFor(flag: string | undefined, out: string, env: NodeJS.ProcessEnv = process.env, boot?: { kernel: string; initrd: string }): Promise<AccelDecision> {
   const [{ accelChoice, chooseAccel }, { defaultCacheDir }] = await Promise.all([import("../network/vm/accel.ts"), import("./build/cache.ts")]);
   return chooseAccel(accelChoice(flag, env), {
     device: env.XDP_LAB_KVM_DEVICE || undefined,
-    kernel: join(out, "bzImage"),
-    initrd: join(out, "initramfs.img"),
+    kernel: boot?.kernel ?? join(out, "bzImage"),
+    initrd: boot?.initrd ?? join(out, "initramfs.img"),
     cacheDir: defaultCacheDir(env),
     log: join(out, "logs", "kvm-probe.log"),
   });
@@ -50,13 +50,33 @@ export interface BootKernel {
   features?: import("./build/stock.ts").Feature[];
 }
 
+/**
+ * Throws unless OUT holds what booting CHOICE needs, naming the command that makes it: the lab's
+ * kernel and initramfs (built), a version's build in out/kernels/VERSION/, or for a stock kernel a
+ * rootfs (any build in OUT: the lab's, or one made against that kernel by build --kernel NAME).
+ */
+export function checkBootable(out: string, choice: string | undefined): void {
+  const o = out === DEFAULT_OUT ? "" : ` --out ${out}`;
+  if (choice === undefined || choice === "built") {
+    artifacts(out);
+  } else if (/^debian-/.test(choice)) {
+    if (!existsSync(join(out, "initramfs.img"))) throw new Error(`No build to boot ${choice} with: ${join(out, "initramfs.img")} missing. Fix: run ./xdp-lab build --kernel ${choice}${o} first (no kernel compiled)`);
+  } else {
+    const dir = choice === DEFAULT_VERSION ? out : join(out, "kernels", choice);
+    const absent = ["bzImage", "initramfs.img"].map((f) => join(dir, f)).filter((f) => !existsSync(f));
+    if (absent.length > 0) throw new Error(`No build of kernel ${choice} to boot: ${absent.join(" and ")} missing. Fix: run ./xdp-lab build --kernel ${choice}${o} first`);
+  }
+}
+
+/** What build --kernel builds into out/ itself (src/build/kernels.ts DEFAULT_KERNEL, not imported: --help stays fast; a test holds them equal). */
+export const DEFAULT_VERSION = "6.1";
+
 /** A kernel version the lab built (build --kernel VERSION): its build in DIR, checked to be that version. */
 function builtVersion(out: string, version: string, dir: string, release: (f: string) => string | undefined): BootKernel {
+  checkBootable(out, version);
   const kernel = join(dir, "bzImage");
   const initrd = join(dir, "initramfs.img");
   const build = `./xdp-lab build --kernel ${version}${out === DEFAULT_OUT ? "" : ` --out ${out}`}`;
-  const absent = [kernel, initrd].filter((f) => !existsSync(f));
-  if (absent.length > 0) throw new Error(`No build of kernel ${version} to boot: ${absent.join(" and ")} missing. Fix: run ${build} first`);
   const r = release(kernel);
   if (r !== undefined && !r.startsWith(`${version}.`)) {
     throw new Error(`--kernel ${version}: ${kernel} is Linux ${r}, not ${version} (built from another --kernel-src). Fix: run ${build}, or boot it as --kernel built`);
@@ -73,10 +93,13 @@ export async function bootKernel(out: string, choice: string | undefined, o: { s
   const { bzImageRelease } = await import("../network/vm/kernel-image.ts");
   const { BUILT_KERNELS, builtKernelOut } = await import("./build/kernels.ts");
   if (choice !== undefined && BUILT_KERNELS[choice]) return builtVersion(out, choice, builtKernelOut(out, choice), bzImageRelease);
-  const files = artifacts(out);
-  if (choice === undefined || choice === "built") return { name: "built", ...files, release: bzImageRelease(files.kernel) };
+  if (choice === undefined || choice === "built") {
+    const files = artifacts(out);
+    return { name: "built", ...files, release: bzImageRelease(files.kernel) };
+  }
   const stock = await import("./build/stock.ts");
   const name = stock.stockKernel(choice);
+  checkBootable(out, name);
   const m = await stock.ensureStockKernel(name, out, { log: o.log });
   const nine = m.features.find((f) => f.feature.startsWith("9p"));
   if (o.shares?.length && nine && !nine.holds) {

@@ -17,7 +17,7 @@ import type { RelayCounters } from "../network/relay.ts";
 import { readState, requireRoot, writeState, type LabState } from "../network/state.ts";
 import { up, type UpOptions, type UpResult } from "../network/up.ts";
 import type { AccelDecision } from "../network/vm/accel.ts";
-import { accelFor, artifacts, bootKernel } from "./build-out.ts";
+import { accelFor, bootKernel } from "./build-out.ts";
 import { describeFeatures } from "./build/stock-features.ts";
 import { relayBinary } from "./relay-binary.ts";
 import type { VmOptions } from "../network/vm/qemu.ts";
@@ -83,12 +83,11 @@ export class Lab {
     const [{ ensure }, { LAB_RUNTIME }] = await Promise.all([import("./build/requirements.ts"), import("./build/packages.ts")]);
     await ensure(LAB_RUNTIME, { install: o.install ?? true, purpose: "the lab", log });
     requireRoot("xdp-lab up");
-    artifacts(o.out);
     const kernel = await bootKernel(o.out, o.kernel, { shares: o.vm?.shares, log });
     if (kernel.features) log(`kernel ${kernel.name} (${kernel.release}, Debian package ${kernel.version}): ${describeFeatures(kernel.features).join("; ")}`);
     // Images before anything is created: a missing one is named with its flag.
     const hosts = await this.images(o.hosts ?? {}, log);
-    const accel = await accelFor(o.accel, o.out);
+    const accel = await accelFor(o.accel, o.out, process.env, kernel);
     log(`accelerator: ${accel.why}`);
     const relay = Object.values(o.impair ?? {}).some((imp) => !unimpaired(imp)) ? await relayBinary(undefined, o.install ?? true) : undefined;
     const r = await up({

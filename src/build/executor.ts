@@ -30,6 +30,12 @@ export interface BuildOptions {
   /** The kernel version built (build --kernel 6.12), recorded in the kernel-dependent entries (cache.ts EntryMeta.kernel). */
   variant?: string;
   /**
+   * Stages whose output comes from elsewhere, not run: a stock kernel's entry stands for the kernel
+   * and kmod stages (build --kernel debian-6.12). KEY is their key downstream; of their artifacts,
+   * those DIR has are published and the others removed from out/, so out/ never mixes two kernels.
+   */
+  provided?: Partial<Record<StageName, { dir: string; key: string; what: string }>>;
+  /**
    * Rebuild the requested stages (all when `stages` is unset) even when their key is cached; the
    * stages they need but were not asked for still come from the cache. The results are stored.
    */
@@ -267,7 +273,9 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const stages = plan(requested, table);
   report({ event: "plan", stages: stages.map((s) => s.name) });
   await checkWritable(o.out);
-  const executor = o.container ? await prepareContainer(o, o.container, report) : await prepareHost(o, stages, report);
+  if (o.container && o.provided) throw new Error("build --container builds the lab's own kernel only: a stock kernel (--kernel debian-*) is not done in containers. Fix: build on the host");
+  const built = stages.filter((s) => !o.provided?.[s.name]);
+  const executor = o.container ? await prepareContainer(o, o.container, report) : await prepareHost(o, built, report);
   const cache = new Cache(o.cacheDir);
   const memo = new HashMemo(join(o.cacheDir, "hashes.json"));
   await memo.load();
@@ -276,6 +284,15 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const dirs: Partial<Record<StageName, string>> = {};
   const keys: Partial<Record<StageName, string>> = {};
   for (const s of stages) {
+    const given = o.provided?.[s.name];
+    if (given) {
+      records[s.name] = { key: given.key, sourceDateEpoch: 0, inputs: {}, identity: { provided: given.what } };
+      keys[s.name] = given.key;
+      dirs[s.name] = given.dir;
+      report({ event: "stage", stage: s.name, status: "cached", key: given.key });
+      results.push({ stage: s.name, key: given.key, cached: true, seconds: 0, dir: given.dir });
+      continue;
+    }
     const rec = await stageKey(s, {
       repo: o.repo,
       params: o.params,
@@ -355,9 +372,12 @@ async function publish(
   const staging = join(out, `.publish-${process.pid}`);
   await mkdir(staging, { recursive: true });
   try {
-    const artifacts = stages.flatMap((s) => s.artifacts.map((name) => ({ name, stage: s.name })));
+    // A provided stage's dir may lack some of the stage's artifacts (a stock kernel has no bzImage): those go from out/.
+    const all = stages.flatMap((s) => s.artifacts.map((name) => ({ name, stage: s.name })));
+    const artifacts = all.filter((a) => existsSync(join(dirs[a.stage as StageName]!, a.name)));
     for (const a of artifacts) await copyFile(join(dirs[a.stage as StageName]!, a.name), join(staging, a.name));
     for (const a of artifacts) await rename(join(staging, a.name), join(out, a.name));
+    for (const a of all.filter((x) => !artifacts.includes(x))) await rm(join(out, a.name), { force: true });
     const manifest = await makeManifest(out, artifacts, records);
     // Merge with stages built earlier into the same out/ (a partial `build rootfs` keeps the kernel's entry).
     const previous = await readFile(join(out, "manifest.json"), "utf8").then((t) => JSON.parse(t) as Manifest).catch(() => undefined);

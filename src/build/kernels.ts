@@ -20,6 +20,8 @@ export const BUILT_KERNELS: Readonly<Record<string, BuiltKernel>> = {
   "6.12": { package: "linux-source-6.12", tarball: "/usr/src/linux-source-6.12.tar.xz" },
 };
 export const BUILT_VERSIONS = Object.keys(BUILT_KERNELS);
+/** Debian's prebuilt kernels (src/build/stock.ts STOCK_KERNELS, not imported: it pulls the archive tools in). */
+const STOCK = ["debian-6.1", "debian-6.12"];
 /** The version a plain `build` builds, published to out/ itself. */
 export const DEFAULT_KERNEL = "6.1";
 
@@ -34,14 +36,15 @@ export function versionOfSource(src: string): string | undefined {
 }
 
 /**
- * build's --kernel: a version (6.1, 6.12) or a source tree or tarball (as --kernel-src takes).
- * Returns the source and, for a version, its name; bad input names the choices.
+ * build's --kernel: a version (6.1, 6.12), a stock kernel (debian-6.12: the other stages built
+ * against it, no compile) or a source tree or tarball (as --kernel-src takes). Returns the source
+ * and, for a version, its name; bad input names the choices.
  */
-export function parseBuildKernel(value: string, resolvePath: (p: string) => string): { version?: string; kernelSrc: string } {
+export function parseBuildKernel(value: string, resolvePath: (p: string) => string): { version?: string; kernelSrc: string } | { stock: string } {
   if (BUILT_KERNELS[value]) return { version: value, kernelSrc: BUILT_KERNELS[value]!.tarball };
+  if (STOCK.includes(value)) return { stock: value };
   if (/^\d+\.\d+$/.test(value) || /^debian-/.test(value)) {
-    const stock = /^debian-/.test(value) ? ` (${value} is Debian's prebuilt kernel: it needs no build; boot it with ./xdp-lab up --kernel ${value})` : "";
-    throw new Error(`--kernel ${value}: not a kernel this lab builds${stock}. Fix: give ${BUILT_VERSIONS.join(" or ")} (Debian's linux-source packages), or the path of a kernel tree or tarball`);
+    throw new Error(`--kernel ${value}: not a kernel this lab builds. Fix: give ${BUILT_VERSIONS.join(" or ")} (Debian's linux-source packages, compiled), ${STOCK.join(" or ")} (Debian's prebuilt kernel, no compile), or the path of a kernel tree or tarball`);
   }
   const kernelSrc = resolvePath(value);
   if (!existsSync(kernelSrc)) throw new Error(`--kernel ${value}: no such kernel version or source path. Fix: give ${BUILT_VERSIONS.join(" or ")}, or the path of a kernel tree or tarball`);

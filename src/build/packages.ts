@@ -92,6 +92,10 @@ export const STOCK_KERNEL_TOOLS: Requirement[] = [
   { package: "xz-utils", bin: "xz" },
   { package: "libelf-dev", file: "/usr/include/libelf.h" },
   { package: "dwarves", bin: "pahole" },
+  // The kernel image's vmlinux, decompressed for its BTF (vmlinux.h): Debian's 6.12 is zstd, 6.1 LZ4.
+  { package: "zstd", bin: "zstd" },
+  { package: "lz4", bin: "lz4" },
+  { package: "bpftool", bin: "bpftool" },
 ];
 
 /** `build --container`: the engine (runc: crun fails on Debian bookworm's hybrid cgroups) and the image's base. */

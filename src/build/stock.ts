@@ -49,6 +49,8 @@ export const STOCK_FILES = {
   modules: "modules.cpio",
   config: "kernel.config",
   kmod: "xdp_lab_echo.ko",
+  /** Every type of the kernel as C, from the BTF in its image: what CO-RE programs compile against (build --kernel debian-*). */
+  vmlinuxH: "vmlinux.h",
   manifest: "stock.json",
   /** out/initramfs.img followed by modules.cpio, written at each boot (the lab's rootfs may have changed). */
   initrd: "initramfs.img",
@@ -168,7 +170,7 @@ export async function readRecord(file = STOCK_RECORD): Promise<Partial<Record<St
 /** What goes into an entry's key besides the version: this file's recipe and the echo module's sources. */
 async function recipeHash(): Promise<string> {
   const kmod = await Promise.all(["Kbuild", "xdp_lab_echo.c", "xdp_lab_echo.h"].map((f) => readFile(join(REPO, "kmod", f), "utf8").catch(() => "")));
-  return sha256(JSON.stringify({ modules: LAB_MODULES.map((m) => m.name), features: FEATURES, kmod, list: GUEST_MODULES, format: 1 })).slice(0, 12);
+  return sha256(JSON.stringify({ modules: LAB_MODULES.map((m) => m.name), features: FEATURES, kmod, list: GUEST_MODULES, format: 2 })).slice(0, 12);
 }
 
 export interface FetchOptions {
@@ -224,7 +226,7 @@ async function install(entry: string, dir: string): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp);
-  for (const f of [STOCK_FILES.kernel, STOCK_FILES.modules, STOCK_FILES.config, STOCK_FILES.manifest, STOCK_FILES.kmod]) {
+  for (const f of [STOCK_FILES.kernel, STOCK_FILES.modules, STOCK_FILES.config, STOCK_FILES.manifest, STOCK_FILES.kmod, STOCK_FILES.vmlinuxH]) {
     if (existsSync(join(entry, f))) await copyFile(join(entry, f), join(tmp, f));
   }
   await rm(dir, { recursive: true, force: true });
@@ -318,6 +320,7 @@ async function fetchFromArchive(
     const order = loadOrder(deps, roots);
 
     const kmodOk = await buildKmod(root, release, scratch, log);
+    await writeFile(join(scratch, STOCK_FILES.vmlinuxH), await vmlinuxHeader(join(root, "boot", `vmlinuz-${release}`), work));
     const entries: CpioEntry[] = [];
     const dirs = new Set<string>();
     const addDirs = (path: string): void => {
@@ -365,6 +368,40 @@ async function fetchFromArchive(
     await rm(scratch, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** The decompressor for a bzImage payload, by its magic bytes (arch/x86/boot/compressed's formats). */
+const PAYLOADS: { magic: string; argv: string[]; sized: boolean }[] = [
+  { magic: "1f8b", argv: ["gzip", "-dc"], sized: false },
+  { magic: "fd377a585a00", argv: ["xz", "-dc"], sized: true },
+  { magic: "28b52ffd", argv: ["zstd", "-dc"], sized: true },
+  { magic: "02214c18", argv: ["lz4", "-dc"], sized: true },
+];
+
+/**
+ * The compressed vmlinux inside a bzImage, and how to decompress it: the boot protocol's
+ * payload_offset and payload_length (0x248, 0x24c) after the setup sectors. Every format but gzip
+ * ends with 4 bytes of the uncompressed size that the decompressor must not see.
+ */
+export function bzImagePayload(image: Buffer): { data: Buffer; argv: string[] } {
+  if (image.length < 0x250 || image.readUInt32LE(0x202) !== 0x53726448) throw new Error("not a bzImage (no HdrS boot header)");
+  const setupSectors = image[0x1f1] || 4;
+  const start = (setupSectors + 1) * 512 + image.readUInt32LE(0x248);
+  const length = image.readUInt32LE(0x24c);
+  const data = image.subarray(start, start + length);
+  const kind = PAYLOADS.find((p) => data.subarray(0, p.magic.length / 2).toString("hex") === p.magic);
+  if (!kind) throw new Error(`the bzImage's payload is in no format xdp-lab knows (it starts ${data.subarray(0, 6).toString("hex")})`);
+  return { data: kind.sized ? data.subarray(0, data.length - 4) : data, argv: kind.argv };
+}
+
+/** vmlinux.h from a stock kernel image: its vmlinux decompressed (an ELF with .BTF), dumped as C by bpftool. */
+async function vmlinuxHeader(vmlinuz: string, work: string): Promise<string> {
+  const { data, argv } = bzImagePayload(await readFile(vmlinuz));
+  const elf = join(work, "vmlinux");
+  await execa(argv[0]!, [...argv.slice(1)], { input: data, stdout: { file: elf } });
+  const r = await execa("bpftool", ["btf", "dump", "file", elf, "format", "c"], { maxBuffer: 512 * 1024 * 1024 });
+  await rm(elf, { force: true });
+  return r.stdout + "\n";
 }
 
 /** A module file's bytes, uncompressed (busybox's insmod in the guest reads plain .ko). */
@@ -424,4 +461,24 @@ export async function installedStock(out: string): Promise<StockManifest[]> {
     }
   }
   return list;
+}
+
+/**
+ * What `build --kernel NAME` builds the other stages against: the stock kernel fetched (or taken
+ * from the cache) into OUT/kernels/NAME/, standing for the kernel stage (its vmlinux.h and config)
+ * and the kmod stage (the echo module built against its headers). Nothing is compiled but the BPF
+ * objects, the app and the initramfs. The key covers the package version and both files.
+ */
+export async function stockStages(kernel: StockKernel, out: string, o: FetchOptions = {}): Promise<{ manifest: StockManifest; provided: Record<"kernel" | "kmod", { dir: string; key: string; what: string }> }> {
+  const m = await ensureStockKernel(kernel, out, o);
+  const dir = stockDir(out, kernel);
+  if (!m.kmod || !existsSync(join(dir, STOCK_FILES.kmod))) {
+    throw new Error(`--kernel ${kernel}: the echo module did not build against ${m.package}'s headers (the fetch said why), and the initramfs needs it. Fix: boot ${kernel} with the lab's own build instead (./xdp-lab build, then ./xdp-lab up --kernel ${kernel})`);
+  }
+  const vmlinuxH = await readFile(join(dir, STOCK_FILES.vmlinuxH)).catch(() => undefined);
+  if (!vmlinuxH) throw new Error(`--kernel ${kernel}: ${join(dir, STOCK_FILES.vmlinuxH)} is missing. Fix: ./xdp-lab cache prune --all, then build again (the entry predates vmlinux.h)`);
+  const what = `${m.package} ${m.version}`;
+  const kernelKey = sha256(JSON.stringify({ stock: kernel, package: m.package, version: m.version, vmlinuxH: sha256(vmlinuxH), config: sha256(await readFile(join(dir, STOCK_FILES.config))) }));
+  const kmodKey = sha256(JSON.stringify({ kernel: kernelKey, kmod: sha256(await readFile(join(dir, STOCK_FILES.kmod))) }));
+  return { manifest: m, provided: { kernel: { dir, key: kernelKey, what }, kmod: { dir, key: kmodKey, what: `${what}: xdp_lab_echo.ko against its headers` } } };
 }

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { DEFAULT_VM } from "../../network/vm/qemu.ts";
 import type { AccelDecision } from "../../network/vm/accel.ts";
-import { accelFor, artifacts, bootKernel, vmOptions, withAccel, withKernel, withMachine, withShare } from "./lab-options.ts";
+import { accelFor, bootKernel, vmOptions, withAccel, withKernel, withMachine, withShare } from "./lab-options.ts";
 import { DEFAULT_OUT } from "../paths.ts";
 import { shellCommand, shellQuote } from "../../network/shell.ts";
 import type { BootKernel } from "../build-out.ts";
@@ -35,11 +35,11 @@ export async function prepareBoot(
   accel: string | undefined,
   kernel?: { choice?: string; shares?: unknown[]; log?: (l: string) => void },
 ): Promise<{ kernel: string; initrd: string; accel: AccelDecision; boot: BootKernel }> {
-  artifacts(out);
   const [{ ensure }, { VM_RUNTIME }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
-  await ensure(VM_RUNTIME, { install, purpose: "booting the guest" });
+  // The build is checked first (bootKernel): probing KVM with no kernel would remember it as unusable.
   const boot = await bootKernel(out, kernel?.choice, { shares: kernel?.shares, log: kernel?.log });
-  return { kernel: boot.kernel, initrd: boot.initrd, boot, accel: await accelFor(accel, out) };
+  await ensure(VM_RUNTIME, { install, purpose: "booting the guest" });
+  return { kernel: boot.kernel, initrd: boot.initrd, boot, accel: await accelFor(accel, out, process.env, boot) };
 }
 
 export async function handler(argv: Args): Promise<void> {

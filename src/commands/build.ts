@@ -4,6 +4,7 @@ import type { ArgumentsCamelCase, Argv } from "yargs";
 import { defaultCacheDir } from "../build/cache.ts";
 import { DEFAULT_KERNEL_SRC, STAGE_NAMES, type StageName } from "../build/stages.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
+import type { BuildOptions } from "../build/executor.ts";
 
 export const command = "build [stages..]";
 export const describe = "Build the kernel and initramfs into out/ (cached by content, reproducible)";
@@ -43,14 +44,18 @@ export async function handler(argv: Args): Promise<void> {
     stages: (argv.stages as StageName[] | undefined)?.length ? (argv.stages as StageName[]) : undefined,
     params: { kernelSrc: kernel.kernelSrc, kconfig: argv.kconfig.map((f) => resolve(f)) },
     variant: kernel.version,
+    provided: kernel.provided,
     noCache: !argv.cache,
     install: argv.install,
     lockPath: argv.lock ? resolve(argv.lock) : undefined,
     container: argv.container ? { volumePrefix: argv.volumePrefix } : undefined,
     report: reporter(mode),
   });
-  if (kernel.version && kernel.out !== resolve(argv.out) && mode === "human") {
-    process.stdout.write(`kernel ${kernel.version} built into ${kernel.out}: boot it with ./xdp-lab up --kernel ${kernel.version}\n`);
+  if (kernel.version && mode === "human" && (kernel.out !== resolve(argv.out) || kernel.provided)) {
+    const what = kernel.provided
+      ? `built against Debian's ${kernel.version} (no kernel compiled) into ${kernel.out}, in place of the lab's kernel (./xdp-lab build puts it back, from the cache)`
+      : `kernel ${kernel.version} built into ${kernel.out}`;
+    process.stdout.write(`${what}: boot it with ./xdp-lab up --kernel ${kernel.version}\n`);
   }
   if (argv.json) {
     process.stdout.write(JSON.stringify({ event: "result", stages: result.stages, manifest: result.manifestPath }) + "\n");
@@ -73,7 +78,7 @@ export async function handler(argv: Args): Promise<void> {
  * version other than the default into OUT/kernels/VERSION/), the version's package installed when
  * missing.
  */
-async function chooseKernel(argv: Args): Promise<{ version?: string; kernelSrc: string; out: string }> {
+async function chooseKernel(argv: Args): Promise<{ version?: string; kernelSrc: string; out: string; provided?: BuildOptions["provided"] }> {
   const { parseBuildKernel, builtKernelOut, ensureKernelSource, versionOfSource, DEFAULT_KERNEL } = await import("../build/kernels.ts");
   const out = resolve(argv.out);
   if (argv.kernel !== undefined && argv.kernelSrc !== undefined) {
@@ -84,8 +89,16 @@ async function chooseKernel(argv: Args): Promise<{ version?: string; kernelSrc: 
     return { kernelSrc, out, version: versionOfSource(kernelSrc) };
   }
   const k = parseBuildKernel(argv.kernel, (p) => resolve(p));
+  const log = argv.quiet || argv.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
+  if ("stock" in k) {
+    if (argv.container) throw new Error(`build --container --kernel ${k.stock}: a stock kernel's build is not done in containers. Fix: build on the host (./xdp-lab build --kernel ${k.stock})`);
+    if (argv.kconfig.length) throw new Error(`--kconfig with --kernel ${k.stock}: Debian's prebuilt kernel has its own config. Fix: drop --kconfig, or build a kernel (--kernel 6.1 or 6.12)`);
+    const { stockStages } = await import("../build/stock.ts");
+    const { provided } = await stockStages(k.stock as import("../build/stock.ts").StockKernel, out, { log });
+    return { version: k.stock, kernelSrc: resolve(DEFAULT_KERNEL_SRC), out, provided };
+  }
   if (!k.version) return { kernelSrc: k.kernelSrc, out };
   // The default version's package is one of the kernel stage's own requirements (the lock pins it).
-  if (k.version !== DEFAULT_KERNEL && !argv.container) await ensureKernelSource(k.version, { install: argv.install, log: argv.quiet || argv.json ? undefined : (l) => process.stderr.write(`${l}\n`) });
+  if (k.version !== DEFAULT_KERNEL && !argv.container) await ensureKernelSource(k.version, { install: argv.install, log });
   return { ...k, out: builtKernelOut(out, k.version) };
 }

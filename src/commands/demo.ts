@@ -5,13 +5,13 @@ import type { ArgumentsCamelCase, Argv } from "yargs";
 import { nameFlag } from "../../network/plan.ts";
 import { join, relative } from "node:path";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
-import { withAccel, withName } from "./lab-options.ts";
+import { withAccel, withKernel, withName } from "./lab-options.ts";
 
 export const command = "demo";
 export const describe = "Build (installing what is missing), bring the lab up and show pass and drop on real traffic";
 
 export function builder(y: Argv) {
-  return withAccel(withName(y));
+  return withKernel(withAccel(withName(y)));
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
@@ -37,14 +37,32 @@ export async function handler(argv: Args): Promise<void> {
   const name = argv.name;
   const n = nameFlag(name);
   const lab = new Lab(name);
-  await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });
+  // The story's objects are out/'s. A stock kernel (debian-6.12) gets the other stages built against
+  // it into out/, no kernel compiled; otherwise the default build runs, its kernel included, and a
+  // built version besides it goes to out/kernels/VERSION/.
+  const log = (l: string) => process.stderr.write(l + "\n");
+  const { BUILT_KERNELS, DEFAULT_KERNEL, builtKernelOut, ensureKernelSource } = await import("../build/kernels.ts");
+  if (argv.kernel.startsWith("debian-")) {
+    const { stockStages } = await import("../build/stock.ts");
+    const { provided } = await stockStages(argv.kernel as import("../build/stock.ts").StockKernel, DEFAULT_OUT, { log });
+    await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, variant: argv.kernel, provided, report: reporter("human") });
+  } else {
+    await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });
+  }
+  if (BUILT_KERNELS[argv.kernel] && argv.kernel !== DEFAULT_KERNEL) {
+    await ensureKernelSource(argv.kernel, { install: true, log });
+    await build({ repo: REPO, out: builtKernelOut(DEFAULT_OUT, argv.kernel), cacheDir: defaultCacheDir(), params: { ...DEFAULT_PARAMS, kernelSrc: BUILT_KERNELS[argv.kernel]!.tarball }, variant: argv.kernel, report: reporter("human") });
+  }
   // Read after the build: the file names its objects in out/.
   const story = await loadTestFile(DEMO_FILE);
   if (await lab.isUp()) {
-    say(`\nlab ${name} is already up: using it (each act resets it first)`);
+    const running = (await lab.state())?.kernel?.name ?? "built";
+    const wanted = argv.kernel ?? "built";
+    if (running !== wanted) throw new Error(`lab ${name} is up on kernel ${running}, not ${wanted}. Fix: ./xdp-lab down${n} first, or run the demo with --kernel ${running}`);
+    say(`\nlab ${name} is already up on kernel ${running}: using it (each act resets it first)`);
   } else {
-    const r = await lab.up({ out: DEFAULT_OUT, accel: argv.accel, log: (l) => process.stderr.write(l + "\n") });
-    say(`\nlab ${name} up in ${(r.state.upSeconds ?? 0).toFixed(1)} s under ${r.accel.accel.toUpperCase()} (${r.accel.why}): client -- ${lab.plan.links.lan.bridge} -- [xdp VM] -- ${lab.plan.links.wan.bridge} -- server, internet behind NAT`);
+    const r = await lab.up({ out: DEFAULT_OUT, kernel: argv.kernel, accel: argv.accel, log });
+    say(`\nlab ${name} up in ${(r.state.upSeconds ?? 0).toFixed(1)} s under ${r.accel.accel.toUpperCase()} (${r.accel.why}), kernel ${r.state.kernel?.name ?? "built"}${r.state.kernel?.release ? ` ${r.state.kernel.release}` : ""}: client -- ${lab.plan.links.lan.bridge} -- [xdp VM] -- ${lab.plan.links.wan.bridge} -- server, internet behind NAT`);
   }
   say(`the story: ${relative(process.cwd(), DEMO_FILE) || DEMO_FILE} (./xdp-lab test runs it as tests)`);
 

@@ -3,7 +3,7 @@
 // down at the end unless they are to be kept.
 import { Lab } from "../lab.ts";
 import { requireRoot } from "../../network/state.ts";
-import { artifacts } from "../build-out.ts";
+import { checkBootable } from "../build-out.ts";
 import { summarize, type RunResult, type TestResult } from "./report.ts";
 import { cases, parseJobs, parseModes, runCases, skippedCase, type Case } from "./pool.ts";
 import { CannotRunError } from "./runner.ts";
@@ -98,7 +98,7 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
   if (todo.length === 0) throw new CannotRunError(`no test matches --filter ${o.filter} (the tests: ${files.flatMap((f) => f.tests.map((t) => t.name)).join(", ")})`);
   try {
     requireRoot("xdp-lab test");
-    artifacts(o.out);
+    for (const k of kernels) checkBootable(o.out, k);
     // tcpdump, iperf3, tcpreplay and curl on this machine run the namespace hosts' traffic and the captures.
     const [{ ensure }, { TEST_TOOLS }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
     await ensure(TEST_TOOLS, { install: true, purpose: "xdp-lab test", log: o.log });

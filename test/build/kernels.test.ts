@@ -5,6 +5,7 @@ import { builtKernelOut, parseBuildKernel, versionOfSource, DEFAULT_KERNEL } fro
 import { dependsOnKernel } from "../../src/build/executor.ts";
 import { stage } from "../../src/build/stages.ts";
 import { REPO } from "../../src/paths.ts";
+import { DEFAULT_VERSION } from "../../src/build-out.ts";
 
 const t = suite("built kernel versions");
 
@@ -13,15 +14,17 @@ t("--kernel 6.1 and 6.12 are Debian's linux-source tarballs; a path is a source;
   assert.equal(parseBuildKernel("6.1", resolve), { version: "6.1", kernelSrc: "/usr/src/linux-source-6.1.tar.xz" });
   assert.equal(parseBuildKernel(REPO, resolve), { kernelSrc: REPO });
   assert.is(DEFAULT_KERNEL, "6.1");
+  assert.is(DEFAULT_VERSION, DEFAULT_KERNEL, "build-out.ts's copy");
   assert.is(builtKernelOut("/o", "6.1"), "/o");
   assert.is(builtKernelOut("/o", "6.12"), "/o/kernels/6.12");
   assert.is(versionOfSource("/usr/src/linux-source-6.12.tar.xz"), "6.12");
   assert.is(versionOfSource("/home/me/linux"), undefined);
 });
 
-t("bad --kernel values name the choices and the fix; a stock kernel's name points to up --kernel", () => {
-  assert.throws(() => parseBuildKernel("6.6", resolve), /--kernel 6\.6: not a kernel this lab builds\. Fix: give 6\.1 or 6\.12/);
-  assert.throws(() => parseBuildKernel("debian-6.12", resolve), /Debian's prebuilt kernel: it needs no build; boot it with \.\/xdp-lab up --kernel debian-6\.12/);
+t("a stock kernel's name is a stock build; bad --kernel values name the choices and the fix", () => {
+  assert.equal(parseBuildKernel("debian-6.12", resolve), { stock: "debian-6.12" });
+  assert.throws(() => parseBuildKernel("6.6", resolve), /--kernel 6\.6: not a kernel this lab builds\. Fix: give 6\.1 or 6\.12 \(Debian's linux-source packages, compiled\), debian-6\.1 or debian-6\.12 \(Debian's prebuilt kernel, no compile\)/);
+  assert.throws(() => parseBuildKernel("debian-5.10", resolve), /--kernel debian-5\.10: not a kernel this lab builds/);
   assert.throws(() => parseBuildKernel("/no/such/linux", resolve), /--kernel \/no\/such\/linux: no such kernel version or source path/);
 });
 

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { describeFeatures, features, loadOrder, moduleName, parseConfig, parseModulesDep, pickVersion, stockKernel, versionToFetch, LAB_MODULES } from "../../src/build/stock.ts";
+import { bzImagePayload, describeFeatures, features, loadOrder, moduleName, parseConfig, parseModulesDep, pickVersion, stockKernel, versionToFetch, LAB_MODULES } from "../../src/build/stock.ts";
 import { parseMadison } from "../../src/tools/apt-archive.ts";
 
 const t = suite("stock kernels: versions, modules, features");
@@ -63,6 +63,32 @@ t("features from the config: 9p absent in Debian's cloud kernel is said, with th
 t("an unknown stock kernel is refused, naming the choices", () => {
   assert.throws(() => stockKernel("debian-5.10"), /--kernel debian-5\.10: .*built, debian-6\.1, debian-6\.12/);
   assert.is(stockKernel("debian-6.12"), "debian-6.12");
+});
+
+/** A bzImage as far as its boot header goes: SETUP sectors, then PAYLOAD at OFFSET into the protected-mode part. */
+function bzImage(setup: number, offset: number, payload: Buffer): Buffer {
+  const start = ((setup || 4) + 1) * 512 + offset;
+  const b = Buffer.alloc(start + payload.length + 64);
+  b[0x1f1] = setup;
+  b.writeUInt32LE(0x53726448, 0x202);
+  b.writeUInt32LE(offset, 0x248);
+  b.writeUInt32LE(payload.length, 0x24c);
+  payload.copy(b, start);
+  return b;
+}
+
+t("a bzImage's payload: found by its boot header, the decompressor by its magic, the size trailer cut off (not for gzip)", () => {
+  const zstd = Buffer.concat([Buffer.from("28b52ffd0102", "hex"), Buffer.from([9, 9, 9, 9])]);
+  const z = bzImagePayload(bzImage(27, 716, zstd));
+  assert.equal(z.argv, ["zstd", "-dc"]);
+  assert.equal([...z.data], [...zstd.subarray(0, zstd.length - 4)]);
+  const lz4 = bzImagePayload(bzImage(39, 16, Buffer.from("02214c18aabbccdd11223344", "hex")));
+  assert.equal(lz4.argv, ["lz4", "-dc"]);
+  assert.is(lz4.data.toString("hex"), "02214c18aabbccdd");
+  const gz = bzImagePayload(bzImage(0, 8, Buffer.from("1f8b0800cafe", "hex")));
+  assert.is(gz.data.toString("hex"), "1f8b0800cafe", "setup_sects 0 means 4, and gzip keeps its bytes");
+  assert.throws(() => bzImagePayload(Buffer.alloc(1024)), /not a bzImage \(no HdrS boot header\)/);
+  assert.throws(() => bzImagePayload(bzImage(4, 0, Buffer.from("00112233445566", "hex"))), /payload is in no format xdp-lab knows \(it starts 001122334455\)/);
 });
 
 t.run();

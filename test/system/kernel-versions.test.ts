@@ -108,6 +108,21 @@ t("xdp-lab test --kernel 6.1,6.12: the pass/drop, xdp-filter and firewall tests 
   assert.equal(await leftovers(json.lab), []);
 });
 
+t("demo --kernel 6.12: the demo's story on 6.12, every act passing; a lab up on another kernel is refused", async () => {
+  const name = `kd${process.pid}`.slice(0, 12);
+  try {
+    const r = await xdpLab(["demo", "--name", name, "--kernel", "6.12"]);
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.ok(/lab \S+ up in \d+\.\d s under \w+ \([^\n]*\), kernel 6\.12 6\.12\.\d+/.test(r.stdout), r.stdout);
+    assert.is(r.stdout.match(/^ {2}PASS \(\d+\.\d s\)$/gm)?.length, 4, `every act passed:\n${r.stdout}`);
+    const again = await xdpLab(["demo", "--name", name]);
+    assert.is(again.exitCode, 1);
+    assert.match(again.stderr, new RegExp(`lab ${name} is up on kernel 6\\.12, not built\\. Fix: \\./xdp-lab down --name ${name} first`));
+  } finally {
+    await xdpLab(["down", "--name", name]);
+  }
+});
+
 t("--kernel 6.12 with no 6.12 build says how to make one; build --kernel refuses what it cannot build", async () => {
   const empty = await tempDir();
   await ok(["build", "--quiet", "--out", empty]);

@@ -5,6 +5,7 @@
 // Needs root, and the archive once per machine (the kernels are then in the build cache).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -162,6 +163,48 @@ t("xdp-lab test --kernel refuses an unknown kernel before any lab (exit 2)", asy
   const r = await xdpLab(["test", "tests/drop.yaml", "--kernel", "built,debian-5.10"]);
   assert.is(r.exitCode, 2);
   assert.match(r.stderr, /--kernel built,debian-5\.10: unknown kernel "debian-5\.10"\. Fix: give built, 6\.1, 6\.12, debian-6\.1, debian-6\.12/);
+});
+
+t("build --kernel debian-6.12: the other stages built against Debian's kernel, none compiled; its lab passes the drop test; out/ holds no bzImage to mix with", async () => {
+  const dir = await tempDir();
+  const r = await xdpLab(["build", "--kernel", "debian-6.12", "--out", dir, "--json"]);
+  assert.is(r.exitCode, 0, r.stderr);
+  type Line = { event: string; stages?: { stage: string; cached: boolean }[]; stage?: string; status?: string };
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Line);
+  // No kernel stage ran: the stock kernel's entry stands for the kernel and the module.
+  assert.not.ok(lines.some((l) => l.event === "stage" && (l.stage === "kernel" || l.stage === "kmod") && l.status === "running"), r.stdout);
+  const stages = Object.fromEntries(lines.find((l) => l.event === "result")!.stages!.map((x) => [x.stage, x.cached]));
+  assert.equal(Object.keys(stages).sort(), ["app", "bpf", "kernel", "kmod", "rootfs"]);
+  for (const f of ["vmlinux.h", "kernel.config", "xdp_lab_echo.ko", "drop.bpf.o", "proto_count.bpf.o", "initramfs.img", "manifest.json"]) assert.ok(existsSync(join(dir, f)), f);
+  for (const f of ["bzImage", "kernel-config.report"]) assert.not.ok(existsSync(join(dir, f)), `${f} is the lab's kernel's, not Debian's`);
+  // vmlinux.h is the stock kernel's BTF: 6.12's types (tcx's, 6.6 and later, which 6.1 has none of).
+  assert.match(await readFile(join(dir, "vmlinux.h"), "utf8"), /^struct tcx_entry \{$/m);
+  assert.match(await readFile(join(dir, "kernel.config"), "utf8"), /^CONFIG_DEBUG_INFO_BTF=y$/m);
+  const built = await xdpLab(["up", "--name", "x", "--out", dir]);
+  assert.is.not(built.exitCode, 0);
+  assert.match(built.stderr, /No build to boot: .*bzImage missing/);
+  const t612 = await xdpLab(["test", join(REPO, "tests", "drop.yaml"), "--kernel", "debian-6.12", "--out", dir, "--json", join(dir, "r.json")]);
+  assert.is(t612.exitCode, 0, t612.stdout + t612.stderr);
+  const json = JSON.parse(await readFile(join(dir, "r.json"), "utf8")) as RunResult;
+  assert.ok(json.tests.length > 0 && json.tests.every((x) => x.verdict === "pass"));
+});
+
+t("demo --kernel debian-6.12: no kernel compiled, the story's every act passes on Debian's kernel; ./xdp-lab build then brings the lab's kernel back from the cache", async () => {
+  const name = `sd${process.pid}`.slice(0, 12);
+  try {
+    const r = await xdpLab(["demo", "--name", name, "--kernel", "debian-6.12"]);
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.not.match(r.stdout + r.stderr, /kernel +building/);
+    assert.ok(/lab \S+ up in \d+\.\d s under \w+ \([^\n]*\), kernel debian-6\.12 6\.12\.\d+\+deb12-cloud-amd64/.test(r.stdout), r.stdout);
+    assert.is(r.stdout.match(/^ {2}PASS \(\d+\.\d s\)$/gm)?.length, 4, `every act passed:\n${r.stdout}`);
+    assert.not.ok(existsSync(join(REPO, "out", "bzImage")));
+  } finally {
+    await xdpLab(["down", "--name", name]);
+    const back = await xdpLab(["build", "--json"]);
+    assert.is(back.exitCode, 0, back.stderr);
+    assert.ok(existsSync(join(REPO, "out", "bzImage")), "the lab's kernel is back in out/");
+    assert.match(back.stdout, /"stage":"kernel","status":"cached"/);
+  }
 });
 
 t("--share with a stock kernel is refused: Debian's cloud kernel has no 9p, and the error says what to do", async () => {
