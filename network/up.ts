@@ -1,6 +1,6 @@
 // `up`: builds a lab from its plan; on failure everything it created is removed again.
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { ip, ipBatch, sysctls } from "./ip.ts";
 import { edgeRuleset, nft } from "./nft.ts";
 import { appendOverlay } from "./cpio.ts";
@@ -9,11 +9,12 @@ import { NAMESPACE_ROLES, NS_HOSTS, labPlan, type LabPlan, type LinkName, type N
 import { hostOf } from "./hosts/index.ts";
 import { unimpaired, type Impairment } from "./impair.ts";
 import { applyImpairment } from "./links.ts";
-import { labNames, writeState, type LabState } from "./state.ts";
+import { labNames, pidAlive, writeState, type LabState } from "./state.ts";
 import { hostFiles, hostUplink, services, wiring } from "./wiring.ts";
 import { overlay, startQemu, vmConfig, vmLink, waitForSsh } from "./guest.ts";
 import { down } from "./down.ts";
 import type { VmOptions } from "./vm/qemu.ts";
+import { retryPanic } from "./vm/boot.ts";
 
 export interface UpOptions {
   name: string;
@@ -130,13 +131,21 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await writeState(plan, state);
     step("namespaces");
 
-    state.qemuPid = await startQemu(plan, vmConfig(plan, o.out, { ...o.vm, cpuOff: o.kernel?.cpuOff }, o.kernel?.image), o.out);
-    await writeState(plan, state);
-    step("qemu started");
-    log(`lab ${plan.name}: VM booting under ${o.vm.accel.toUpperCase()} (pid ${state.qemuPid}), waiting for ssh`);
-
-    const client = await waitForSsh(plan, vmLink(plan, keys.privateKey, keys.hostPublic), state.qemuPid, o.readyTimeout ?? 60);
-    client.end();
+    for (let attempt = 1; ; attempt++) {
+      state.qemuPid = await startQemu(plan, vmConfig(plan, o.out, { ...o.vm, cpuOff: o.kernel?.cpuOff }, o.kernel?.image), o.out);
+      await writeState(plan, state);
+      step("qemu started");
+      log(`lab ${plan.name}: VM booting under ${o.vm.accel.toUpperCase()} (pid ${state.qemuPid}), waiting for ssh`);
+      try {
+        const client = await waitForSsh(plan, vmLink(plan, keys.privateKey, keys.hostPublic), state.qemuPid, o.readyTimeout ?? 60);
+        client.end();
+        break;
+      } catch (error) {
+        if (!retryPanic((error as Error).message, o.vm.accel, attempt)) throw error;
+        const kept = await clearQemu(plan, state.qemuPid);
+        log(`lab ${plan.name}: the guest's kernel panicked during boot under TCG (console log kept as ${kept}); booting it once more`);
+      }
+    }
     step("vm ready");
     state.phase = "up";
     state.upSeconds = Number(((performance.now() - t0) / 1000).toFixed(3));
@@ -164,3 +173,12 @@ const IPV6_QUIET: [string, string][] = ["all", "default"].flatMap((scope) =>
 
 /** In the lab namespace links get no IPv6 unless asked for (the bridges and their ports need none). */
 const LAB_IPV6_OFF: [string, string][] = [["net.ipv6.conf.default.disable_ipv6", "1"]];
+
+/** After a failed boot: waits for qemu to be gone, keeps its console log beside, removes its pid and exit files. */
+async function clearQemu(plan: LabPlan, pid: number | undefined): Promise<string> {
+  for (let i = 0; i < 100 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  const kept = `${plan.files.consoleLog}.panic`;
+  await rename(plan.files.consoleLog, kept).catch(() => undefined);
+  for (const f of [plan.files.pid, plan.files.qemuExit, plan.files.qemuStderr]) await rm(f, { force: true });
+  return kept;
+}

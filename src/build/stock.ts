@@ -107,6 +107,8 @@ export interface StockManifest {
   /** True when the echo module was built against the package's headers. */
   kmod: boolean;
   fetched: string;
+  /** The recipe that made the entry (recipeHash): an install of an older recipe is replaced. */
+  recipe?: string;
 }
 
 /** Throws unless NAME is a stock kernel, naming the choices. */
@@ -170,7 +172,7 @@ export async function readRecord(file = STOCK_RECORD): Promise<Partial<Record<St
 /** What goes into an entry's key besides the version: this file's recipe and the echo module's sources. */
 async function recipeHash(): Promise<string> {
   const kmod = await Promise.all(["Kbuild", "xdp_lab_echo.c", "xdp_lab_echo.h"].map((f) => readFile(join(REPO, "kmod", f), "utf8").catch(() => "")));
-  return sha256(JSON.stringify({ modules: LAB_MODULES.map((m) => m.name), features: FEATURES, kmod, list: GUEST_MODULES, format: 2 })).slice(0, 12);
+  return sha256(JSON.stringify({ modules: LAB_MODULES.map((m) => m.name), features: FEATURES, kmod, list: GUEST_MODULES, format: 3 })).slice(0, 12);
 }
 
 export interface FetchOptions {
@@ -192,10 +194,10 @@ export async function ensureStockKernel(kernel: StockKernel, out: string, o: Fet
   const recorded = (await readRecord())[kernel];
   const key = (version: string): string => `${kernel}-${version}-${recipe}`;
   const installed = await installedManifest(out, kernel);
-  if (recorded && installed?.version === recorded.version && installed.package === recorded.package && (await cache.lookup(STOCK_STAGE, key(recorded.version)))) return installed;
+  if (recorded && installed?.version === recorded.version && installed.package === recorded.package && installed.recipe === recipe && (await cache.lookup(STOCK_STAGE, key(recorded.version)))) return installed;
   let entry = recorded ? await cache.lookup(STOCK_STAGE, key(recorded.version)) : undefined;
   if (!entry) {
-    const got = await fetchFromArchive(kernel, recorded, cache, (v) => key(v), log);
+    const got = await fetchFromArchive(kernel, recorded, cache, (v) => key(v), log, recipe);
     entry = got.dir;
     if (o.record ?? true) await writeRecord(kernel, { package: got.manifest.package, version: got.manifest.version });
   }
@@ -276,6 +278,7 @@ async function fetchFromArchive(
   cache: Cache,
   key: (version: string) => string,
   log: (l: string) => void,
+  recipe: string,
 ): Promise<{ dir: string; manifest: StockManifest }> {
   const started = Date.now();
   await ensure(STOCK_KERNEL_TOOLS, { install: true, purpose: `fetching ${kernel}`, log });
@@ -358,6 +361,7 @@ async function fetchFromArchive(
       features: features(parseConfig(config)),
       kmod: kmodOk,
       fetched: new Date().toISOString(),
+      recipe,
     };
     await writeFile(join(scratch, STOCK_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
     await rm(work, { recursive: true, force: true });

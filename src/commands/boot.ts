@@ -1,4 +1,5 @@
 // `xdp-lab boot [-- CMD...]`: boots out/ in qemu, runs CMD in the guest (or a shell) and powers off.
+import { rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { DEFAULT_VM } from "../../network/vm/qemu.ts";
@@ -51,7 +52,7 @@ export async function handler(argv: Args): Promise<void> {
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
   say(`booting ${kernel} (${describeKernel(chosen)}) under ${accel.toUpperCase()} (${decision.why})`);
   for (const line of featureLines(chosen)) say(`  ${line}`);
-  const result = await boot({
+  const options: Parameters<typeof boot>[0] = {
     vm: {
       ...DEFAULT_VM,
       ...vmOptions(argv),
@@ -66,6 +67,14 @@ export async function handler(argv: Args): Promise<void> {
     interactive: cmd.length === 0,
     onOutput: (line) => process.stdout.write(line + "\n"),
     onReady: (r) => say(`guest ready ${r.seconds.toFixed(2)} s after qemu start (guest uptime ${r.uptime.toFixed(2)} s)`),
+  };
+  const { BootError, retryPanic } = await import("../../network/vm/boot.ts");
+  // A panic before ready under TCG is tried once more, as up does; one after it is the command's.
+  const result = await boot(options).catch(async (error: unknown) => {
+    if (!(error instanceof BootError) || error.failure !== "panic" || error.ready || !retryPanic(error.message, accel, 1)) throw error;
+    await rename(options.log, `${options.log}.panic`).catch(() => undefined);
+    say(`the guest's kernel panicked during boot under TCG (console log kept as ${options.log}.panic); booting it once more`);
+    return boot(options);
   });
   say(`guest command exited with status ${result.exitCode}; console log: ${result.log}`);
   process.exitCode = result.exitCode;
