@@ -47,7 +47,12 @@ export async function handler(argv: Args): Promise<void> {
     const { provided } = await stockStages(argv.kernel as import("../build/stock.ts").StockKernel, DEFAULT_OUT, { log });
     await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, variant: argv.kernel, provided, report: reporter("human") });
   } else {
-    await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, report: reporter("human") });
+    // A first demo compiles the kernel: say so, and what spares it, before the compile starts.
+    const { Cache } = await import("../build/cache.ts");
+    if (!(await new Cache(defaultCacheDir()).entries()).some((e) => e.stage === "kernel" && (e.kernel === undefined || e.kernel === "6.1"))) {
+      say(`No kernel of the lab's in the build cache: this demo compiles one first (about 10 minutes on 2 cores).\n` + `  ./xdp-lab demo --kernel debian-6.12${n} compiles none: Debian's prebuilt kernel, ready in about a minute (no 9p shares).`);
+    }
+    await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, variant: DEFAULT_KERNEL, report: reporter("human") });
   }
   if (BUILT_KERNELS[argv.kernel] && argv.kernel !== DEFAULT_KERNEL) {
     await ensureKernelSource(argv.kernel, { install: true, log });
