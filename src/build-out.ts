@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_OUT } from "./paths.ts";
+import { BUILT_KERNELS, builtKernelOut } from "./build/kernels.ts";
 import type { AccelDecision } from "../network/vm/accel.ts";
 
 /** Throws unless OUT holds a build to boot, naming what is missing and the fix; returns its files. */
@@ -62,14 +63,11 @@ export function checkBootable(out: string, choice: string | undefined): void {
   } else if (/^debian-/.test(choice)) {
     if (!existsSync(join(out, "initramfs.img"))) throw new Error(`No build to boot ${choice} with: ${join(out, "initramfs.img")} missing. Fix: run ./xdp-lab build --kernel ${choice}${o} first (no kernel compiled)`);
   } else {
-    const dir = choice === DEFAULT_VERSION ? out : join(out, "kernels", choice);
+    const dir = builtKernelOut(out, choice);
     const absent = ["bzImage", "initramfs.img"].map((f) => join(dir, f)).filter((f) => !existsSync(f));
     if (absent.length > 0) throw new Error(`No build of kernel ${choice} to boot: ${absent.join(" and ")} missing. Fix: run ./xdp-lab build --kernel ${choice}${o} first`);
   }
 }
-
-/** What build --kernel builds into out/ itself (src/build/kernels.ts DEFAULT_KERNEL, not imported: --help stays fast; a test holds them equal). */
-export const DEFAULT_VERSION = "6.1";
 
 /** A kernel version the lab built (build --kernel VERSION): its build in DIR, checked to be that version. */
 function builtVersion(out: string, version: string, dir: string, release: (f: string) => string | undefined): BootKernel {
@@ -91,7 +89,6 @@ function builtVersion(out: string, version: string, dir: string, release: (f: st
  */
 export async function bootKernel(out: string, choice: string | undefined, o: { shares?: unknown[]; log?: (l: string) => void } = {}): Promise<BootKernel> {
   const { bzImageRelease } = await import("../network/vm/kernel-image.ts");
-  const { BUILT_KERNELS, builtKernelOut } = await import("./build/kernels.ts");
   if (choice !== undefined && BUILT_KERNELS[choice]) return builtVersion(out, choice, builtKernelOut(out, choice), bzImageRelease);
   if (choice === undefined || choice === "built") {
     const files = artifacts(out);

@@ -4,9 +4,11 @@
 // default version and in out/kernels/VERSION/ for the others, so each kernel's artifacts stay apart
 // and `boot|up|test --kernel VERSION` find them. Where lab.config's options differ between versions,
 // kernel/versions/VERSION.config says why (kernel/Makefile merges it after lab.config).
+//
+// Only node:fs and node:path at load: lab-options.ts (every command's --help) takes the names from here.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ensure } from "./requirements.ts";
+import type { BuildOptions } from "./executor.ts";
 
 export interface BuiltKernel {
   /** The Debian source package and the tarball it installs. */
@@ -20,8 +22,18 @@ export const BUILT_KERNELS: Readonly<Record<string, BuiltKernel>> = {
   "6.12": { package: "linux-source-6.12", tarball: "/usr/src/linux-source-6.12.tar.xz" },
 };
 export const BUILT_VERSIONS = Object.keys(BUILT_KERNELS);
-/** Debian's prebuilt kernels (src/build/stock.ts STOCK_KERNELS, not imported: it pulls the archive tools in). */
-const STOCK = ["debian-6.1", "debian-6.12"];
+
+/** The stock kernels (src/build/stock.ts): Debian's cloud kernel metapackage, from the suite that has each series. */
+export const STOCK_KERNELS = {
+  "debian-6.1": { series: "6.1", suite: "bookworm", backports: false },
+  "debian-6.12": { series: "6.12", suite: "bookworm-backports", backports: true },
+} as const;
+export type StockKernel = keyof typeof STOCK_KERNELS;
+export const STOCK_NAMES = Object.keys(STOCK_KERNELS) as StockKernel[];
+const STOCK: readonly string[] = STOCK_NAMES;
+
+/** Every --kernel a lab can boot: the build's own (out/bzImage), a built version, a stock kernel. */
+export const KERNEL_CHOICES = ["built", ...BUILT_VERSIONS, ...STOCK_NAMES];
 /** The version a plain `build` builds, published to out/ itself. */
 export const DEFAULT_KERNEL = "6.1";
 
@@ -56,6 +68,7 @@ export function parseBuildKernel(value: string, resolvePath: (p: string) => stri
  * finds 6.12 in bookworm-security; a machine whose sources lack it gets bookworm-backports added.
  */
 export async function ensureKernelSource(version: string, o: { install: boolean; log?: (l: string) => void }): Promise<void> {
+  const { ensure } = await import("./requirements.ts");
   const k = BUILT_KERNELS[version]!;
   const req = [{ package: k.package, file: k.tarball }];
   const purpose = `building kernel ${version}`;
@@ -68,4 +81,36 @@ export async function ensureKernelSource(version: string, o: { install: boolean;
     o.log?.(`added Debian's bookworm-backports to apt's sources for ${k.package}`);
     await ensure(req, { install: true, purpose, log: o.log });
   }
+}
+
+/** What a build for one kernel is: where it goes, its source, the version recorded, and for a stock kernel the stages it stands for. */
+export interface KernelBuild {
+  version?: string;
+  kernelSrc: string;
+  out: string;
+  provided?: BuildOptions["provided"];
+}
+
+/**
+ * What `build --kernel K` builds (K parsed by parseBuildKernel), for `build` and `demo` alike: a
+ * version other than the default into OUT/kernels/VERSION/ with its source installed when missing;
+ * a stock kernel fetched, standing for the kernel and kmod stages (build into OUT, no compile); a
+ * path into OUT.
+ */
+export async function kernelBuild(
+  k: ReturnType<typeof parseBuildKernel>,
+  out: string,
+  o: { install: boolean; log?: (l: string) => void; container?: boolean; kconfig?: boolean },
+): Promise<KernelBuild> {
+  if ("stock" in k) {
+    if (o.container) throw new Error(`build --container --kernel ${k.stock}: a stock kernel's build is not done in containers. Fix: build on the host (./xdp-lab build --kernel ${k.stock})`);
+    if (o.kconfig) throw new Error(`--kconfig with --kernel ${k.stock}: Debian's prebuilt kernel has its own config. Fix: drop --kconfig, or build a kernel (--kernel 6.1 or 6.12)`);
+    const [{ stockStages }, { DEFAULT_KERNEL_SRC }] = await Promise.all([import("./stock.ts"), import("./stages.ts")]);
+    const { provided } = await stockStages(k.stock as StockKernel, out, { log: o.log });
+    return { version: k.stock, kernelSrc: DEFAULT_KERNEL_SRC, out, provided };
+  }
+  if (!k.version) return { kernelSrc: k.kernelSrc, out };
+  // The default version's package is one of the kernel stage's own requirements (the lock pins it).
+  if (k.version !== DEFAULT_KERNEL && !o.container) await ensureKernelSource(k.version, { install: o.install, log: o.log });
+  return { version: k.version, kernelSrc: k.kernelSrc, out: builtKernelOut(out, k.version) };
 }

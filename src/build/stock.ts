@@ -20,13 +20,8 @@ import { FEATURES, features, parseConfig, type Feature } from "./stock-features.
 
 export { FEATURES, describeFeatures, features, parseConfig, type Feature } from "./stock-features.ts";
 
-/** The stock kernels: Debian's cloud kernel metapackage, from the suite that has each series. */
-export const STOCK_KERNELS = {
-  "debian-6.1": { series: "6.1", suite: "bookworm", backports: false },
-  "debian-6.12": { series: "6.12", suite: "bookworm-backports", backports: true },
-} as const;
-export type StockKernel = keyof typeof STOCK_KERNELS;
-export const STOCK_NAMES = Object.keys(STOCK_KERNELS) as StockKernel[];
+export { STOCK_KERNELS, STOCK_NAMES, type StockKernel } from "./kernels.ts";
+import { STOCK_KERNELS, STOCK_NAMES, type StockKernel } from "./kernels.ts";
 
 /** The metapackage that depends on the newest cloud kernel image of its suite. */
 export const META_PACKAGE = "linux-image-cloud-amd64";

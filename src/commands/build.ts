@@ -4,7 +4,6 @@ import type { ArgumentsCamelCase, Argv } from "yargs";
 import { defaultCacheDir } from "../build/cache.ts";
 import { DEFAULT_KERNEL_SRC, STAGE_NAMES, type StageName } from "../build/stages.ts";
 import { DEFAULT_OUT, REPO } from "../paths.ts";
-import type { BuildOptions } from "../build/executor.ts";
 
 export const command = "build [stages..]";
 export const describe = "Build the kernel and initramfs into out/ (cached by content, reproducible)";
@@ -78,8 +77,8 @@ export async function handler(argv: Args): Promise<void> {
  * version other than the default into OUT/kernels/VERSION/), the version's package installed when
  * missing.
  */
-async function chooseKernel(argv: Args): Promise<{ version?: string; kernelSrc: string; out: string; provided?: BuildOptions["provided"] }> {
-  const { parseBuildKernel, builtKernelOut, ensureKernelSource, versionOfSource, DEFAULT_KERNEL } = await import("../build/kernels.ts");
+async function chooseKernel(argv: Args): Promise<import("../build/kernels.ts").KernelBuild> {
+  const { parseBuildKernel, kernelBuild, versionOfSource } = await import("../build/kernels.ts");
   const out = resolve(argv.out);
   if (argv.kernel !== undefined && argv.kernelSrc !== undefined) {
     throw new Error(`--kernel ${argv.kernel} and --kernel-src ${argv.kernelSrc} both name the kernel. Fix: keep one (--kernel takes a version or a path)`);
@@ -88,17 +87,6 @@ async function chooseKernel(argv: Args): Promise<{ version?: string; kernelSrc: 
     const kernelSrc = resolve(argv.kernelSrc ?? DEFAULT_KERNEL_SRC);
     return { kernelSrc, out, version: versionOfSource(kernelSrc) };
   }
-  const k = parseBuildKernel(argv.kernel, (p) => resolve(p));
   const log = argv.quiet || argv.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
-  if ("stock" in k) {
-    if (argv.container) throw new Error(`build --container --kernel ${k.stock}: a stock kernel's build is not done in containers. Fix: build on the host (./xdp-lab build --kernel ${k.stock})`);
-    if (argv.kconfig.length) throw new Error(`--kconfig with --kernel ${k.stock}: Debian's prebuilt kernel has its own config. Fix: drop --kconfig, or build a kernel (--kernel 6.1 or 6.12)`);
-    const { stockStages } = await import("../build/stock.ts");
-    const { provided } = await stockStages(k.stock as import("../build/stock.ts").StockKernel, out, { log });
-    return { version: k.stock, kernelSrc: resolve(DEFAULT_KERNEL_SRC), out, provided };
-  }
-  if (!k.version) return { kernelSrc: k.kernelSrc, out };
-  // The default version's package is one of the kernel stage's own requirements (the lock pins it).
-  if (k.version !== DEFAULT_KERNEL && !argv.container) await ensureKernelSource(k.version, { install: argv.install, log });
-  return { ...k, out: builtKernelOut(out, k.version) };
+  return kernelBuild(parseBuildKernel(argv.kernel, (p) => resolve(p)), out, { install: argv.install, log, container: argv.container, kconfig: argv.kconfig.length > 0 });
 }

@@ -39,24 +39,21 @@ export async function handler(argv: Args): Promise<void> {
   const lab = new Lab(name);
   // The story's objects are out/'s. A stock kernel (debian-6.12) gets the other stages built against
   // it into out/, no kernel compiled; otherwise the default build runs, its kernel included, and a
-  // built version besides it goes to out/kernels/VERSION/.
+  // built version besides it goes to out/kernels/VERSION/ (src/build/kernels.ts kernelBuild).
   const log = (l: string) => process.stderr.write(l + "\n");
-  const { BUILT_KERNELS, DEFAULT_KERNEL, builtKernelOut, ensureKernelSource } = await import("../build/kernels.ts");
-  if (argv.kernel.startsWith("debian-")) {
-    const { stockStages } = await import("../build/stock.ts");
-    const { provided } = await stockStages(argv.kernel as import("../build/stock.ts").StockKernel, DEFAULT_OUT, { log });
-    await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, variant: argv.kernel, provided, report: reporter("human") });
+  const { DEFAULT_KERNEL, kernelBuild, parseBuildKernel } = await import("../build/kernels.ts");
+  const k = argv.kernel === "built" ? undefined : await kernelBuild(parseBuildKernel(argv.kernel, (p) => p), DEFAULT_OUT, { install: true, log });
+  const cacheDir = defaultCacheDir();
+  if (k?.provided) {
+    await build({ repo: REPO, out: k.out, cacheDir, params: DEFAULT_PARAMS, variant: k.version, provided: k.provided, report: reporter("human") });
   } else {
     // A first demo compiles the kernel: say so, and what spares it, before the compile starts.
     const { Cache } = await import("../build/cache.ts");
-    if (!(await new Cache(defaultCacheDir()).entries()).some((e) => e.stage === "kernel" && (e.kernel === undefined || e.kernel === "6.1"))) {
+    if (!(await new Cache(cacheDir).entries()).some((e) => e.stage === "kernel" && (e.kernel === undefined || e.kernel === DEFAULT_KERNEL))) {
       say(`No kernel of the lab's in the build cache: this demo compiles one first (about 10 minutes on 2 cores).\n` + `  ./xdp-lab demo --kernel debian-6.12${n} compiles none: Debian's prebuilt kernel, ready in about a minute (no 9p shares).`);
     }
-    await build({ repo: REPO, out: DEFAULT_OUT, cacheDir: defaultCacheDir(), params: DEFAULT_PARAMS, variant: DEFAULT_KERNEL, report: reporter("human") });
-  }
-  if (BUILT_KERNELS[argv.kernel] && argv.kernel !== DEFAULT_KERNEL) {
-    await ensureKernelSource(argv.kernel, { install: true, log });
-    await build({ repo: REPO, out: builtKernelOut(DEFAULT_OUT, argv.kernel), cacheDir: defaultCacheDir(), params: { ...DEFAULT_PARAMS, kernelSrc: BUILT_KERNELS[argv.kernel]!.tarball }, variant: argv.kernel, report: reporter("human") });
+    await build({ repo: REPO, out: DEFAULT_OUT, cacheDir, params: DEFAULT_PARAMS, variant: DEFAULT_KERNEL, report: reporter("human") });
+    if (k && k.out !== DEFAULT_OUT) await build({ repo: REPO, out: k.out, cacheDir, params: { ...DEFAULT_PARAMS, kernelSrc: k.kernelSrc }, variant: k.version, report: reporter("human") });
   }
   // Read after the build: the file names its objects in out/.
   const story = await loadTestFile(DEMO_FILE);

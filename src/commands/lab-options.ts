@@ -2,6 +2,7 @@
 import type { Argv } from "yargs";
 import { DEFAULT_LAB, validateName } from "../../network/plan.ts";
 import { statSync } from "node:fs";
+import { KERNEL_CHOICES } from "../build/kernels.ts";
 import { DEFAULT_VM, parseShare, type Share, type VmOptions } from "../../network/vm/qemu.ts";
 
 export function withName<T>(y: Argv<T>) {
@@ -80,8 +81,7 @@ export function withKernel<T>(y: Argv<T>) {
   return y.option("kernel", {
     type: "string",
     default: "built",
-    // src/build/kernels.ts BUILT_VERSIONS and src/build/stock.ts STOCK_KERNELS (not imported here: --help stays fast).
-    choices: ["built", "6.1", "6.12", "debian-6.1", "debian-6.12"],
+    choices: KERNEL_CHOICES,
     describe: "kernel to boot: built (out/bzImage, from ./xdp-lab build), 6.1 or 6.12 (the lab's kernel of that version, from ./xdp-lab build --kernel VERSION), or debian-6.1 / debian-6.12 (Debian's prebuilt cloud kernel, fetched from Debian's archive once, no compile)",
   });
 }

@@ -4,6 +4,7 @@
 import { Lab } from "../lab.ts";
 import { requireRoot } from "../../network/state.ts";
 import { checkBootable } from "../build-out.ts";
+import { KERNEL_CHOICES } from "../build/kernels.ts";
 import { summarize, type RunResult, type TestResult } from "./report.ts";
 import { cases, parseJobs, parseModes, runCases, skippedCase, type Case } from "./pool.ts";
 import { CannotRunError } from "./runner.ts";
@@ -37,15 +38,15 @@ export interface SuiteOptions {
   onResult?: (r: TestResult) => void;
 }
 
-/** The kernels a run can boot (the build's own, src/build/kernels.ts BUILT_VERSIONS, src/build/stock.ts STOCK_KERNELS). */
-export const KERNELS = ["built", "6.1", "6.12", "debian-6.1", "debian-6.12"] as const;
+/** The kernels a run can boot (src/build/kernels.ts). */
+export const KERNELS = KERNEL_CHOICES;
 
 /** --kernel's value: one kernel or a comma list of them, each once. */
 export function parseKernels(s: string | undefined): string[] {
   if (s === undefined || s === "") return ["built"];
   const list = s.split(",").map((k) => k.trim());
   for (const k of list) {
-    if (!(KERNELS as readonly string[]).includes(k)) throw new Error(`--kernel ${s}: unknown kernel "${k}". Fix: give ${KERNELS.join(", ")}, or a comma list of them (built,debian-6.12)`);
+    if (!KERNELS.includes(k)) throw new Error(`--kernel ${s}: unknown kernel "${k}". Fix: give ${KERNELS.join(", ")}, or a comma list of them (built,debian-6.12)`);
   }
   if (new Set(list).size !== list.length) throw new Error(`--kernel ${s}: a kernel named twice. Fix: name each once`);
   return list;
