@@ -9,9 +9,10 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { chooseAccel, type AccelDecision } from "../network/vm/accel.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
+import { median } from "./run.ts";
+import { parseReadyLine } from "../src/commands/boot.ts";
 
 const RUNS = 5;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const built = await execa(`${REPO}/xdp-lab`, ["build", "--quiet"], { reject: false });
 if (built.exitCode !== 0) throw new Error(`build failed:\n${built.stderr}`);
@@ -35,9 +36,9 @@ async function bootToReady(accel: "tcg" | "kvm"): Promise<{ runs: number[]; medi
   const runs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const r = await execa(`${REPO}/xdp-lab`, ["boot", "--accel", accel, "--", "true"], { reject: false });
-    const m = /guest ready ([\d.]+) s after qemu start/.exec(r.stderr);
-    if (r.exitCode !== 0 || !m) throw new Error(`boot under ${accel} failed:\n${r.stderr}`);
-    runs.push(Number(m[1]));
+    const ready = parseReadyLine(r.stderr);
+    if (r.exitCode !== 0 || !ready) throw new Error(`boot under ${accel} failed:\n${r.stderr}`);
+    runs.push(ready.seconds);
   }
   return { runs, median: median(runs) };
 }

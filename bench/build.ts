@@ -10,16 +10,11 @@ import { execa } from "execa";
 import { mkdtemp, rm, stat, writeFile, readFile } from "node:fs/promises";
 import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
-import { REPO } from "../src/paths.ts";
+import { cleanClone, median } from "./run.ts";
+import { parseReadyLine } from "../src/commands/boot.ts";
 
 const repro = !process.argv.includes("--no-repro");
 const boots = 5;
-
-/** A fresh clone of HEAD; its ./xdp-lab installs its own node_modules on first use, as a user's would. */
-async function clone(dir: string): Promise<string> {
-  await execa("git", ["clone", "--quiet", "--no-hardlinks", REPO, dir]);
-  return dir;
-}
 
 async function timed(checkout: string, args: string[]): Promise<{ seconds: number; stdout: string; stderr: string }> {
   const started = performance.now();
@@ -46,13 +41,12 @@ function compiled(stdout: string): number | undefined {
   return units;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 const root = await mkdtemp(join(tmpdir(), "xdp-lab-bench-"));
 try {
-  const dirty = (await execa("git", ["-C", REPO, "status", "--porcelain", "--untracked-files=no"])).stdout.trim();
-  const a = await clone(join(root, "a"));
+  const first = await cleanClone(join(root, "a"));
+  const a = first.dir;
   const cacheA = join(root, "cache-a");
   const build = (checkout: string, cache: string, extra: string[] = []) =>
     timed(checkout, ["build", "--json", "--cache-dir", cache, ...extra]);
@@ -70,17 +64,17 @@ try {
   const uptime: number[] = [];
   for (let i = 0; i < boots; i++) {
     const r = await timed(a, ["boot", "--", "true"]);
-    const m = /guest ready ([\d.]+) s after qemu start \(guest uptime ([\d.]+) s\)/.exec(r.stderr);
+    const m = parseReadyLine(r.stderr);
     if (!m) throw new Error(`no ready line in boot output:\n${r.stderr}`);
-    ready.push(Number(m[1]));
-    uptime.push(Number(m[2]));
+    ready.push(m.seconds);
+    uptime.push(m.uptime);
   }
   const accel = /under (TCG|KVM)/.exec((await timed(a, ["boot", "--", "true"])).stderr)?.[1];
 
   let reproducible: Record<string, unknown> = { skipped: true };
   if (repro) {
     // A longer, different path and its own cache: nothing but the inputs may be shared.
-    const b = await clone(join(root, "second", "checkout-with-a-longer-path"));
+    const b = (await cleanClone(join(root, "second", "checkout-with-a-longer-path"))).dir;
     const second = await build(b, join(root, "cache-b"), ["--verify", join(a, "out", "manifest.json")]);
     const verify = second.stdout
       .split("\n")
@@ -100,8 +94,8 @@ try {
     JSON.stringify(
       {
         machine: { cpus: cpus().length, model: cpus()[0]?.model, accel },
-        commit: (await execa("git", ["-C", a, "rev-parse", "HEAD"])).stdout,
-        uncommittedChangesNotMeasured: dirty !== "",
+        commit: first.commit,
+        uncommittedChangesNotMeasured: first.uncommittedChangesNotMeasured,
         coldBuild: {
           wallSeconds: round(cold.seconds, 1),
           kernelStageSeconds: round(stageSeconds(cold.stdout, "kernel") ?? NaN, 1),

@@ -7,12 +7,10 @@
 //
 // The locked image (src/build/image.ts) is built first if missing and timed on its own: it is made
 // once per lock, not per build.
-import { execa } from "execa";
-import { jsonEvents, timedXdpLab } from "./run.ts";
+import { cleanClone, jsonEvents, median, timedXdpLab } from "./run.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO } from "../src/paths.ts";
 import { CACHE_VOLUMES } from "../src/build/steps.ts";
 import { compareManifests, readManifest } from "../src/build/manifest.ts";
 import { findEngine, removeVolumes } from "../src/tools/podman.ts";
@@ -25,13 +23,11 @@ const prefix = `xdp-lab-bench-${process.pid}-`;
 
 const timed = (checkout: string, args: string[]) => timedXdpLab(args, { checkout });
 const events = (stdout: string) => jsonEvents<{ event: string; stage?: string; status?: string; seconds?: number; differences?: { status: string }[] }>(stdout);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 const root = await mkdtemp(join(tmpdir(), "xdp-lab-bench-ctr-"));
 try {
-  const a = join(root, "checkout");
-  await execa("git", ["clone", "--quiet", "--no-hardlinks", REPO, a]);
+  const { dir: a } = await cleanClone(join(root, "checkout"));
   const ctr = (cache: string, extra: string[] = []) => timed(a, ["build", "--container", "--json", "--cache-dir", cache, "--volume-prefix", prefix, ...extra]);
   // The image, once (nothing to do when it exists): its creation is not part of a build's time.
   // Made directly, not through a build: any stage would fill the named volumes (bpf needs the

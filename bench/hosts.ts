@@ -12,9 +12,9 @@ import { ensure } from "../src/build/requirements.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 import { measureIperf3 } from "../src/tools/iperf3.ts";
+import { median } from "./run.ts";
 
 const RUNS = 3;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const log = (m: string): void => void process.stderr.write(`bench:hosts: ${m}\n`);
 
 await ensure([...LAB_RUNTIME, ...LAB_TOOLS], { install: true, purpose: "bench:hosts", log });

@@ -13,10 +13,11 @@ import { execa } from "execa";
 import { Cache } from "../src/build/cache.ts";
 import { ensureStockKernel } from "../src/build/stock.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
+import { median } from "./run.ts";
+import { parseReadyLine } from "../src/commands/boot.ts";
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const KERNELS = ["built", "6.12", "debian-6.1", "debian-6.12"];
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const xdpLab = (args: string[]) => execa(`${REPO}/xdp-lab`, args, { reject: false });
 
 for (const argv of [["build", "--quiet"], ["build", "--quiet", "--kernel", "6.12"]]) {
@@ -28,10 +29,10 @@ const boots: Record<string, { ready: number[]; uptime: number[]; release?: strin
 for (let i = 0; i < RUNS; i++) {
   for (const k of KERNELS) {
     const r = await xdpLab(["boot", "--kernel", k, "--accel", "tcg", "--", "uname -r"]);
-    const m = /guest ready ([\d.]+) s after qemu start \(guest uptime ([\d.]+) s\)/.exec(r.stderr);
+    const m = parseReadyLine(r.stderr);
     if (r.exitCode !== 0 || !m) throw new Error(`boot --kernel ${k} failed:\n${r.stderr}`);
-    boots[k]!.ready.push(Number(m[1]));
-    boots[k]!.uptime.push(Number(m[2]));
+    boots[k]!.ready.push(m.seconds);
+    boots[k]!.uptime.push(m.uptime);
     boots[k]!.release = r.stdout.trim();
   }
 }

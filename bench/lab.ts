@@ -19,10 +19,10 @@ import { Lab } from "../src/lab.ts";
 import { labPlan } from "../network/plan.ts";
 import { exec as sshExec } from "../network/ssh.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
+import { median } from "./run.ts";
 
 const RUNS = 3;
 const SECONDS = 5;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const log = (m: string): void => void process.stderr.write(`bench:lab: ${m}\n`);
 
 await ensure([...LAB_RUNTIME, ...LAB_TOOLS], { install: true, purpose: "bench:lab", log });

@@ -13,6 +13,20 @@ export async function timedXdpLab(args: string[], o: { checkout?: string; env?: 
   return { seconds, stdout: r.stdout };
 }
 
+/**
+ * A fresh clone of HEAD into DIR (its ./xdp-lab installs its own node_modules on first use, as a
+ * user's would), with the commit it holds and whether this checkout has changes the clone lacks.
+ */
+export async function cleanClone(dir: string): Promise<{ dir: string; commit: string; uncommittedChangesNotMeasured: boolean }> {
+  await execa("git", ["clone", "--quiet", "--no-hardlinks", REPO, dir]);
+  const commit = (await execa("git", ["-C", dir, "rev-parse", "HEAD"])).stdout;
+  const dirty = (await execa("git", ["-C", REPO, "status", "--porcelain", "--untracked-files=no"])).stdout.trim();
+  return { dir, commit, uncommittedChangesNotMeasured: dirty !== "" };
+}
+
+/** The middle of XS (of an even count, the upper of the two middle ones). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /** The JSON event lines of a `--json` run. */
 export function jsonEvents<T = Record<string, unknown>>(stdout: string): T[] {
   return stdout

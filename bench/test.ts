@@ -7,6 +7,7 @@
 // - the runner's own overhead per test: tests whose traffic is one trivial command (`true` on the
 //   client), each test's time minus its step's.
 // Needs root; it creates labs of its own (b<pid>, t<pid>...) and removes them.
+import { rmSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,12 +15,11 @@ import { load } from "../network/app-client.ts";
 import { Lab } from "../src/lab.ts";
 import { DEFAULT_OUT } from "../src/paths.ts";
 import type { RunResult } from "../src/testing/report.ts";
-import { timedXdpLab } from "./run.ts";
+import { median, timedXdpLab } from "./run.ts";
 
 const RESETS = 7;
 const FRESH = 3;
 const TRIVIAL = 6;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 3): number => Number(x.toFixed(d));
 const log = (m: string): void => void process.stderr.write(`bench:test: ${m}\n`);
 const seconds = async (fn: () => Promise<unknown>): Promise<number> => {
@@ -30,6 +30,8 @@ const seconds = async (fn: () => Promise<unknown>): Promise<number> => {
 
 await timedXdpLab(["build", "--quiet"]);
 const dir = await mkdtemp(join(tmpdir(), "xdp-lab-bench-test-"));
+// The suites' JSON and results are read here only: gone when the bench ends, however it ends.
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 
 // --- reset against a fresh lab ------------------------------------------------------------------
 const lab = new Lab(`b${process.pid}`.slice(0, 12));

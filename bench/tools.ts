@@ -11,12 +11,12 @@ import { execa } from "execa";
 import { ensure } from "../src/build/requirements.ts";
 import { LAB_RUNTIME } from "../src/build/packages.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
+import { FLOOD_SECONDS, floodNsPerPacket } from "./flood.ts";
+import { median } from "./run.ts";
 
 const RUNS = 3;
 const SIZE = 64 << 20;
-const FLOOD_SECONDS = 5;
 const NAME = "bench-tools";
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const log = (m: string): void => void process.stderr.write(`bench:tools: ${m}\n`);
 const xdpLab = async (...args: string[]): Promise<string> => {
   const r = await execa(`${REPO}/xdp-lab`, args, { reject: false });
@@ -26,8 +26,6 @@ const xdpLab = async (...args: string[]): Promise<string> => {
 
 await ensure(LAB_RUNTIME, { install: true, purpose: "bench:tools", log });
 const dir = await mkdtemp(join(tmpdir(), "xdp-lab-bench-tools-"));
-const flood = join(dir, "udp-flood");
-await execa("gcc", ["-O2", "-Wall", "-o", flood, `${REPO}/bench/udp-flood.c`]);
 await xdpLab("build", "--quiet");
 await execa(`${REPO}/xdp-lab`, ["down", "--name", NAME], { reject: false });
 // The guest's files live in RAM, about half of --memory: 512 MiB holds the 64 MiB file with room.
@@ -52,17 +50,7 @@ try {
   await xdpLab("exec", "vm", "--name", NAME, "--", "rm -f /root/blob");
   const mbps = (s: number): number => Number((SIZE / 2 ** 20 / s).toFixed(1));
 
-  const perPacket: Record<string, unknown> = {};
-  for (const obj of ["pass", "drop", "firewall"]) {
-    log(`${obj} under the flood`);
-    await xdpLab("load", `${DEFAULT_OUT}/${obj}.bpf.o`, "--name", NAME);
-    const r = await execa("ip", ["netns", "exec", `xl-${NAME}-client`, flood, "10.10.2.10", "9", String(FLOOD_SECONDS)], { reject: false });
-    const sent = JSON.parse(r.stdout) as { sent: number };
-    const s = JSON.parse(await xdpLab("status", "--name", NAME, "--json")) as { attached: { iface: string; name: string; mode: string; runCount: number; runTimeNs: number; nsPerRun: number }[] };
-    const p = s.attached.find((a) => a.iface === "lan0");
-    perPacket[obj] = { program: p?.name, mode: p?.mode, runs: p?.runCount, nsPerPacket: p?.nsPerRun, floodSent: sent.sent };
-    await xdpLab("exec", "vm", "--name", NAME, "--", "xdp-lab-app ctl unload lan0");
-  }
+  const perPacket = await floodNsPerPacket(NAME, { objects: ["pass", "drop", "firewall"].map((o) => `${DEFAULT_OUT}/${o}.bpf.o`), log });
   console.log(
     JSON.stringify(
       {

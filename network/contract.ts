@@ -22,7 +22,16 @@ export const CMDLINE = {
   output: "xdplab.out",
   /** Host directories over virtio 9p: `TAG:GUEST_PATH`, comma separated; init mounts each. */
   share: "xdplab.share",
+  /** `host` (--guest-root host): init mounts the host's root (9p tag GUEST_ROOT_TAG) under an overlay and runs there. */
+  root: "xdplab.root",
 } as const;
+
+/** The 9p tag of the host's root file system under --guest-root host (rootfs/init mounts it read-only). */
+export const GUEST_ROOT_TAG = "xdplab-root";
+
+/** Where the guest's root file system comes from: the lab's initramfs (default), or the host's own root under a RAM overlay. */
+export const GUEST_ROOTS = ["initramfs", "host"] as const;
+export type GuestRoot = (typeof GUEST_ROOTS)[number];
 
 /**
  * The modules a stock kernel's archive (appended to the initramfs) asks init to load, one absolute

@@ -10,7 +10,7 @@ import { ADDR, guestEnv, hostsFile, type LabPlan } from "./plan.ts";
 import { connect, type VmLink } from "./ssh.ts";
 import { pidAlive, readPid, type LabState } from "./state.ts";
 import { DEFAULT_VM, qemuArgs, qemuBinary, type VmConfig, type VmOptions } from "./vm/qemu.ts";
-import { qemuEnding, supervisedArgv } from "./vm/supervisor.ts";
+import { awaitQemuEnding, qemuEnding, supervisedArgv } from "./vm/supervisor.ts";
 
 /** The console log's last lines, quoted as the console model quotes them. */
 export async function consoleTail(plan: LabPlan): Promise<string> {
@@ -92,13 +92,20 @@ export async function waitForSsh(plan: LabPlan, link: VmLink, pid: number | unde
   let last = "";
   while (performance.now() < deadline) {
     // The console log grows while qemu runs: feed what is new since the last look.
-    const log = await readFile(plan.files.consoleLog).catch(() => Buffer.alloc(0));
-    if (log.length > read) watch.push(log.subarray(read));
-    read = Math.max(read, log.length);
+    const feed = async (): Promise<void> => {
+      const log = await readFile(plan.files.consoleLog).catch(() => Buffer.alloc(0));
+      if (log.length > read) watch.push(log.subarray(read));
+      read = Math.max(read, log.length);
+    };
+    await feed();
     const alive = pidAlive(pid);
-    if (!alive) watch.flush();
+    // qemu can write its last lines (a panic's) and exit between the read and the check: read what it left.
+    if (!alive) {
+      await feed();
+      watch.flush();
+    }
     if (watch.panicked || !alive) {
-      const how = alive ? "" : ` (${qemuEnding(qemuFiles(plan)) ?? "qemu exited"})`;
+      const how = alive ? "" : ` (${(await awaitQemuEnding(qemuFiles(plan))) ?? "qemu exited; its supervisor recorded no status"})`;
       const what = watch.panicked ? "The VM's kernel panicked during boot" : "The VM stopped during boot";
       throw new Error(`${what}${how}. Last console lines:\n${watch.quote()}\nFull console log: ${plan.files.consoleLog}`);
     }

@@ -6,6 +6,7 @@ import { namespaces } from "./ip.ts";
 import { containerLabs } from "./podman.ts";
 import { labOfNamespace, RUN_DIR, type LabPlan, type LinkName, type NsHost } from "./plan.ts";
 import type { Accel } from "./vm/qemu.ts";
+import type { GuestRoot } from "./contract.ts";
 import type { Impairment } from "./impair.ts";
 
 export interface LabState {
@@ -17,6 +18,8 @@ export interface LabState {
   out: string;
   /** The kernel the VM runs: built (OUT's bzImage) or a stock kernel's name, its release and package version. */
   kernel?: { name: string; release?: string; version?: string };
+  /** The guest's root file system (--guest-root); absent: the initramfs. */
+  guestRoot?: GuestRoot;
   accel: Accel;
   /** Real host interface NAT'd through (--uplink), if any. */
   uplink?: string;

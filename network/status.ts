@@ -15,7 +15,7 @@ export interface LabStatus {
   name: string;
   phase: LabState["phase"] | "absent";
   namespaces: Record<Role, boolean>;
-  vm: { pid?: number; running: boolean; accel?: Accel; upSeconds?: number; ended?: string; consoleLog?: string; kernel?: LabState["kernel"] };
+  vm: { pid?: number; running: boolean; accel?: Accel; upSeconds?: number; ended?: string; consoleLog?: string; kernel?: LabState["kernel"]; guestRoot?: LabState["guestRoot"] };
   /** Set when the lab is up but not whole: what is wrong and the fix. */
   degraded?: string;
   /** Each host: its kind, whether it runs, what runs it and its addresses. */
@@ -39,7 +39,7 @@ export async function status(name: string): Promise<LabStatus> {
     name,
     phase: state?.phase ?? "absent",
     namespaces: Object.fromEntries(NAMESPACE_ROLES.map((r) => [r, present.has(plan.ns[r])])) as Record<Role, boolean>,
-    vm: { pid, running: pidAlive(pid), accel: state?.accel, upSeconds: state?.upSeconds, kernel: state?.kernel },
+    vm: { pid, running: pidAlive(pid), accel: state?.accel, upSeconds: state?.upSeconds, kernel: state?.kernel, guestRoot: state?.guestRoot ?? "initramfs" },
     // With --uplink there is no simulated internet.
     hosts: Object.fromEntries(
       await Promise.all(HOSTS.filter((h) => h !== "internet" || !state?.uplink).map(async (h) => [h, await hostOf(plan, h, state).status()] as const)),

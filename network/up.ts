@@ -83,6 +83,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     accel: o.vm.accel,
     uplink: o.uplink,
     kernel: o.kernel ? { name: o.kernel.name, release: o.kernel.release, version: o.kernel.version } : undefined,
+    guestRoot: o.vm.guestRoot,
   };
   await writeState(plan, state);
   try {

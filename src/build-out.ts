@@ -1,10 +1,11 @@
 // What booting a build needs from it: its kernel and initramfs (one check, one message for `up`,
 // `boot` and `demo`), and the accelerator to boot them under.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_OUT } from "./paths.ts";
 import { BUILT_KERNELS, builtKernelOut } from "./build/kernels.ts";
 import type { AccelDecision } from "../network/vm/accel.ts";
+import { features, HOST_ROOT_FEATURE, parseConfig, SHARES_FEATURE } from "./build/stock-features.ts";
 
 /** Throws unless OUT holds a build to boot, naming what is missing and the fix; returns its files. */
 export function artifacts(out: string): { kernel: string; initrd: string } {
@@ -69,6 +70,13 @@ export function checkBootable(out: string, choice: string | undefined): void {
   }
 }
 
+/** --guest-root host needs 9p and overlayfs in the kernel: its CONFIG (kernel.config beside it) is read; a build from before they were in lab.config is refused, naming BUILD. */
+function checkHostRoot(config: string, build: string): void {
+  if (!existsSync(config)) return;
+  const missing = features(parseConfig(readFileSync(config, "utf8"))).find((f) => f.feature === HOST_ROOT_FEATURE)?.missing ?? [];
+  if (missing.length) throw new Error(`--guest-root host: the kernel of ${config} is built without ${missing.join(", ")}. Fix: rebuild it with the lab's options (${build}), or leave --guest-root out`);
+}
+
 /** A kernel version the lab built (build --kernel VERSION): its build in DIR, checked to be that version. */
 function builtVersion(out: string, version: string, dir: string, release: (f: string) => string | undefined): BootKernel {
   checkBootable(out, version);
@@ -87,20 +95,32 @@ function builtVersion(out: string, version: string, dir: string, release: (f: st
  * debian-6.12 is Debian's cloud kernel, fetched into the cache and out/kernels/ when missing. A
  * stock kernel without 9p refuses SHARES, saying so.
  */
-export async function bootKernel(out: string, choice: string | undefined, o: { shares?: unknown[]; log?: (l: string) => void } = {}): Promise<BootKernel> {
+export async function bootKernel(out: string, choice: string | undefined, o: { shares?: unknown[]; guestRoot?: string; log?: (l: string) => void } = {}): Promise<BootKernel> {
   const { bzImageRelease } = await import("../network/vm/kernel-image.ts");
-  if (choice !== undefined && BUILT_KERNELS[choice]) return builtVersion(out, choice, builtKernelOut(out, choice), bzImageRelease);
+  if (choice !== undefined && BUILT_KERNELS[choice]) {
+    const dir = builtKernelOut(out, choice);
+    const k = builtVersion(out, choice, dir, bzImageRelease);
+    if (o.guestRoot === "host") checkHostRoot(join(dir, "kernel.config"), `./xdp-lab build --kernel ${choice}`);
+    return k;
+  }
   if (choice === undefined || choice === "built") {
     const files = artifacts(out);
+    if (o.guestRoot === "host") checkHostRoot(join(out, "kernel.config"), "./xdp-lab build");
     return { name: "built", ...files, release: bzImageRelease(files.kernel) };
   }
   const stock = await import("./build/stock.ts");
   const name = stock.stockKernel(choice);
   checkBootable(out, name);
   const m = await stock.ensureStockKernel(name, out, { log: o.log });
-  const nine = m.features.find((f) => f.feature.startsWith("9p"));
+  const nine = m.features.find((f) => f.feature === SHARES_FEATURE);
   if (o.shares?.length && nine && !nine.holds) {
     throw new Error(`--share with --kernel ${name}: Debian's ${m.package} is built without 9p (${nine.missing.join(", ")} not set), so the guest cannot mount shared folders. Fix: leave --share out and copy files in with ./xdp-lab cp, or use the lab's built kernel (no --kernel)`);
+  }
+  const root = m.features.find((f) => f.feature === HOST_ROOT_FEATURE);
+  if (o.guestRoot === "host" && root && !root.holds) {
+    throw new Error(
+      `--guest-root host with --kernel ${name}: Debian's ${m.package} is built without ${root.missing.join(", ")}, so the guest cannot mount this machine's root over 9p (its virtiofs would need virtiofsd, which Debian bookworm does not ship). Fix: use the lab's built kernel (--kernel 6.1 or 6.12, or no --kernel), or leave --guest-root out`,
+    );
   }
   const dir = stock.stockDir(out, name);
   const { TCG_STOCK_CPU_OFF } = await import("../network/vm/qemu.ts");

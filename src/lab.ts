@@ -83,7 +83,7 @@ export class Lab {
     const [{ ensure }, { LAB_RUNTIME }] = await Promise.all([import("./build/requirements.ts"), import("./build/packages.ts")]);
     await ensure(LAB_RUNTIME, { install: o.install ?? true, purpose: "the lab", log });
     requireRoot("xdp-lab up");
-    const kernel = await bootKernel(o.out, o.kernel, { shares: o.vm?.shares, log });
+    const kernel = await bootKernel(o.out, o.kernel, { shares: o.vm?.shares, guestRoot: o.vm?.guestRoot, log });
     if (kernel.features) log(`kernel ${kernel.name} (${kernel.release}, Debian package ${kernel.version}): ${describeFeatures(kernel.features).join("; ")}`);
     // Images before anything is created: a missing one is named with its flag.
     const hosts = await this.images(o.hosts ?? {}, log);

@@ -7,6 +7,7 @@
 import { argument, dag, func, object, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { ENTRY_META } from "../../src/build/cache.ts";
 import { aptSpecs, readLock } from "../../src/build/lock.ts";
+import { DEFAULT_KERNEL, LINUX_SOURCES } from "../../src/build/packages.ts";
 import { stage, type StageName } from "../../src/build/stages.ts";
 import { BASE_IMAGE, CACHE_VOLUMES, LISTING_SCRIPT, applySteps, manifestFromListing, parseEpochs, publishedArtifacts, stageSteps } from "./pipeline.ts";
 
@@ -16,6 +17,7 @@ export class XdpLab {
   epochs: string;
   kernelEntry?: Directory;
   buildImage?: File;
+  kernelVersion: string;
 
   constructor(
     /** The checkout (default: this repository, without outputs, dependencies and caches). */
@@ -34,11 +36,15 @@ export class XdpLab {
      * needs nothing from Debian's archive, which keeps only the newest version of a package.
      */
     buildImage?: File,
+    /** The kernel version built from the image's locked Debian source: 6.1 or 6.12 (as `xdp-lab build --container --kernel`), e.g. `dagger call --kernel-version 6.12 build export --path=out`. */
+    kernelVersion = DEFAULT_KERNEL,
   ) {
+    if (!LINUX_SOURCES[kernelVersion]) throw new Error(`--kernel-version ${kernelVersion}: not a kernel the build image holds. Fix: give ${Object.keys(LINUX_SOURCES).join(" or ")}`);
     this.source = source;
     this.epochs = epochs;
     this.kernelEntry = kernelEntry;
     this.buildImage = buildImage;
+    this.kernelVersion = kernelVersion;
   }
 
   /**
@@ -129,7 +135,7 @@ export class XdpLab {
     // A cache entry is the stage's output plus its description.
     if (name === "kernel" && this.kernelEntry) return this.kernelEntry.withoutFile(ENTRY_META);
     const s = stage(name);
-    const container = applySteps<Directory, ReturnType<typeof dag.cacheVolume>, Container>(this.toolchain(), stageSteps(s, parseEpochs(this.epochs)[name]), {
+    const container = applySteps<Directory, ReturnType<typeof dag.cacheVolume>, Container>(this.toolchain(), stageSteps(s, parseEpochs(this.epochs)[name], this.kernelVersion), {
       source: this.source,
       empty: dag.directory(),
       upstream: (n) => this.stageOutput(n),

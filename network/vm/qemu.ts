@@ -1,7 +1,7 @@
 // The qemu command line, built from one small pure function per concern and composed in qemuArgs().
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
-import { CMDLINE } from "../contract.ts";
+import { CMDLINE, GUEST_ROOT_TAG, type GuestRoot } from "../contract.ts";
 
 export type Accel = "kvm" | "tcg";
 
@@ -41,6 +41,11 @@ export interface VmConfig {
   shares?: Share[];
   /** CPU features turned off under TCG (`-cpu max,F=off`); see TCG_STOCK_CPU_OFF. Default none. */
   cpuOff?: string[];
+  /**
+   * The guest's root file system: the lab's initramfs, or the host's own root, shared read-only over
+   * 9p under a writable overlay in the guest's RAM, with the lab's files on top (rootfs/init). Default initramfs.
+   */
+  guestRoot?: GuestRoot;
 }
 
 /**
@@ -54,7 +59,7 @@ export const TCG_STOCK_CPU_OFF = ["cx16"];
  * What a user chooses about the guest: `up` and `boot` take the same options (lab-options.ts reads
  * them from the command line). Every other field of VmConfig follows from the lab or the build.
  */
-export type VmOptions = Pick<VmConfig, "accel" | "memoryMiB" | "cpus" | "append" | "shares">;
+export type VmOptions = Pick<VmConfig, "accel" | "memoryMiB" | "cpus" | "append" | "shares" | "guestRoot">;
 
 /** A host directory shared with the guest (`--share HOST[:GUEST][:ro]`). */
 export interface Share {
@@ -83,14 +88,19 @@ export function parseShare(arg: string): Share {
   return { host, guest, readOnly: mode === "ro" };
 }
 
+/** A host directory as a virtio 9p device (fsdev ID) the guest's init mounts by TAG. */
+function ninePArgs(id: string, path: string, tag: string, readOnly: boolean): string[] {
+  return ["-fsdev", `local,id=${id},path=${path},security_model=none,multidevs=remap${readOnly ? ",readonly=on" : ""}`, "-device", `virtio-9p-pci,fsdev=${id},mount_tag=${tag}`];
+}
+
 /** Each share as a 9p file system device; the guest's init mounts them by tag (see kernelCmdline). */
 export function shareArgs(shares: Share[]): string[] {
-  return shares.flatMap((sh, i) => [
-    "-fsdev",
-    `local,id=fs${i},path=${sh.host},security_model=none,multidevs=remap${sh.readOnly ? ",readonly=on" : ""}`,
-    "-device",
-    `virtio-9p-pci,fsdev=fs${i},mount_tag=share${i}`,
-  ]);
+  return shares.flatMap((sh, i) => ninePArgs(`fs${i}`, sh.host, `share${i}`, sh.readOnly));
+}
+
+/** --guest-root host: this machine's / as a read-only 9p device the guest's init mounts by tag. */
+export function guestRootArgs(root: GuestRoot | undefined): string[] {
+  return root === "host" ? ninePArgs("fsroot", "/", GUEST_ROOT_TAG, true) : [];
 }
 
 /** A virtio-net NIC on an existing tap device. */
@@ -152,7 +162,7 @@ export function machineArgs(accel: Accel, cpus: number, memoryMiB: number, cpuOf
 }
 
 /** The kernel command line: serial console, quiet boot, panic stops the VM, then the lab's own arguments. */
-export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname" | "commandSocket" | "shares">): string {
+export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname" | "commandSocket" | "shares" | "guestRoot">): string {
   const args = [
     "console=ttyS0",
     "quiet",
@@ -163,11 +173,12 @@ export function kernelCmdline(c: Pick<VmConfig, "command" | "append" | "hostname
   ];
   if (c.command !== undefined) args.push(`${CMDLINE.command}=${Buffer.from(c.command).toString("base64")}`);
   if (c.commandSocket !== undefined) args.push(`${CMDLINE.output}=ttyS1`);
+  if (c.guestRoot === "host") args.push(`${CMDLINE.root}=host`);
   if (c.shares?.length) args.push(`${CMDLINE.share}=${c.shares.map((sh, i) => `share${i}:${sh.guest}`).join(",")}`);
   return [...args, ...c.append].join(" ");
 }
 
-export function kernelArgs(c: Pick<VmConfig, "kernel" | "initrd" | "command" | "append" | "hostname" | "commandSocket" | "shares">): string[] {
+export function kernelArgs(c: Pick<VmConfig, "kernel" | "initrd" | "command" | "append" | "hostname" | "commandSocket" | "shares" | "guestRoot">): string[] {
   return ["-kernel", c.kernel, "-initrd", c.initrd, "-append", kernelCmdline(c)];
 }
 
@@ -221,6 +232,7 @@ export function qemuArgs(c: VmConfig): string[] {
     ...commandChannelArgs(c.commandSocket),
     ...(c.nics ?? []).flatMap(nicArgs),
     ...shareArgs(c.shares ?? []),
+    ...guestRootArgs(c.guestRoot),
     ...pidfileArgs(c.pidfile),
   ];
 }

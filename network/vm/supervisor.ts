@@ -30,15 +30,31 @@ export function describeStatus(status: number): string {
 
 /** How qemu ended, from the supervisor's files; undefined while it runs or when nobody recorded it. */
 export function qemuEnding(f: QemuFiles): string | undefined {
-  let status: number;
+  let text: string;
   try {
-    status = Number(readFileSync(f.exit, "utf8").trim());
+    text = readFileSync(f.exit, "utf8").trim();
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(status)) return undefined;
+  // The shell creates the file before it writes the status: an empty file is not "status 0".
+  const status = Number(text);
+  if (text === "" || !Number.isInteger(status)) return undefined;
   const said = firstErrorLine(readOr(f.stderr, ""));
   return `qemu ${describeStatus(status)}${said ? `: ${said}` : ""}`;
+}
+
+/**
+ * How qemu ended, at the moment it is seen to go: the supervisor writes the status just after qemu
+ * exits, so this waits up to MS for it rather than report an ending nobody recorded yet. For a VM
+ * that died earlier (status, the refusals) qemuEnding answers at once: waiting would only stall.
+ */
+export async function awaitQemuEnding(f: QemuFiles, ms = 2_000): Promise<string | undefined> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const ended = qemuEnding(f);
+    if (ended || performance.now() >= deadline) return ended;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function readOr(path: string, fallback: string): string {

@@ -76,11 +76,14 @@ export class Cache {
     return dir;
   }
 
-  /** Progress units the most recent build of a stage printed, if any build is cached. */
+  /**
+   * The progress units to expect from a stage's build: the most any cached build of it (for that
+   * kernel) printed. An incremental build prints fewer, so the most recent one would understate a
+   * build after a config change (seen: "200/11 files").
+   */
   async lastProgressUnits(stage: string, kernel?: string): Promise<number | undefined> {
-    const entries = (await this.entries()).filter((e) => e.stage === stage && e.progressUnits && e.kernel === kernel);
-    entries.sort((a, b) => b.created.localeCompare(a.created));
-    return entries[0]?.progressUnits;
+    const units = (await this.entries()).filter((e) => e.stage === stage && e.progressUnits && e.kernel === kernel).map((e) => e.progressUnits!);
+    return units.length ? Math.max(...units) : undefined;
   }
 
   /** Complete entries with their sizes on disk, for `cache ls`; walking them costs, so only it asks. */

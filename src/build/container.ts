@@ -57,11 +57,12 @@ export interface ContainerRun {
 
 /**
  * The engine command that runs STAGE: its steps replayed on RunArgs, the checkout and upstream
- * outputs bound read-only, empty directories under SCRATCH, cache volumes named `<prefix><name>`.
+ * outputs bound read-only, empty directories under SCRATCH, cache volumes named `<prefix><name>`,
+ * KERNEL the version built (default 6.1).
  */
 export function containerRun(
   stage: Stage,
-  o: { engine: Engine; image: string; repo: string; scratch: string; sourceDateEpoch: number; upstream: Partial<Record<StageName, string>>; volumePrefix?: string },
+  o: { engine: Engine; image: string; repo: string; scratch: string; sourceDateEpoch: number; upstream: Partial<Record<StageName, string>>; volumePrefix?: string; kernel?: string },
 ): ContainerRun {
   const inputs: StepInputs<HostDir, string> = {
     source: { host: o.repo, readOnly: true },
@@ -69,7 +70,7 @@ export function containerRun(
     upstream: (n) => ({ host: o.upstream[n]!, readOnly: true }),
     cache: (volume) => `${o.volumePrefix ?? ""}${volume}`,
   };
-  const steps = stageSteps(stage, o.sourceDateEpoch);
+  const steps = stageSteps(stage, o.sourceDateEpoch, o.kernel);
   const run = applySteps(new RunArgs(o.scratch), steps, inputs);
   const emptyDirs = steps.flatMap((s) => (s.op === "directory" && s.from === "empty" ? [run.emptyDir(s.path)] : []));
   return { file: o.engine.file, args: engineArgs(o.engine, run.argv(o.image)), emptyDirs, out: run.emptyDir(CONTAINER.out) };

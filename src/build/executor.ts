@@ -11,9 +11,11 @@ import { HashMemo, hashInputs, sha256 } from "./hash.ts";
 import { makeManifest, type Manifest, type StageRecord } from "./manifest.ts";
 import { ensure } from "./requirements.ts";
 import type { Reporter } from "./progress.ts";
-import { DEFAULT_PARAMS, isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
+import { isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
 import { stageEpoch } from "./epochs.ts";
 import { containerRun } from "./container.ts";
+import { BUILT_VERSIONS, versionOfSource } from "./kernels.ts";
+import { CACHE_VOLUMES } from "./steps.ts";
 import { containerEngine, ensureImage, knownImageId } from "./image.ts";
 import { describeDifferences, lockDifferences, lockHash, LOCK_PATH, parseLock, readLock } from "./lock.ts";
 import { packageVersions } from "../tools/dpkg.ts";
@@ -62,7 +64,7 @@ export interface ContainerOptions {
 }
 
 /** How a stage's command runs: on this machine, or in the container of the locked image. */
-type Executor = { kind: "host" } | { kind: "container"; engine: Engine; image: string; identity: ContainerIdentity; volumePrefix: string };
+type Executor = { kind: "host" } | { kind: "container"; engine: Engine; image: string; identity: ContainerIdentity; volumePrefix: string; kernel: string };
 
 /** What stands for the toolchain, the packages and the kernel source of a container stage: its image. */
 export interface ContainerIdentity {
@@ -120,6 +122,8 @@ export async function stageKey(
     identity.executor = "container";
     identity.image = opts.container.imageId;
     identity.lock = opts.container.lockHash;
+    // Which of the image's kernel sources (6.1, 6.12) the stage compiles.
+    if (s.identity) identity.kernelSource = opts.params.kernelSrc;
   } else {
     // The version commands at once: every build, a no-op one too, waits for them.
     const versions = await Promise.all(s.toolchain.map(([file, ...args]) => execa(file!, args, { reject: false })));
@@ -165,7 +169,7 @@ async function prepareRun(job: StageJob, scratch: string): Promise<Run> {
     // The work tree is a named volume: two builds must not share it at once either.
     if (s.incremental) {
       await mkdir(join(cache.root, "work"), { recursive: true });
-      unlock = await lockDir(join(cache.root, "work", `${executor.volumePrefix}${s.name}-container`));
+      unlock = await lockDir(join(cache.root, "work", `${executor.volumePrefix}${CACHE_VOLUMES.work(s.name, executor.kernel)}`));
     }
     return { run: { file: c.file, args: c.args, env: {}, cwd: o.repo }, out: c.out, unlock };
   }
@@ -348,9 +352,10 @@ async function prepareHost(o: BuildOptions, stages: Stage[], report: Reporter): 
  * found, and the lock's image made ready: from the engine, the build cache, or Debian's archive.
  */
 async function prepareContainer(o: BuildOptions, c: ContainerOptions, report: Reporter): Promise<Executor> {
-  if (o.params.kernelSrc !== DEFAULT_PARAMS.kernelSrc || o.params.kconfig.length) {
+  const kernel = versionOfSource(o.params.kernelSrc);
+  if (!kernel || o.params.kconfig.length) {
     throw new Error(
-      "--kernel, --kernel-src and --kconfig do not apply to build --container: it builds the locked linux-source-6.1 of its image (6.12 in containers is not done yet). Fix: drop them, or build on the host (./xdp-lab build --kernel 6.12)",
+      `--kernel PATH, --kernel-src and --kconfig do not apply to build --container: it builds the locked Debian sources its image holds (--kernel ${BUILT_VERSIONS.join(" or ")}). Fix: give one of those, or build your own tree on the host (./xdp-lab build --kernel PATH)`,
     );
   }
   const log = (m: string) => report({ event: "info", message: m });
@@ -359,7 +364,7 @@ async function prepareContainer(o: BuildOptions, c: ContainerOptions, report: Re
   const lock = readLock(lockPath);
   const image = await ensureImage(engine, lock, { cache: new Cache(o.cacheDir), lockPath, install: o.install, log });
   report({ event: "image", tag: image.tag, id: image.id, source: image.source });
-  return { kind: "container", engine, image: image.tag, identity: { imageId: image.id, lockHash: lockHash(lock) }, volumePrefix: c.volumePrefix ?? "" };
+  return { kind: "container", engine, image: image.tag, identity: { imageId: image.id, lockHash: lockHash(lock) }, volumePrefix: c.volumePrefix ?? "", kernel };
 }
 
 /** Copies artifacts next to out/, then renames them in, then writes the manifest: out/ never holds a half-written file. */

@@ -5,10 +5,11 @@
 // and `boot|up|test --kernel VERSION` find them. Where lab.config's options differ between versions,
 // kernel/versions/VERSION.config says why (kernel/Makefile merges it after lab.config).
 //
-// Only node:fs and node:path at load: lab-options.ts (every command's --help) takes the names from here.
+// Only node:fs, node:path and the package list at load: lab-options.ts (every command's --help) takes the names from here.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BuildOptions } from "./executor.ts";
+import { DEFAULT_KERNEL, LINUX_SOURCES } from "./packages.ts";
 
 export interface BuiltKernel {
   /** The Debian source package and the tarball it installs. */
@@ -16,11 +17,7 @@ export interface BuiltKernel {
   tarball: string;
 }
 
-export const BUILT_KERNELS: Readonly<Record<string, BuiltKernel>> = {
-  "6.1": { package: "linux-source-6.1", tarball: "/usr/src/linux-source-6.1.tar.xz" },
-  // bookworm-security carries it (as Debian's LTS kernel for bookworm), and bookworm-backports too.
-  "6.12": { package: "linux-source-6.12", tarball: "/usr/src/linux-source-6.12.tar.xz" },
-};
+export const BUILT_KERNELS: Readonly<Record<string, BuiltKernel>> = Object.fromEntries(Object.entries(LINUX_SOURCES).map(([v, r]) => [v, { package: r.package, tarball: r.file }]));
 export const BUILT_VERSIONS = Object.keys(BUILT_KERNELS);
 
 /** The stock kernels (src/build/stock.ts): Debian's cloud kernel metapackage, from the suite that has each series. */
@@ -34,8 +31,7 @@ const STOCK: readonly string[] = STOCK_NAMES;
 
 /** Every --kernel a lab can boot: the build's own (out/bzImage), a built version, a stock kernel. */
 export const KERNEL_CHOICES = ["built", ...BUILT_VERSIONS, ...STOCK_NAMES];
-/** The version a plain `build` builds, published to out/ itself. */
-export const DEFAULT_KERNEL = "6.1";
+export { DEFAULT_KERNEL };
 
 /** A version's build in OUT: out/ itself for the default version, out/kernels/VERSION/ for another. */
 export function builtKernelOut(out: string, version: string): string {

@@ -10,6 +10,18 @@ export interface Requirement {
   file?: string;
 }
 
+/**
+ * Debian's kernel source packages, by the version each holds: what `build --kernel 6.1|6.12`
+ * compiles (kernels.ts BUILT_KERNELS). bookworm-security carries 6.12 (Debian's LTS kernel for
+ * bookworm), and bookworm-backports too.
+ */
+export const LINUX_SOURCES: Readonly<Record<string, Requirement & { file: string }>> = {
+  "6.1": { package: "linux-source-6.1", file: "/usr/src/linux-source-6.1.tar.xz" },
+  "6.12": { package: "linux-source-6.12", file: "/usr/src/linux-source-6.12.tar.xz" },
+};
+/** The version a plain `build` builds, published to out/ itself. */
+export const DEFAULT_KERNEL = "6.1";
+
 const MAKE: Requirement = { package: "make", bin: "make" };
 const GCC: Requirement = { package: "gcc", bin: "gcc" };
 const BUSYBOX: Requirement = { package: "busybox-static", file: "/bin/busybox" };
@@ -39,8 +51,15 @@ export const KERNEL_TOOLCHAIN: Requirement[] = [
   { package: "python3", file: "/usr/bin/python3" },
   { package: "lz4", bin: "lz4" },
   { package: "bpftool", bin: "bpftool" },
-  { package: "linux-source-6.1", file: "/usr/src/linux-source-6.1.tar.xz" },
+  LINUX_SOURCES[DEFAULT_KERNEL]!,
 ];
+
+/**
+ * The kernel sources besides the default one's (a KERNEL_TOOLCHAIN requirement): in the lock, so
+ * the container image holds each and `build --container --kernel 6.12` compiles the locked source;
+ * on the host, `build --kernel 6.12` installs its package when missing (kernels.ts ensureKernelSource).
+ */
+export const KERNEL_SOURCES: Requirement[] = Object.entries(LINUX_SOURCES).flatMap(([v, r]) => (v === DEFAULT_KERNEL ? [] : [r]));
 
 /** Compiling XDP programs: clang's BPF target, llvm-strip, libbpf's headers, the kernel's UAPI headers. */
 export const BPF_TOOLCHAIN: Requirement[] = [
@@ -75,6 +94,10 @@ export const ROOTFS_CONTENT: Requirement[] = [
   { package: "xdp-tools", bin: "xdp-loader" },
   { package: "libxdp1", file: "/usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o" },
   { package: "tcpdump", bin: "tcpdump" },
+  // The real tools in place of busybox's applets (rootfs/Makefile BINARIES).
+  { package: "iputils-ping", file: "/usr/bin/ping" },
+  { package: "ethtool", file: "/usr/sbin/ethtool" },
+  { package: "coreutils", file: "/usr/bin/timeout" },
   { package: "cpio", bin: "cpio" },
   { package: "lz4", bin: "lz4" },
   { package: "gzip", bin: "gzip" },
@@ -96,6 +119,28 @@ export const STOCK_KERNEL_TOOLS: Requirement[] = [
   { package: "zstd", bin: "zstd" },
   { package: "lz4", bin: "lz4" },
   { package: "bpftool", bin: "bpftool" },
+];
+
+/** Where Debian's xdp-tests installs upstream's lib/testing runner and the suites. */
+export const XDP_TESTS_DIR = "/usr/libexec/xdp-tools";
+
+/**
+ * xdp-tools' own test suites in the guest under --guest-root host (src/tools/xdp-tools-suites.ts):
+ * what they need on this machine, whose root the guest runs on: the tests (Debian's xdp-tests),
+ * and the runner's NEEDED_TOOLS (lib/testing/test_runner.sh) as the real programs, not busybox's.
+ * These are also what Debian's own autopkgtest of xdp-tools installs (Testsuite-Triggers).
+ */
+export const PEER_SUITE_TOOLS: Requirement[] = [
+  { package: "xdp-tests", file: `${XDP_TESTS_DIR}/test_runner.sh` },
+  { package: "xdp-tools", bin: "xdp-loader" },
+  { package: "tshark", bin: "tshark" },
+  { package: "wireshark-common", bin: "capinfos" },
+  { package: "ethtool", bin: "ethtool" },
+  { package: "iputils-ping", bin: "ping" },
+  { package: "netcat-openbsd", bin: "nc.openbsd" },
+  { package: "tcpdump", bin: "tcpdump" },
+  { package: "iproute2", bin: "tc" },
+  { package: "coreutils", bin: "timeout" },
 ];
 
 /** `build --container`: the engine (runc: crun fails on Debian bookworm's hybrid cgroups) and the image's base. */
@@ -147,7 +192,7 @@ function packagesOf(...lists: Requirement[][]): string[] {
 
 /** What the build stages need: the Dagger build container installs exactly these. */
 export function buildPackages(): string[] {
-  return packagesOf(KERNEL_TOOLCHAIN, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT);
+  return packagesOf(KERNEL_TOOLCHAIN, KERNEL_SOURCES, BPF_TOOLCHAIN, APP_TOOLCHAIN, ROOTFS_CONTENT);
 }
 
 /** Every package: what a fresh machine installs to build, boot and run labs. */

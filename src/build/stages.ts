@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { APP_TOOLCHAIN, BPF_TOOLCHAIN, KERNEL_TOOLCHAIN, ROOTFS_CONTENT, type Requirement } from "./packages.ts";
+import { APP_TOOLCHAIN, BPF_TOOLCHAIN, DEFAULT_KERNEL, KERNEL_TOOLCHAIN, LINUX_SOURCES, ROOTFS_CONTENT, type Requirement } from "./packages.ts";
 import { REPO } from "../paths.ts";
 import { kernelSourceIdentity, sha256, type HashMemo } from "./hash.ts";
 
@@ -33,7 +33,7 @@ export interface StageParams {
   kconfig: string[];
 }
 
-export const DEFAULT_KERNEL_SRC = "/usr/src/linux-source-6.1.tar.xz";
+export const DEFAULT_KERNEL_SRC = LINUX_SOURCES[DEFAULT_KERNEL]!.file;
 
 export const DEFAULT_PARAMS: StageParams = { kernelSrc: DEFAULT_KERNEL_SRC, kconfig: [] };
 
@@ -194,7 +194,7 @@ async function checkKernelParams(params: StageParams): Promise<void> {
   if (!st) {
     throw new Error(
       `Kernel source ${params.kernelSrc} does not exist. Fix: pass --kernel-src with a kernel tree or tarball` +
-        (params.kernelSrc === DEFAULT_KERNEL_SRC ? ", or install it: apt-get install linux-source-6.1" : ""),
+        (params.kernelSrc === DEFAULT_KERNEL_SRC ? `, or install it: apt-get install ${LINUX_SOURCES[DEFAULT_KERNEL]!.package}` : ""),
     );
   }
   if (st.isDirectory() && !["Makefile", "Kconfig", "arch/x86"].every((f) => existsSync(join(params.kernelSrc, f)))) {

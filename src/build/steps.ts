@@ -1,6 +1,7 @@
 // The steps a container takes to run one stage of the stage table: its inputs mounted, then exactly
 // the command the host executor runs. Pure data, shared by the two container adapters: the Dagger
 // module (dagger/src/index.ts) and `xdp-lab build --container` (src/build/container.ts, podman).
+import { DEFAULT_KERNEL, LINUX_SOURCES } from "./packages.ts";
 import { DEFAULT_PARAMS, type Stage, type StageName, type StagePaths } from "./stages.ts";
 
 /** Where things live inside the build containers (the host executor's paths, mapped). */
@@ -15,10 +16,10 @@ export const CONTAINER = {
   upstream: (s: StageName): string => `/in/${s}`,
 } as const;
 
-/** Named cache volumes: the kernel object tree and ccache survive between runs. */
+/** Named cache volumes: the kernel object tree (one per kernel version) and ccache survive between runs. */
 export const CACHE_VOLUMES = {
   ccache: "xdp-lab-ccache",
-  work: (s: StageName): string => `xdp-lab-${s}-work`,
+  work: (s: StageName, kernel = DEFAULT_KERNEL): string => (kernel === DEFAULT_KERNEL ? `xdp-lab-${s}-work` : `xdp-lab-${s}-${kernel}-work`),
   aptArchives: "xdp-lab-apt-archives",
   aptLists: "xdp-lab-apt-lists",
 } as const;
@@ -43,15 +44,19 @@ export type Step =
 
 /**
  * The steps that run STAGE in a toolchain container: its inputs mounted, then its command (argv and
- * environment) exactly as the stage table gives it to the host executor.
+ * environment) exactly as the stage table gives it to the host executor. KERNEL is the version
+ * built (packages.ts LINUX_SOURCES): its locked linux-source tarball is in the image, and its
+ * kernel object tree has a volume of its own.
  */
-export function stageSteps(stage: Stage, sourceDateEpoch: number): Step[] {
-  const cmd = stage.command(containerPaths(stage), DEFAULT_PARAMS, sourceDateEpoch);
+export function stageSteps(stage: Stage, sourceDateEpoch: number, kernel = DEFAULT_KERNEL): Step[] {
+  const source = LINUX_SOURCES[kernel];
+  if (!source) throw new Error(`kernel ${kernel}: not a kernel the build containers hold. Fix: give ${Object.keys(LINUX_SOURCES).join(" or ")}`);
+  const cmd = stage.command(containerPaths(stage), { ...DEFAULT_PARAMS, kernelSrc: source.file }, sourceDateEpoch);
   return [
     { op: "directory", path: CONTAINER.src, from: "source" },
     ...stage.needs.map((n): Step => ({ op: "directory", path: CONTAINER.upstream(n), from: n })),
     { op: "directory", path: CONTAINER.out, from: "empty" },
-    stage.incremental ? { op: "cache", path: CONTAINER.work, volume: CACHE_VOLUMES.work(stage.name) } : { op: "directory", path: CONTAINER.work, from: "empty" },
+    stage.incremental ? { op: "cache", path: CONTAINER.work, volume: CACHE_VOLUMES.work(stage.name, kernel) } : { op: "directory", path: CONTAINER.work, from: "empty" },
     { op: "cache", path: CONTAINER.ccache, volume: CACHE_VOLUMES.ccache },
     { op: "workdir", path: CONTAINER.src },
     ...Object.entries(cmd.env).map(([name, value]): Step => ({ op: "env", name, value })),

@@ -9,11 +9,16 @@ export interface Feature {
   missing: string[];
 }
 
+/** The features the commands check before they boot: --share, and --guest-root host. */
+export const SHARES_FEATURE = "9p shares (--share)";
+export const HOST_ROOT_FEATURE = "the host's root (--guest-root host)";
+
 /** Lab features and the Kconfig options each needs (y or m). */
 export const FEATURES: { feature: string; options: string[] }[] = [
   { feature: "native XDP on virtio-net", options: ["BPF_SYSCALL", "VIRTIO_NET"] },
   { feature: "tc BPF (clsact)", options: ["NET_SCH_INGRESS", "NET_CLS_BPF", "NET_CLS_ACT"] },
-  { feature: "9p shares (--share)", options: ["NET_9P", "NET_9P_VIRTIO", "9P_FS"] },
+  { feature: SHARES_FEATURE, options: ["NET_9P", "NET_9P_VIRTIO", "9P_FS"] },
+  { feature: HOST_ROOT_FEATURE, options: ["NET_9P", "NET_9P_VIRTIO", "9P_FS", "OVERLAY_FS"] },
   { feature: "BTF (vmlinux and modules)", options: ["DEBUG_INFO_BTF", "DEBUG_INFO_BTF_MODULES"] },
   { feature: "nftables in the guest", options: ["NF_TABLES", "NF_TABLES_INET"] },
 ];

@@ -79,6 +79,7 @@ export const LAB_MODULES: { name: string; why: string; required?: boolean }[] = 
   { name: "dummy", why: "dummy devices in the guest" },
   { name: "9pnet_virtio", why: "--share over virtio 9p" },
   { name: "9p", why: "--share's file system" },
+  { name: "overlay", why: "--guest-root host: the writable overlay in RAM over the host's root" },
 ];
 
 /** What a stock kernel's entry records: the package, the version got, and what the lab gets from it. */

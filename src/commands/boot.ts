@@ -10,6 +10,17 @@ import { shellCommand, shellQuote } from "../../network/shell.ts";
 import type { BootKernel } from "../build-out.ts";
 import { describeFeatures } from "../build/stock-features.ts";
 
+/** boot's line on stderr when the guest is ready: seconds since qemu started, and the guest's uptime at its marker. */
+export function readyLine(r: { seconds: number; uptime: number }): string {
+  return `guest ready ${r.seconds.toFixed(2)} s after qemu start (guest uptime ${r.uptime.toFixed(2)} s)`;
+}
+
+/** The figures of readyLine in boot's stderr, for the benchmarks; undefined when the guest never got ready. */
+export function parseReadyLine(stderr: string): { seconds: number; uptime: number } | undefined {
+  const m = /guest ready ([\d.]+) s after qemu start \(guest uptime ([\d.]+) s\)/.exec(stderr);
+  return m ? { seconds: Number(m[1]), uptime: Number(m[2]) } : undefined;
+}
+
 export const command = "boot [cmd..]";
 export const describe = "Boot out/bzImage + out/initramfs.img in qemu; run CMD in the guest (after --) or open its shell";
 
@@ -34,11 +45,11 @@ export async function prepareBoot(
   out: string,
   install: boolean,
   accel: string | undefined,
-  kernel?: { choice?: string; shares?: unknown[]; log?: (l: string) => void },
+  kernel?: { choice?: string; shares?: unknown[]; guestRoot?: string; log?: (l: string) => void },
 ): Promise<{ kernel: string; initrd: string; accel: AccelDecision; boot: BootKernel }> {
   const [{ ensure }, { VM_RUNTIME }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
   // The build is checked first (bootKernel): probing KVM with no kernel would remember it as unusable.
-  const boot = await bootKernel(out, kernel?.choice, { shares: kernel?.shares, log: kernel?.log });
+  const boot = await bootKernel(out, kernel?.choice, { shares: kernel?.shares, guestRoot: kernel?.guestRoot, log: kernel?.log });
   await ensure(VM_RUNTIME, { install, purpose: "booting the guest" });
   return { kernel: boot.kernel, initrd: boot.initrd, boot, accel: await accelFor(accel, out, process.env, boot) };
 }
@@ -46,7 +57,7 @@ export async function prepareBoot(
 export async function handler(argv: Args): Promise<void> {
   const out = resolve(argv.out);
   const say = (m: string): void => void (argv.quiet ? undefined : process.stderr.write(m + "\n"));
-  const { kernel, initrd, accel: decision, boot: chosen } = await prepareBoot(out, argv.install, argv.accel, { choice: argv.kernel, shares: argv.share, log: say });
+  const { kernel, initrd, accel: decision, boot: chosen } = await prepareBoot(out, argv.install, argv.accel, { choice: argv.kernel, shares: argv.share, guestRoot: argv.guestRoot, log: say });
   const accel = decision.accel;
   const { boot } = await import("../../network/vm/boot.ts");
   const cmd = [...(argv.cmd ?? []), ...((argv["--"] as unknown[] | undefined) ?? [])].map(String);
@@ -66,7 +77,7 @@ export async function handler(argv: Args): Promise<void> {
     readyTimeout: argv.timeout,
     interactive: cmd.length === 0,
     onOutput: (line) => process.stdout.write(line + "\n"),
-    onReady: (r) => say(`guest ready ${r.seconds.toFixed(2)} s after qemu start (guest uptime ${r.uptime.toFixed(2)} s)`),
+    onReady: (r) => say(readyLine(r)),
   };
   const { BootError, retryPanic } = await import("../../network/vm/boot.ts");
   // A panic before ready under TCG is tried once more, as up does; one after it is the command's.

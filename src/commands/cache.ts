@@ -106,7 +106,6 @@ export async function handler(argv: Args): Promise<void> {
     const { BUILT_KERNELS, BUILT_VERSIONS } = await import("../build/kernels.ts");
     const built = BUILT_KERNELS[argv.kernel];
     if (!built) throw new Error(`cache key --kernel ${argv.kernel}: not a kernel this lab builds. Fix: give ${BUILT_VERSIONS.join(" or ")}`);
-    if (argv.container && argv.kernel !== "6.1") throw new Error(`cache key --container --kernel ${argv.kernel}: build --container builds 6.1 only. Fix: drop --container or --kernel`);
     const params = { ...DEFAULT_PARAMS, kernelSrc: built.tarball };
     const keys = await planKeys({ repo: REPO, cacheDir: cache.root, params, stages: [stage], container: argv.container, lockPath });
     process.stdout.write(`${keys[stage]}\n`);

@@ -50,7 +50,7 @@ export async function handler(argv: Args): Promise<void> {
     // A first demo compiles the kernel: say so, and what spares it, before the compile starts.
     const { Cache } = await import("../build/cache.ts");
     if (!(await new Cache(cacheDir).entries()).some((e) => e.stage === "kernel" && (e.kernel === undefined || e.kernel === DEFAULT_KERNEL))) {
-      say(`No kernel of the lab's in the build cache: this demo compiles one first (about 10 minutes on 2 cores).\n` + `  ./xdp-lab demo --kernel debian-6.12${n} compiles none: Debian's prebuilt kernel, ready in about a minute (no 9p shares).`);
+      say(`No kernel of the lab's in the build cache: this demo compiles one first (about 10 minutes on 2 cores).\n` + `  ./xdp-lab demo --kernel debian-6.12${n} compiles none: Debian's prebuilt kernel, ready in under 2 minutes even on a fresh machine (no 9p shares).`);
     }
     await build({ repo: REPO, out: DEFAULT_OUT, cacheDir, params: DEFAULT_PARAMS, variant: DEFAULT_KERNEL, report: reporter("human") });
     if (k && k.out !== DEFAULT_OUT) await build({ repo: REPO, out: k.out, cacheDir, params: { ...DEFAULT_PARAMS, kernelSrc: k.kernelSrc }, variant: k.version, report: reporter("human") });

@@ -4,6 +4,7 @@ import { DEFAULT_LAB, validateName } from "../../network/plan.ts";
 import { statSync } from "node:fs";
 import { KERNEL_CHOICES } from "../build/kernels.ts";
 import { DEFAULT_VM, parseShare, type Share, type VmOptions } from "../../network/vm/qemu.ts";
+import { GUEST_ROOTS, type GuestRoot } from "../../network/contract.ts";
 
 export function withName<T>(y: Argv<T>) {
   return y.option("name", {
@@ -31,14 +32,26 @@ export function wholeNumber(flag: string, min: number, max: number, example: num
  * bounds what `cp` can put into the VM: about half of it.
  */
 export function withMachine<T>(y: Argv<T>) {
-  return y
-    // No `type: "number"`: yargs would turn "lots" into NaN before the check could name it.
-    .option("memory", {
-      default: DEFAULT_VM.memoryMiB,
-      describe: "guest memory in MiB; the guest's files live in RAM, in about half of it",
-      coerce: wholeNumber("memory", 128, 1 << 20, 1024),
-    })
-    .option("cpus", { default: DEFAULT_VM.cpus, describe: "virtual CPUs", coerce: wholeNumber("cpus", 1, 64, 2) });
+  return withGuestRoot(
+    y
+      // No `type: "number"`: yargs would turn "lots" into NaN before the check could name it.
+      .option("memory", {
+        default: DEFAULT_VM.memoryMiB,
+        describe: "guest memory in MiB; the guest's files live in RAM, in about half of it",
+        coerce: wholeNumber("memory", 128, 1 << 20, 1024),
+      })
+      .option("cpus", { default: DEFAULT_VM.cpus, describe: "virtual CPUs", coerce: wholeNumber("cpus", 1, 64, 2) }),
+  );
+}
+
+/** --guest-root: up and boot (through withMachine) and test take it alike. */
+export function withGuestRoot<T>(y: Argv<T>) {
+  return y.option("guest-root", {
+    type: "string",
+    choices: GUEST_ROOTS,
+    default: "initramfs" as GuestRoot,
+    describe: "the guest's root file system: the lab's small initramfs, or host: this machine's own root, read-only over 9p under a writable overlay in the guest's RAM, so every tool installed here runs in the guest (the lab's configuration, app and module on top)",
+  });
 }
 
 /** `--share HOST[:GUEST][:ro]`, checked: HOST must be a directory. */
@@ -62,8 +75,8 @@ export function withShare<T>(y: Argv<T>) {
 }
 
 /** The guest's options as withMachine and withShare read them; the accelerator is decided apart (accelFor). */
-export function vmOptions(argv: { memory: number; cpus: number; share: Share[]; append: string[] }): Omit<VmOptions, "accel"> {
-  return { memoryMiB: argv.memory, cpus: argv.cpus, shares: argv.share, append: argv.append };
+export function vmOptions(argv: { memory: number; cpus: number; share: Share[]; append: string[]; guestRoot: string }): Omit<VmOptions, "accel"> {
+  return { memoryMiB: argv.memory, cpus: argv.cpus, shares: argv.share, append: argv.append, guestRoot: argv.guestRoot as GuestRoot };
 }
 
 /** --accel auto|kvm|tcg; its default comes from XDP_LAB_ACCEL (see accelFor). */

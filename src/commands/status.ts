@@ -26,6 +26,7 @@ export async function handler(argv: Args): Promise<void> {
     const lines = [
       `lab ${s.name}: ${s.degraded ? `degraded: ${s.degraded}` : s.phase}`,
       `  vm: ${s.vm.running ? `running, pid ${s.vm.pid}, ${s.vm.accel?.toUpperCase()}` : `not running${s.vm.ended ? ` (${s.vm.ended})` : ""}`}${s.vm.upSeconds ? `, up in ${s.vm.upSeconds.toFixed(1)} s` : ""}`,
+      ...(s.vm.guestRoot === "host" ? ["  root: the host's, read-only over 9p under an overlay in RAM (--guest-root host)"] : []),
       ...(s.vm.kernel ? [`  kernel: ${s.vm.kernel.name}${s.vm.kernel.release ? ` (${s.vm.kernel.release}${s.vm.kernel.version ? `, Debian package ${s.vm.kernel.version}` : ""})` : ""}`] : []),
       ...(s.vm.consoleLog ? [`  console log: ${s.vm.consoleLog}`] : []),
       ...Object.entries(s.hosts).map(([h, st]) => `  ${h} (${st.container ? `podman: ${st.detail}` : st.kind}${st.running || st.container ? "" : ", not running"}): ${st.addresses.join("; ") || "-"}`),

@@ -4,13 +4,14 @@ import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { DEFAULT_OUT } from "../paths.ts";
-import { withAccel } from "./lab-options.ts";
+import { withAccel, withGuestRoot } from "./lab-options.ts";
+import type { GuestRoot } from "../../network/contract.ts";
 
 export const command = "test [paths..]";
 export const describe = "Run XDP tests declared in YAML files (tests/ by default): traffic through the lab and what must come of it";
 
 export function builder(y: Argv) {
-  return withAccel(y)
+  return withGuestRoot(withAccel(y))
     .positional("paths", { type: "string", array: true, default: ["tests"], describe: "test files (.yaml) and folders of them" })
     .option("filter", { type: "string", describe: "run only the tests whose name matches this regular expression" })
     .option("junit", { type: "string", describe: "write a JUnit XML report to FILE" })
@@ -56,6 +57,7 @@ export async function handler(argv: Args): Promise<void> {
       jobs: argv.jobs,
       modes: argv.mode,
       kernels: argv.kernel,
+      guestRoot: argv.guestRoot as GuestRoot,
       log: (l) => process.stderr.write(l + "\n"),
       onStart: (c, lab) => process.stderr.write(`RUN  ${c.name} (${c.file.path}${argv.jobs > 1 ? `, lab ${lab.name}` : ""})\n`),
       onResult: (t) => report.progressLines(t).forEach(human),

@@ -5,6 +5,7 @@ import { Lab } from "../lab.ts";
 import { requireRoot } from "../../network/state.ts";
 import { checkBootable } from "../build-out.ts";
 import { KERNEL_CHOICES } from "../build/kernels.ts";
+import type { GuestRoot } from "../../network/contract.ts";
 import { summarize, type RunResult, type TestResult } from "./report.ts";
 import { cases, parseJobs, parseModes, runCases, skippedCase, type Case } from "./pool.ts";
 import { CannotRunError } from "./runner.ts";
@@ -32,6 +33,8 @@ export interface SuiteOptions {
   modes?: string;
   /** --kernel: the kernel the labs boot ("built", "debian-6.12"), or several ("built,debian-6.12"): every test once on each. */
   kernels?: string;
+  /** --guest-root: the labs' guest root file system (initramfs, or host: this machine's root under an overlay). */
+  guestRoot?: GuestRoot;
   /** Progress for the user (the lab coming up). */
   log?: (line: string) => void;
   onStart?: (c: Case, lab: Lab) => void;
@@ -124,7 +127,7 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
     // More labs than cases would only idle.
     const labs = labNames(o.labName, Math.min(jobs, these.length)).map((n) => new Lab(n));
     const ups = await Promise.allSettled(
-      labs.map((lab) => lab.up({ out: o.out, accel: o.accel, kernel, log: labs.length > 1 || kernels.length > 1 ? (l) => o.log?.(`[${lab.name}${kernels.length > 1 ? ` ${kernel}` : ""}] ${l}`) : o.log })),
+      labs.map((lab) => lab.up({ out: o.out, accel: o.accel, kernel, vm: o.guestRoot ? { guestRoot: o.guestRoot } : undefined, log: labs.length > 1 || kernels.length > 1 ? (l) => o.log?.(`[${lab.name}${kernels.length > 1 ? ` ${kernel}` : ""}] ${l}`) : o.log })),
     );
     const failed = ups.findIndex((u) => u.status === "rejected");
     if (failed >= 0) {

@@ -15,6 +15,21 @@ async function entry(cache: Cache, stage: string, key: string, created: string, 
   await cache.store(s, { stage, key, created, seconds: 1, ...(kernel ? { kernel } : {}) });
 }
 
+t("progress to expect: the most files any cached build of the stage and kernel compiled, not the last incremental build's", async () => {
+  const cache = new Cache(await tempDir());
+  const put = async (key: string, created: string, progressUnits: number, kernel?: string) => {
+    const s = await cache.scratch("kernel");
+    await writeFile(join(s, "bzImage"), key);
+    await cache.store(s, { stage: "kernel", key, created, seconds: 1, progressUnits, ...(kernel ? { kernel } : {}) });
+  };
+  assert.is(await cache.lastProgressUnits("kernel", "6.1"), undefined);
+  await put("cold", "2026-01-01T00:00:00Z", 1300, "6.1");
+  await put("incremental", "2026-01-02T00:00:00Z", 11, "6.1");
+  await put("other", "2026-01-03T00:00:00Z", 1374, "6.12");
+  assert.is(await cache.lastProgressUnits("kernel", "6.1"), 1300);
+  assert.is(await cache.lastProgressUnits("kernel", "6.12"), 1374);
+});
+
 t("follows XDG_CACHE_HOME, else ~/.cache", () => {
   assert.is(defaultCacheDir({ XDG_CACHE_HOME: "/x/cache" }), "/x/cache/xdp-lab");
   assert.match(defaultCacheDir({}), /\/\.cache\/xdp-lab$/);

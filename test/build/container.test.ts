@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { build, planKeys } from "../../src/build/executor.ts";
 import { lockHash, readLock } from "../../src/build/lock.ts";
 import { imageTag } from "../../src/build/image.ts";
+import { BUILT_KERNELS } from "../../src/build/kernels.ts";
 import { DEFAULT_PARAMS, STAGES, type Stage } from "../../src/build/stages.ts";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, failure, tempDir } from "../helpers.ts";
@@ -73,12 +74,38 @@ t("every stage runs in the engine with the locked image; outputs are cached and 
   assert.is.not(first.stages[0]!.key, (await build({ ...o, stages: ["bpf"], table: table.map((s) => ({ ...s, command: (p) => ({ file: "sh", args: ["-c", `touch ${s.artifacts.map((a) => `${p.out}/${a}`).join(" ")}`], env: {} }) })) })).stages[0]!.key);
 });
 
-t("--kernel-src with --container is refused, naming the flags", async () => {
+t("--kernel 6.12 in containers: the image's 6.12 source, its own work volume and keys; the 6.1 entries stay", async () => {
+  const dir = await tempDir();
+  const engine = await fakeEngine(dir);
+  const container = { engine: { file: engine.file as "podman", global: [] as string[] }, volumePrefix: "t-" };
+  const o = { repo: REPO, cacheDir: join(dir, "cache"), table, install: false, container };
+  const v61 = await build({ ...o, out: join(dir, "out"), params: DEFAULT_PARAMS, stages: ["kmod"] });
+  const params = { kernelSrc: BUILT_KERNELS["6.12"]!.tarball, kconfig: [] };
+  const v612 = await build({ ...o, out: join(dir, "out", "kernels", "6.12"), params, variant: "6.12", stages: ["kmod"] });
+  const runs = (await engine.calls()).filter((c) => c[0] === "run");
+  const kernelRuns = runs.filter((r) => r.includes("KSRC=/usr/src/linux-source-6.12.tar.xz"));
+  assert.is(kernelRuns.length, 1, "one kernel run compiled the image's 6.12 tarball");
+  assert.ok(kernelRuns[0]!.includes("t-xdp-lab-kernel-6.12-work:/work"), "6.12's object tree has a volume of its own");
+  assert.ok(runs.some((r) => r.includes("t-xdp-lab-kernel-work:/work") && r.includes("KSRC=/usr/src/linux-source-6.1.tar.xz")), "6.1's is the default volume");
+  for (const stage of ["kernel", "kmod"]) {
+    assert.is.not(v612.stages.find((s) => s.stage === stage)!.key, v61.stages.find((s) => s.stage === stage)!.key, `${stage}: the two kernels' keys differ`);
+  }
+  assert.is(v612.manifest.stages.kernel!.identity.kernelSource, "/usr/src/linux-source-6.12.tar.xz");
+  const keys = await planKeys({ repo: REPO, cacheDir: o.cacheDir, params, stages: ["kmod"], container: true, table, engine: container.engine });
+  assert.equal(keys, Object.fromEntries(v612.stages.map((s) => [s.stage, s.key])), "cache key --container --kernel 6.12 names the keys used");
+  // Built again, each kernel is a hit: neither evicted the other.
+  const again = await build({ ...o, out: join(dir, "out"), params: DEFAULT_PARAMS, stages: ["kmod"] });
+  assert.ok(again.stages.every((s) => s.cached));
+});
+
+t("a kernel path, --kernel-src or --kconfig with --container is refused, naming the versions it builds", async () => {
   const dir = await tempDir();
   const engine = await fakeEngine(dir);
   await mkdir(join(dir, "src"));
   const e = await failure(build({ repo: REPO, out: join(dir, "out"), cacheDir: join(dir, "c"), params: { kernelSrc: join(dir, "src"), kconfig: [] }, table, install: false, container: { engine: { file: engine.file as "podman", global: [] } } }));
-  assert.match(e.message, /--kernel-src and --kconfig do not apply to build --container/);
+  assert.match(e.message, /--kernel PATH, --kernel-src and --kconfig do not apply to build --container/);
+  assert.match(e.message, /--kernel 6\.1 or 6\.12/);
+  assert.is((await engine.calls()).filter((c) => c[0] === "run").length, 0, "nothing ran");
 });
 
 t.run();

@@ -192,6 +192,22 @@ t("inputs: the checkout, each upstream stage's output, an empty out/, named cach
   assert.is(CACHE_VOLUMES.work("kernel"), "xdp-lab-kernel-work");
 });
 
+t("--kernel-version 6.12: the kernel stage compiles the image's 6.12 tarball in a work volume of its own; other stages are the same", () => {
+  const env = (calls: Call[]) => calls.filter((c) => c[0] === "withExec" || c[0] === "withEnvVariable").map((c) => JSON.stringify(c));
+  for (const s of STAGES) {
+    const v61 = applySteps(new Recorder(), stageSteps(s, 0), inputs).calls;
+    const v612 = applySteps(new Recorder(), stageSteps(s, 0, "6.12"), inputs).calls;
+    if (s.name !== "kernel") {
+      assert.equal(v612, v61, s.name);
+      continue;
+    }
+    assert.ok(env(v612).some((c) => c.includes("KSRC=/usr/src/linux-source-6.12.tar.xz")), "the 6.12 tarball");
+    assert.ok(env(v61).some((c) => c.includes("KSRC=/usr/src/linux-source-6.1.tar.xz")), "6.1 by default");
+    assert.ok(v612.some((c) => c[0] === "withMountedCache" && c[2] === "cache:xdp-lab-kernel-6.12-work"));
+  }
+  assert.throws(() => stageSteps(STAGES[0]!, 0, "5.10"), /kernel 5\.10: not a kernel the build containers hold\. Fix: give 6\.1 or 6\.12/);
+});
+
 t("epochs: from `xdp-lab epochs`; bad input names the flag and the fix", () => {
   assert.equal(parseEpochs('{"kernel": 5}'), { kernel: 5, kmod: 0, bpf: 0, app: 0, rootfs: 0 });
   assert.throws(() => parseEpochs("{nope"), /--epochs is not JSON.*Fix: pass --epochs="\$\(\.\/xdp-lab epochs\)"/);

@@ -4,8 +4,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_LUA_BUDGET_MS, APP_RESULT_FIELDS, CMDLINE, GUEST_APP_LOG, GUEST_CONTROL, GUEST_MODULES, GUEST_NICS, LAB_ENV, LAB_ENV_KEYS, MARKERS, parseAnswer } from "../../network/contract.ts";
+import { APP_LUA_BUDGET_MS, APP_RESULT_FIELDS, CMDLINE, GUEST_APP_LOG, GUEST_CONTROL, GUEST_MODULES, GUEST_ROOT_TAG, GUEST_NICS, LAB_ENV, LAB_ENV_KEYS, MARKERS, parseAnswer } from "../../network/contract.ts";
 import { guestEnv } from "../../network/plan.ts";
+import { overlay } from "../../network/guest.ts";
+import { guestRootArgs } from "../../network/vm/qemu.ts";
 import { appStartScript } from "../../network/vm-reset.ts";
 import { REPO } from "../../src/paths.ts";
 
@@ -37,9 +39,23 @@ t("rootfs/init reads exactly the kernel command-line keys the host writes", () =
 });
 
 t("rootfs/init loads the modules a stock kernel's archive lists, only when the list is there, before it configures the network", () => {
-  assert.ok(init.includes(`if [ -r ${GUEST_MODULES} ]; then`), `init does not test for ${GUEST_MODULES}`);
+  assert.ok(init.includes(`[ -r ${GUEST_MODULES} ]; then`), `init does not test for ${GUEST_MODULES}`);
   assert.ok(init.includes(`done <${GUEST_MODULES}`), `init does not read ${GUEST_MODULES}`);
   assert.ok(init.indexOf(GUEST_MODULES) < init.indexOf("ip link set lo up"), "modules load after the network is touched");
+});
+
+t("--guest-root host: init mounts the tag qemu exports, copies every file of the lab's overlay into the new root, then runs itself there", () => {
+  assert.ok(init.includes(` ${GUEST_ROOT_TAG} `), `init does not mount the 9p tag ${GUEST_ROOT_TAG}`);
+  assert.ok(guestRootArgs("host").join(" ").includes(`mount_tag=${GUEST_ROOT_TAG}`));
+  assert.ok(guestRootArgs("host").join(" ").includes("path=/,") && guestRootArgs("host").join(" ").includes("readonly=on"), "the host's / read-only");
+  const copied = /for f in ([^;]+); do/.exec(init.slice(init.indexOf(GUEST_ROOT_TAG)))?.[1]?.split(" ") ?? [];
+  // What `up` puts on top of the initramfs (keys, lab.env, hosts) must reach the host root too.
+  const tops = [...new Set(overlay("ssh-ed25519 AAAA x", Buffer.from("k")).filter((e) => e.content !== undefined).map((e) => "/" + e.path.split("/").slice(0, 2).join("/")))];
+  for (const p of tops) assert.ok(copied.some((c) => p === c || p.startsWith(c + "/")), `${p} (from the lab's overlay) is not copied into the host root: ${copied.join(" ")}`);
+  for (const p of ["/usr/lib/xdp-lab", "/usr/bin/xdp-lab-app"]) assert.ok(copied.includes(p), `${p} is not copied`);
+  assert.match(init, /exec chroot "\$new" \/usr\/bin\/env XDP_LAB_STAGE2=1 \/bin\/sh \/usr\/lib\/xdp-lab\/init/);
+  // The second stage loads no modules twice and powers off with busybox's applet, not the host's systemd.
+  assert.match(init, /\$BB poweroff -f/);
 });
 
 t("rc.d reads the lab.env the host writes: the same path and exactly the same variables", () => {

@@ -8,6 +8,7 @@ import { tempDir } from "../helpers.ts";
 import { badObjects } from "./bad-objects.ts";
 import { bootOk, ok } from "./cli.ts";
 import { A, ip, out, ping, registerAppSuite, startApp, startDaemon } from "./app-harness.ts";
+import { parsePing } from "../../src/testing/traffic.ts";
 
 const t = suite("xdp-lab-app: replace, shutdown, guest");
 registerAppSuite(t);
@@ -34,7 +35,7 @@ t("load onto a running program replaces it in one step: anything wrong with the 
     assert.equal([r.code, r.answer.ok], [1, false], JSON.stringify(r.answer));
     assert.match(r.answer.error, error);
     assert.not.match(r.answer.error, /Unknown error/);
-    assert.match((await ping(2)).stdout, /2 packets transmitted, 0 packets received/, `still dropping after ${args[0]}`);
+    assert.equal(parsePing((await ping(2)).stdout), { transmitted: 2, received: 0 }, `still dropping after ${args[0]}`);
     sent += 2;
     const prog = await dropped();
     assert.equal([prog.program, prog.id, prog.mode, prog.verdicts.drop.packets], ["xdp_drop", id, "native", sent]);
@@ -45,7 +46,7 @@ t("load onto a running program replaces it in one step: anything wrong with the 
   assert.is(r.code, 0, JSON.stringify(r.answer));
   assert.equal([r.answer.result.program, r.answer.result.mode, r.answer.result.replaced], ["xdp_pass", "native", id]);
   assert.match((await execa("ip", ["-n", A, "link", "show", "xa"])).stdout, new RegExp(`prog/xdp id ${r.answer.result.id} `));
-  assert.match((await ping(3)).stdout, /3 packets transmitted, 3 packets received/);
+  assert.equal(parsePing((await ping(3)).stdout), { transmitted: 3, received: 3 });
   const stats = (await app.ctl("stats")).answer.result.programs;
   assert.equal([stats.length, stats[0].program, stats[0].verdicts.pass.packets], [1, "xdp_pass", 3]);
   await app.ctl("quit");
@@ -64,7 +65,7 @@ t("a mode change the driver refuses puts the old program back in its old mode", 
   r = await app.ctl("load", join(out, "pass.bpf.o"), "lo", "native");
   assert.equal([r.code, r.answer.ok], [1, false]);
   assert.match(r.answer.error, new RegExp(`^Failed to attach .*pass\\.bpf\\.o to lo in native mode: .* - not supported by this driver, try generic mode; xdp_drop \\(id ${id}\\) is attached again in generic mode`));
-  assert.match((await lo()).stdout, /2 packets transmitted, 0 packets received/);
+  assert.equal(parsePing((await lo()).stdout), { transmitted: 2, received: 0 });
   const prog = (await app.ctl("stats")).answer.result.programs[0];
   assert.equal([prog.iface, prog.id, prog.mode, prog.verdicts.drop.packets], ["lo", id, "generic", 2]);
   // And a mode change the driver takes: generic -> native on the veth.
@@ -72,7 +73,7 @@ t("a mode change the driver refuses puts the old program back in its old mode", 
   const old = r.answer.result.id;
   r = await app.ctl("load", join(out, "pass.bpf.o"), "xa", "native");
   assert.equal([r.code, r.answer.result.mode, r.answer.result.replaced], [0, "native", old]);
-  assert.match((await ping(2)).stdout, /2 packets received/);
+  assert.is(parsePing((await ping(2)).stdout)?.received, 2);
   await app.ctl("quit");
   await app.proc;
   assert.not.match((await execa("ip", ["-n", A, "link", "show", "lo"])).stdout, /xdp/);

@@ -11,6 +11,7 @@ import { tempDir } from "../helpers.ts";
 import { REPO } from "../../src/paths.ts";
 import { badObjects } from "./bad-objects.ts";
 import { A, counter, idleClients, inB, out, ping, rawClient, registerAppSuite, startApp, startDaemon } from "./app-harness.ts";
+import { parsePing } from "../../src/testing/traffic.ts";
 
 const t = suite("xdp-lab-app (host netns)");
 registerAppSuite(t);
@@ -22,7 +23,7 @@ t("control socket: JSON answers for load, stats, block, errors; two clients; ctl
   assert.is(r.code, 0);
   assert.equal({ ...r.answer.result, id: 0 }, { iface: "xa", program: "xdp_drop", object: join(out, "drop.bpf.o"), mode: "native", id: 0 });
   assert.ok(r.answer.result.id > 0);
-  assert.match((await ping(3)).stdout, /3 packets transmitted, 0 packets received/);
+  assert.equal(parsePing((await ping(3)).stdout), { transmitted: 3, received: 0 });
   r = await app.ctl("stats");
   const prog = r.answer.result.programs[0];
   assert.equal([prog.iface, prog.mode, prog.verdicts.drop.packets, prog.verdicts.pass.packets], ["xa", "native", 3, 0]);
@@ -49,13 +50,13 @@ t("control socket: JSON answers for load, stats, block, errors; two clients; ctl
   // Tunables: report_every_packet=1 set before load makes every packet an event.
   r = await app.ctl("load", join(out, "firewall.bpf.o"), "xa", "generic", "report_every_packet=1");
   assert.equal([r.code, r.answer.result.mode], [0, "generic"]);
-  assert.match((await ping(4)).stdout, /4 packets received/);
+  assert.is(parsePing((await ping(4)).stdout)?.received, 4);
   await new Promise((res) => setTimeout(res, 200));
   r = await app.ctl("stats");
   assert.is(r.answer.result.events, 4);
   r = await app.ctl("block", "10.98.0.2");
   assert.equal(r.answer.result, { ip: "10.98.0.2", programs: 1 });
-  assert.match((await ping(2)).stdout, /0 packets received/);
+  assert.is(parsePing((await ping(2)).stdout)?.received, 0);
   r = await app.ctl("unload", "xa");
   r = await app.ctl("load", join(out, "firewall.bpf.o"), "xa", "no_such_knob=1");
   assert.match(r.answer.error, /Failed to set no_such_knob=1 in .*firewall\.bpf\.o: .* - the object has no such const volatile global/);
@@ -80,7 +81,7 @@ t("control socket: 100 idle clients held open lock nobody out; the ones idle lon
   assert.equal([r.code, r.answer.ok, r.answer.result?.programs], [0, true, []], JSON.stringify(r.answer));
   r = await app.ctl("load", join(out, "drop.bpf.o"), "xa");
   assert.equal([r.code, r.answer.ok, r.answer.result?.program], [0, true, "xdp_drop"], JSON.stringify(r.answer));
-  assert.match((await ping(2)).stdout, /2 packets transmitted, 0 packets received/);
+  assert.equal(parsePing((await ping(2)).stdout), { transmitted: 2, received: 0 });
   // 16 slots: 84 idle clients made room for the other idle ones, one for `stats` (whose slot was
   // free again for `load`): the 85 that connected first, and no others.
   for (let i = 0; i < 100 && idle.closed().length < 85; i++) await new Promise((res) => setTimeout(res, 20));
@@ -95,10 +96,10 @@ t("drop attached natively stops ping and counts exactly the pings; unload restor
   const app = startApp();
   assert.match(await app.send(`load ${join(out, "drop.bpf.o")} xa`), /loaded xdp_drop on xa mode=native/);
   assert.match((await execa("ip", ["-n", A, "link", "show", "xa"])).stdout, /prog\/xdp/);
-  assert.match((await ping(4)).stdout, /4 packets transmitted, 0 packets received/);
+  assert.equal(parsePing((await ping(4)).stdout), { transmitted: 4, received: 0 });
   assert.is(counter(await app.send("stats"), "drop"), 4);
   assert.match(await app.send("unload xa"), /unloaded xa/);
-  assert.match((await ping(2)).stdout, /2 packets transmitted, 2 packets received/);
+  assert.equal(parsePing((await ping(2)).stdout), { transmitted: 2, received: 2 });
   await app.send("quit");
   assert.is((await app.proc).exitCode, 0);
 });
@@ -106,7 +107,7 @@ t("drop attached natively stops ping and counts exactly the pings; unload restor
 t("pass in generic mode: traffic flows, the counter moves by the pings, rates are reported", async () => {
   const app = startApp();
   assert.match(await app.send(`load ${join(out, "pass.bpf.o")} xa generic`), /mode=generic/);
-  assert.match((await ping(3)).stdout, /3 packets transmitted, 3 packets received/);
+  assert.equal(parsePing((await ping(3)).stdout), { transmitted: 3, received: 3 });
   const stats = await app.send("stats");
   assert.is(counter(stats, "pass"), 3);
   assert.match(stats, /stats xa pass packets=3 bytes=\d+ pps=\d+ bps=\d+/);
@@ -119,15 +120,15 @@ t("pass in generic mode: traffic flows, the counter moves by the pings, rates ar
 t("firewall: the first packet of a new source arrives as an event; block drops it, unblock lets it through", async () => {
   const app = startApp();
   assert.match(await app.send(`load ${join(out, "firewall.bpf.o")} xa`), /loaded xdp_firewall on xa/);
-  assert.match((await ping(3)).stdout, /3 packets received/);
+  assert.is(parsePing((await ping(3)).stdout)?.received, 3);
   await new Promise((r) => setTimeout(r, 100));
   const events = app.output().match(/event .*/g) ?? [];
   assert.equal(events, ["event src=10.98.0.2 dst=10.98.0.1 proto=1 sport=0 dport=0 verdict=pass reason=allowed len=98"], "one event for one new source");
   assert.match(await app.send("block 10.98.0.2"), /blocked 10\.98\.0\.2/);
-  assert.match((await ping(4)).stdout, /4 packets transmitted, 0 packets received/);
+  assert.equal(parsePing((await ping(4)).stdout), { transmitted: 4, received: 0 });
   assert.is(counter(await app.send("stats"), "drop"), 4);
   assert.match(await app.send("unblock 10.98.0.2"), /unblocked 10\.98\.0\.2/);
-  assert.match((await ping(2)).stdout, /2 packets received/);
+  assert.is(parsePing((await ping(2)).stdout)?.received, 2);
   assert.match(await app.send("block 10.98.0.300"), /error: '10\.98\.0\.300' is not an IPv4 address/);
   // IPv6 is passed, and the app says so instead of pretending to block it.
   assert.match(await app.send("block fd00:10:1::10"), /error: 'fd00:10:1::10' is IPv6: firewall\.bpf\.o keys its sources by IPv4 address and passes all IPv6 traffic - block IPv6 sources with xdp-filter/);
@@ -148,9 +149,9 @@ t("Lua: on_event gets the event's fields; the flood-guard example blocks a flood
   assert.match(text, /lua: new source 10\.98\.0\.2 -> 10\.98\.0\.1 proto 1: pass/);
   assert.match(text, /lua: 10\.98\.0\.2 sends \d+ packets\/s \(limit 50\): blocking\nblocked 10\.98\.0\.2/);
   assert.not.match(text, /blocking\nblocked 10\.98\.0\.3/, "the slow source is not blocked");
-  const received = Number(/(\d+) packets received/.exec(flood.stdout)?.[1]);
+  const received = Number(parsePing(flood.stdout)?.received);
   assert.ok(received < 150, `the flood was cut off early (${received} of 300 answered)`);
-  assert.match(slowResult.stdout, /12 packets transmitted, 12 packets received/, "the other source still gets through");
+  assert.equal(parsePing(slowResult.stdout), { transmitted: 12, received: 12 }, "the other source still gets through");
   assert.ok(counter(await app.send("stats"), "drop") > 0);
   await app.send("quit");
   await app.proc;
@@ -165,10 +166,10 @@ t("load program=NAME: the first XDP program by default, another by name or secti
   // The object's first program is a tc one: the default is its first XDP program.
   let r = await app.ctl("load", obj, "xa");
   assert.is(r.answer.result.program, "xdp_first");
-  assert.match((await ping(2)).stdout, /2 packets transmitted, 2 packets received/);
+  assert.equal(parsePing((await ping(2)).stdout), { transmitted: 2, received: 2 });
   r = await app.ctl("load", obj, "xa", "program=xdp_second");
   assert.equal([r.answer.result.program, r.answer.result.replaced > 0], ["xdp_second", true]);
-  assert.match((await ping(2)).stdout, /2 packets transmitted, 0 packets received/);
+  assert.equal(parsePing((await ping(2)).stdout), { transmitted: 2, received: 0 });
   // By section: the first program of section xdp.
   r = await app.ctl("load", obj, "xa", "program=xdp");
   assert.is(r.answer.result.program, "xdp_first");
@@ -178,7 +179,7 @@ t("load program=NAME: the first XDP program by default, another by name or secti
   r = await app.ctl("load", obj, "xa", "program=tc_hits");
   assert.equal([r.code, r.answer.ok], [1, false], "a tc program is not attached as XDP");
   // stats lists programs with a stats map only: the traffic says xdp_first still runs.
-  assert.match((await ping(2)).stdout, /2 packets transmitted, 2 packets received/, "a refused load leaves the program that ran");
+  assert.equal(parsePing((await ping(2)).stdout), { transmitted: 2, received: 2 }, "a refused load leaves the program that ran");
   // A tunable beside program=NAME.
   r = await app.ctl("load", join(out, "firewall.bpf.o"), "xa", "program=xdp_firewall", "report_every_packet=1");
   assert.is(r.answer.result.program, "xdp_firewall");

@@ -10,6 +10,7 @@ import type { Manifest } from "../../src/build/manifest.ts";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { bootOk, latestKernelEntry, xdpLab } from "./cli.ts";
+import { parsePing } from "../../src/testing/traffic.ts";
 
 const t = suite("build and boot (system)");
 t.after(cleanup);
@@ -98,7 +99,7 @@ t("the guest has what the lab needs: tools, BPF fs, netfilter, repeated ping", a
   assert.match(r.stdout, /nftables v/);
   assert.match(r.stdout, /\n1\n/);
   assert.match(r.stdout, /nat-ok/);
-  assert.match(r.stdout, /3 packets transmitted, 3 packets received/);
+  assert.equal(parsePing(r.stdout), { transmitted: 3, received: 3 });
 });
 
 t("XDP in the guest: drop on lo stops ping and counts exactly the dropped packets; detached, ping works", async () => {
@@ -111,9 +112,9 @@ t("XDP in the guest: drop on lo stops ping and counts exactly the dropped packet
   ].join("; ");
   const r = await bootOk(script);
   const [dropped, stats, after] = r.stdout.split("\n").filter((l) => l.trim() !== "");
-  assert.match(dropped!, /3 packets transmitted, 0 packets received/);
+  assert.equal(parsePing(dropped!), { transmitted: 3, received: 0 });
   assert.is(packetsIn(stats!, 1), 3, "one echo request dropped per ping");
-  assert.match(after!, /2 packets transmitted, 2 packets received/);
+  assert.equal(parsePing(after!), { transmitted: 2, received: 2 });
 });
 
 /** Sums a per-CPU array slot's packets in `bpftool -j map dump` output. */
@@ -150,7 +151,7 @@ t("tc in the guest: clsact, and a BPF classifier on lo's egress counts exactly t
   ].join("; ");
   const r = await bootOk(script);
   const [ping, stats, ...rest] = r.stdout.split("\n").filter((l) => l.trim() !== "");
-  assert.match(ping!, /3 packets transmitted, 3 packets received/);
+  assert.equal(parsePing(ping!), { transmitted: 3, received: 3 });
   assert.is(packetsIn(stats!, 0), 6, "three echo requests and three replies leave through lo");
   assert.match(rest.join("\n"), /lo\(1\) clsact\/egress tc_count\.bpf\.o:\[tc\] id \d+\nremoved$/);
 });
@@ -166,7 +167,7 @@ t("the CO-RE example, built against out/vmlinux.h, loads with xdp-loader on lo a
   const r = await bootOk(script);
   const [loaded, ping, stats, ...rest] = r.stdout.split("\n").filter((l) => l.trim() !== "");
   assert.is(loaded, "loaded", r.stdout);
-  assert.match(ping!, /3 packets transmitted, 3 packets received/);
+  assert.equal(parsePing(ping!), { transmitted: 3, received: 3 });
   assert.is(packetsIn(stats!, 0), 6, "each request and each reply arrives on lo once, as IPv4");
   assert.is(packetsIn(stats!, 1), 0, "no IPv6");
   assert.equal(rest, ["xdp_proto_count", "unloaded"]);
@@ -212,7 +213,7 @@ t("network namespaces, veth, a bridge and IPv6 in the guest", async () => {
   ].join("; ");
   const r = await bootOk(script);
   assert.match(r.stdout, /va@\n/);
-  assert.match(r.stdout, /2 packets transmitted, 2 packets received/);
+  assert.equal(parsePing(r.stdout), { transmitted: 2, received: 2 });
   assert.match(r.stdout, /fd00:1ab::2\/64/);
 });
 

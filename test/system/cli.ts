@@ -1,7 +1,10 @@
 // Runs the real CLI the way a user does, for the system tests.
 import * as assert from "uvu/assert";
 import { execa } from "execa";
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { sha256 } from "../../src/build/hash.ts";
 import { REPO } from "../../src/paths.ts";
 
 export const XDP_LAB = join(REPO, "xdp-lab");
@@ -22,6 +25,19 @@ export async function ok(args: string[]): Promise<string> {
   const r = await xdpLab(args);
   assert.is(r.exitCode, 0, `xdp-lab ${args.join(" ")}: ${r.stderr}${r.stdout}`);
   return r.stdout;
+}
+
+/**
+ * `cp` both ways through LAB's VM: BYTES random bytes written in DIR as NAME, copied to the VM's
+ * /root/, their sha256 taken there, copied back as back-NAME; both sums must be the file's.
+ */
+export async function cpRoundTrip(lab: string, dir: string, name: string, bytes: number): Promise<void> {
+  const blob = randomBytes(bytes);
+  await writeFile(join(dir, name), blob);
+  await ok(["cp", "--name", lab, join(dir, name), "vm:/root/"]);
+  assert.is((await xdpLab(["exec", "vm", "--name", lab, "--", "sha256sum", `/root/${name}`])).stdout.split(" ")[0], sha256(blob));
+  await ok(["cp", "--name", lab, `vm:/root/${name}`, join(dir, `back-${name}`)]);
+  assert.is(sha256(await readFile(join(dir, `back-${name}`))), sha256(blob));
 }
 
 /** Boots out/ with SCRIPT as the guest's command (--quiet) and asserts it exited 0; returns the result. */

@@ -132,9 +132,10 @@ t("--kernel 6.12 with no 6.12 build says how to make one; build --kernel refuses
   r = await xdpLab(["build", "--kernel", "6.6", "--out", empty]);
   assert.is.not(r.exitCode, 0);
   assert.match(r.stderr, /--kernel 6\.6: not a kernel this lab builds\. Fix: give 6\.1 or 6\.12/);
-  r = await xdpLab(["build", "--kernel", "6.12", "--container", "--out", empty]);
+  // Containers build the image's Debian sources only (6.12 there: container.test.ts); a tree of your own is the host's.
+  r = await xdpLab(["build", "--kernel", empty, "--container", "--out", empty]);
   assert.is.not(r.exitCode, 0);
-  assert.match(r.stderr, /6\.12 in containers is not done yet/);
+  assert.match(r.stderr, /--kernel PATH, --kernel-src and --kconfig do not apply to build --container: .*--kernel 6\.1 or 6\.12/);
 });
 
 t.run();

@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { execa } from "execa";
 import { sha256 } from "../../src/build/hash.ts";
 import { cleanup, tempDir } from "../helpers.ts";
-import { XDP_LAB, ok, xdpLab } from "./cli.ts";
+import { cpRoundTrip, XDP_LAB, ok, xdpLab } from "./cli.ts";
 
 const t = suite("lab: users' files and tools");
 const L = `t${process.pid}`.slice(0, 12);
@@ -42,12 +42,7 @@ t("exec passes stdin through, on every host", async () => {
 
 t("cp: a 20 MB file round-trips with the same sha256; a tree round-trips; a binary copied in runs; errors name the path", async () => {
   const dir = await tempDir();
-  const big = randomBytes(20 << 20);
-  await writeFile(join(dir, "big.bin"), big);
-  await ok(["cp", "--name", L, join(dir, "big.bin"), "vm:/root/"]);
-  assert.is((await on("vm", "sha256sum /root/big.bin")).stdout.split(" ")[0], sha256(big));
-  await ok(["cp", "--name", L, "vm:/root/big.bin", join(dir, "back.bin")]);
-  assert.is(sha256(await readFile(join(dir, "back.bin"))), sha256(big));
+  await cpRoundTrip(L, dir, "big.bin", 20 << 20);
 
   await mkdir(join(dir, "tree/a/b"), { recursive: true });
   await writeFile(join(dir, "tree/a/b/deep.txt"), "deep\n");

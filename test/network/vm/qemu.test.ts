@@ -33,6 +33,18 @@ t("cmdline: no command means no xdplab.cmd (interactive shell)", () => {
   assert.not.ok(kernelCmdline({ append: [], hostname: "xdp" }).includes("xdplab.cmd="));
 });
 
+t("--guest-root host: the host's / as a read-only 9p device and xdplab.root=host; the initramfs default adds neither", () => {
+  const base = { kernel: "/k", initrd: "/i", accel: "tcg" as const, ...DEFAULT_VM };
+  const host = qemuArgs({ ...base, guestRoot: "host" }).join(" ");
+  assert.ok(host.includes("-fsdev local,id=fsroot,path=/,security_model=none,multidevs=remap,readonly=on"));
+  assert.ok(host.includes("virtio-9p-pci,fsdev=fsroot,mount_tag=xdplab-root"));
+  assert.ok(kernelCmdline({ ...base, guestRoot: "host" }).split(" ").includes("xdplab.root=host"));
+  for (const c of [base, { ...base, guestRoot: "initramfs" as const }]) {
+    assert.not.ok(qemuArgs(c).join(" ").includes("fsroot"));
+    assert.not.ok(kernelCmdline(c).includes("xdplab.root"));
+  }
+});
+
 t("rng and console devices", () => {
   assert.ok(rngArgs().join(" ").includes("virtio-rng-pci"));
   assert.equal(consoleArgs(), ["-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0"]);

@@ -1,10 +1,10 @@
 // The lab's qemu supervisor: its argv, and how it reports the way qemu ended.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { describeStatus, qemuEnding, supervisedArgv } from "../../../network/vm/supervisor.ts";
+import { awaitQemuEnding, describeStatus, qemuEnding, supervisedArgv } from "../../../network/vm/supervisor.ts";
 import { cleanup, tempDir } from "../../helpers.ts";
 
 const t = suite("qemu supervisor");
@@ -34,6 +34,19 @@ t("an exit status is reported as such", async () => {
   await writeFile(f.exit, "1\n");
   await writeFile(f.stderr, "\nqemu-system-x86_64: -kernel x: could not open kernel file\n");
   assert.is(qemuEnding(f), "qemu exited with status 1: qemu-system-x86_64: -kernel x: could not open kernel file");
+});
+
+t("the status written just after qemu is gone is waited for; an empty file is no status", async () => {
+  const dir = await tempDir();
+  const f = { stderr: join(dir, "err"), exit: join(dir, "exit") };
+  await writeFile(f.exit, "");
+  assert.is(qemuEnding(f), undefined, "the shell opened the file but wrote nothing yet");
+  setTimeout(() => void writeFile(f.exit, "0\n"), 200);
+  assert.is(await awaitQemuEnding(f, 2_000), "qemu exited with status 0");
+  await rm(f.exit);
+  const started = performance.now();
+  assert.is(await awaitQemuEnding(f, 100), undefined, "nobody recorded it");
+  assert.ok(performance.now() - started >= 100);
 });
 
 t.run();
