@@ -70,8 +70,11 @@ t("every stage runs in the engine with the locked image; outputs are cached and 
   const second = await build({ ...o, container: { engine: { file: engine.file as "podman", global: [] }, volumePrefix: "t-" } });
   assert.ok(second.stages.every((s) => s.cached));
   assert.is((await engine.calls()).filter((c) => c[0] === "run").length, STAGES.length, "no second run");
-  // The host build of the same checkout has other keys: its toolchain is the host's.
-  assert.is.not(first.stages[0]!.key, (await build({ ...o, stages: ["bpf"], table: table.map((s) => ({ ...s, command: (p) => ({ file: "sh", args: ["-c", `touch ${s.artifacts.map((a) => `${p.out}/${a}`).join(" ")}`], env: {} }) })) })).stages[0]!.key);
+  // The host build of the same checkout has other keys: its toolchain is the host's. Its kernel
+  // source is a stand-in tarball, so the test needs no linux-source package on the host.
+  const hostSrc = join(dir, "linux-source-6.1.tar.xz");
+  await writeFile(hostSrc, "not a kernel\n");
+  assert.is.not(first.stages[0]!.key, (await build({ ...o, params: { ...DEFAULT_PARAMS, kernelSrc: hostSrc }, stages: ["bpf"], table: table.map((s) => ({ ...s, command: (p) => ({ file: "sh", args: ["-c", `touch ${s.artifacts.map((a) => `${p.out}/${a}`).join(" ")}`], env: {} }) })) })).stages[0]!.key);
 });
 
 t("--kernel 6.12 in containers: the image's 6.12 source, its own work volume and keys; the 6.1 entries stay", async () => {

@@ -3,8 +3,12 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { appendOverlay, cpio } from "../../network/cpio.ts";
+import { ensure } from "../../src/build/requirements.ts";
 
 const t = suite("network/cpio");
+
+// GNU cpio is the reader that checks our writer; a fresh machine gets it here (as root), or a fix.
+t.before(() => ensure([{ package: "cpio", bin: "cpio" }], { install: true, purpose: "the cpio tests (GNU cpio reads the archive back)" }));
 
 const entries = [
   { path: "etc", mode: 0o755 },

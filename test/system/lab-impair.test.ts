@@ -7,7 +7,8 @@ import { execa } from "execa";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Lab } from "../../src/lab.ts";
-import { ADDR6, labPlan } from "../../network/plan.ts";
+import { ADDR, ADDR6, labPlan } from "../../network/plan.ts";
+import { iperf3ServerArgv, listeningArgv } from "../../src/testing/flows.ts";
 import { ensure } from "../../src/build/requirements.ts";
 import { LAB_TOOLS } from "../../src/build/packages.ts";
 import { cleanup, tempDir } from "../helpers.ts";
@@ -29,9 +30,6 @@ t.before(async () => {
   out = await tempDir();
   await ok(["build", "--quiet", "--out", out]);
   await ok(["up", "--name", L, "--out", out, "--impair", `lan:rate=${RATE}`]);
-  // Daemons in the lab's namespaces: down removes them with the rest.
-  for (const ns of [plan.ns.server, plan.ns.internet]) assert.is((await inNs(ns, "iperf3", "-s", "-D")).exitCode, 0);
-  await new Promise((r) => setTimeout(r, 300));
   before = await untouched();
 });
 
@@ -40,10 +38,30 @@ t.after(async () => {
   await cleanup();
 });
 
-/** iperf3's received rate in kbit/s, from the client to ADDR (or back with -R), over TCP. */
+let port = 5300;
+
+/**
+ * iperf3's received rate in kbit/s, from the client to ADDR (or back with -R), over TCP. Each try
+ * has a server of its own, as `xdp-lab test`'s iperf3 steps do (one client, its own port, stopped
+ * after): a daemon server carried each run's ending into the next (CI failed twice on the reverse
+ * run right after a forward one against the same `iperf3 -s -D`).
+ */
 async function iperfKbit(addr: string, reverse = false): Promise<number> {
-  const argv = ["iperf3", "-c", addr, "-t", "3", "-J", ...(reverse ? ["-R"] : [])];
-  return (await measureIperf3(() => inNs(plan.ns.client, ...argv), `${reverse ? "from" : "to"} ${addr}`)).bitsPerSecond / 1000;
+  const ns = addr === ADDR.internet.host ? plan.ns.internet : plan.ns.server;
+  const once = async () => {
+    const p = ++port;
+    const pidfile = `${out}/iperf3.${p}.pid`;
+    const started = await inNs(ns, ...iperf3ServerArgv(p, pidfile));
+    assert.is(started.exitCode, 0, `iperf3's server in ${ns}: ${started.stderr}`);
+    try {
+      const ready = await inNs(ns, "sh", "-c", ...listeningArgv(p));
+      assert.is(ready.exitCode, 0, ready.stderr);
+      return await inNs(plan.ns.client, "iperf3", "-c", addr, "-p", String(p), "-t", "3", "-J", ...(reverse ? ["-R"] : []));
+    } finally {
+      await execa("sh", ["-c", `[ -f ${pidfile} ] && kill $(cat ${pidfile}) 2>/dev/null; rm -f ${pidfile}; true`]);
+    }
+  };
+  return (await measureIperf3(once, `${reverse ? "from" : "to"} ${addr}`)).bitsPerSecond / 1000;
 }
 
 /** Ping's average round trip and how many of COUNT came back, from the client to the server. */

@@ -1,8 +1,13 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { badFilters, describePackets, packetsOk, parseCaptured, tcpdumpArgv } from "../../src/testing/capture.ts";
+import { CAPTURE_TOOLS } from "../../src/build/packages.ts";
+import { ensure } from "../../src/build/requirements.ts";
 
 const t = suite("src/testing/capture");
+
+// tcpdump compiles the filters; a fresh machine gets it here (as root), or a fix.
+t.before(() => ensure(CAPTURE_TOOLS, { install: true, purpose: "the capture filter tests (tcpdump compiles them)" }));
 
 t("tcpdump on a tap: immediate mode, pcap out, root kept, the filter as one word", () => {
   assert.equal(tcpdumpArgv({ iface: "tap-lan", file: "/dev/null", filter: "udp dst port 5201" }), [

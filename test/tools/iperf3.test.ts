@@ -14,6 +14,24 @@ t("a busy server is tried again; the measurement that follows is returned", asyn
   assert.is(r.bitsPerSecond, 7200);
 });
 
+t("a control connection reset or closed under the client is tried again (CI saw it on a reverse run)", async () => {
+  const reset = JSON.stringify({ start: {}, intervals: [], end: {}, error: "unable to receive control message: Connection reset by peer" });
+  const closed = JSON.stringify({ start: {}, intervals: [], end: {}, error: "control socket has closed unexpectedly" });
+  const answers = [reset, closed, TCP];
+  let runs = 0;
+  const r = await measureIperf3(async () => ({ stdout: answers[runs++]!, stderr: "", exitCode: 0 }), "from x");
+  assert.is(runs, 3);
+  assert.is(r.bitsPerSecond, 7200);
+  runs = 0;
+  try {
+    await measureIperf3(async () => (runs++, { stdout: reset, stderr: "", exitCode: 0 }), "from y", 3);
+    assert.unreachable();
+  } catch (e) {
+    assert.match(String(e), "iperf3 from y: unable to receive control message: Connection reset by peer (tried 3 times)");
+  }
+  assert.is(runs, 3);
+});
+
 t("an error in the JSON fails even with exit 0 (iperf3 3.12), naming iperf3's words; busy only so often", async () => {
   const refused = JSON.stringify({ start: {}, end: {}, error: "unable to connect to server: Connection refused" });
   let runs = 0;
