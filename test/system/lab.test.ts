@@ -67,6 +67,9 @@ t("exec returns the command's output and status on every host", async () => {
 });
 
 t("the VM's ssh answers on the management link only: not from the client or the server", async () => {
+  // The management link's firewall is in place (the lab's kernel takes it as an ip table).
+  const fw = await on(A, "vm", "nft list tables");
+  assert.match(fw.stdout, /^table (inet|ip) xdp_lab_mgmt$/m, fw.stdout + fw.stderr);
   for (const host of ["client", "server"]) {
     const r = await on(A, host, "curl", "-sS", "--max-time", "2", "telnet://169.254.100.2:22");
     assert.is.not(r.exitCode, 0, `${host} reached the VM's sshd`);
