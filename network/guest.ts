@@ -90,13 +90,13 @@ export async function waitForSsh(plan: LabPlan, link: VmLink, pid: number | unde
   const watch = new ConsoleWatch();
   let read = 0;
   let last = "";
+  // The console log grows while qemu runs: feed what is new since the last look.
+  const feed = async (): Promise<void> => {
+    const log = await readFile(plan.files.consoleLog).catch(() => Buffer.alloc(0));
+    if (log.length > read) watch.push(log.subarray(read));
+    read = Math.max(read, log.length);
+  };
   while (performance.now() < deadline) {
-    // The console log grows while qemu runs: feed what is new since the last look.
-    const feed = async (): Promise<void> => {
-      const log = await readFile(plan.files.consoleLog).catch(() => Buffer.alloc(0));
-      if (log.length > read) watch.push(log.subarray(read));
-      read = Math.max(read, log.length);
-    };
     await feed();
     const alive = pidAlive(pid);
     // qemu can write its last lines (a panic's) and exit between the read and the check: read what it left.

@@ -411,7 +411,7 @@ export function flowLabel(s: FlowStep): string {
 let serial = 0;
 
 /** Runs CLIENT against an iperf3 server the step starts on the target host and stops after (it exits after one client anyway). */
-async function withIperf3Server(server: Host, port: number, client: () => Promise<Answer>): Promise<Answer> {
+export async function withIperf3Server(server: Host, port: number, client: () => Promise<Answer>): Promise<Answer> {
   const pidfile = `/tmp/xdp-lab-test-iperf3.${process.pid}.${++serial}.pid`;
   const started = await server.exec(iperf3ServerArgv(port, pidfile));
   if (started.code !== 0) throw new Error(`Failed to start iperf3's server on ${server.name} (exit ${started.code}): ${lastLine(started)}${started.code === 127 ? " (the host has no iperf3: apt-get install iperf3)" : ""}`);

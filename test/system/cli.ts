@@ -41,6 +41,19 @@ export async function cpRoundTrip(lab: string, dir: string, name: string, bytes:
 }
 
 /** Boots out/ with SCRIPT as the guest's command (--quiet) and asserts it exited 0; returns the result. */
+/**
+ * `capture lan --xdp --count N --write PCAP` on lab LAB while SEND makes traffic (started once
+ * xdpdump listens); the capture's lines as tcpdump reads them back.
+ */
+export async function captureXdp(lab: string, count: number, pcap: string, send: () => Promise<unknown>): Promise<string[]> {
+  const cap = execa(XDP_LAB, ["capture", "lan", "--xdp", "--name", lab, "--count", String(count), "--write", pcap], { reject: false });
+  await new Promise<void>((res) => cap.stderr!.on("data", (b: Buffer) => /listening on lan0/.test(b.toString()) && res()));
+  await send();
+  const r = await cap;
+  assert.is(r.exitCode, 0, r.stderr);
+  return (await execa("tcpdump", ["-r", pcap, "-n"])).stdout.trim().split("\n");
+}
+
 export async function bootOk(script: string): Promise<CliResult> {
   const r = await xdpLab(["boot", "--quiet", "--", script]);
   assert.is(r.exitCode, 0, r.stderr + r.stdout);

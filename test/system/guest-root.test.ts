@@ -8,13 +8,12 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { execa } from "execa";
 import { PEER_SUITE_TOOLS } from "../../src/build/packages.ts";
 import { ensure } from "../../src/build/requirements.ts";
 import { REPO } from "../../src/paths.ts";
 import { KNOWN_SKIPS, outcomes, parseSuites, SUITE_GROUPS, SUITES, suiteBootArgs } from "../../src/tools/xdp-tools-suites.ts";
 import { cleanup, tempDir } from "../helpers.ts";
-import { cpRoundTrip, XDP_LAB, ok, xdpLab } from "./cli.ts";
+import { captureXdp, cpRoundTrip, ok, xdpLab } from "./cli.ts";
 
 const t = suite("--guest-root host (system)");
 const L = `g${process.pid}`.slice(0, 12);
@@ -86,13 +85,7 @@ t("up --guest-root host: exec, cp, load, status and capture --xdp work as with t
   const lan = s.attached.find((a) => a.iface === "lan0");
   assert.ok(lan && lan.runCount >= 3, `pass on lan0 ran: ${JSON.stringify(s.attached)}`);
   // capture --xdp: the host's xdpdump, in the guest.
-  const pcap = join(dir, "xdp.pcap");
-  const cap = execa(XDP_LAB, ["capture", "lan", "--xdp", "--name", L, "--count", "4", "--write", pcap], { reject: false });
-  await new Promise<void>((res) => cap.stderr!.on("data", (b: Buffer) => /listening on lan0/.test(b.toString()) && res()));
-  await on("client", "ping", "-4", "-c", "2", "-i", "0.3", "-W", "2", "server");
-  const c = await cap;
-  assert.is(c.exitCode, 0, c.stderr);
-  const lines = (await execa("tcpdump", ["-r", pcap, "-n"])).stdout.trim().split("\n");
+  const lines = await captureXdp(L, 4, join(dir, "xdp.pcap"), () => on("client", "ping", "-4", "-c", "2", "-i", "0.3", "-W", "2", "server"));
   assert.is(lines.filter((l) => /ICMP echo request/.test(l)).length, 4, "2 requests, each at entry and exit");
   await on("vm", "xdp-lab-app ctl unload lan0");
 });

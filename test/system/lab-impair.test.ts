@@ -8,7 +8,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Lab } from "../../src/lab.ts";
 import { ADDR, ADDR6, labPlan } from "../../network/plan.ts";
-import { iperf3ServerArgv, listeningArgv } from "../../src/testing/flows.ts";
+import { withIperf3Server } from "../../src/testing/flows.ts";
+import { labHost } from "../../network/hosts/index.ts";
 import { ensure } from "../../src/build/requirements.ts";
 import { LAB_TOOLS } from "../../src/build/packages.ts";
 import { cleanup, tempDir } from "../helpers.ts";
@@ -47,19 +48,12 @@ let port = 5300;
  * run right after a forward one against the same `iperf3 -s -D`).
  */
 async function iperfKbit(addr: string, reverse = false): Promise<number> {
-  const ns = addr === ADDR.internet.host ? plan.ns.internet : plan.ns.server;
+  const server = await labHost(L, addr === ADDR.internet.host ? "internet" : "server");
+  const client = await labHost(L, "client");
   const once = async () => {
     const p = ++port;
-    const pidfile = `${out}/iperf3.${p}.pid`;
-    const started = await inNs(ns, ...iperf3ServerArgv(p, pidfile));
-    assert.is(started.exitCode, 0, `iperf3's server in ${ns}: ${started.stderr}`);
-    try {
-      const ready = await inNs(ns, "sh", "-c", ...listeningArgv(p));
-      assert.is(ready.exitCode, 0, ready.stderr);
-      return await inNs(plan.ns.client, "iperf3", "-c", addr, "-p", String(p), "-t", "3", "-J", ...(reverse ? ["-R"] : []));
-    } finally {
-      await execa("sh", ["-c", `[ -f ${pidfile} ] && kill $(cat ${pidfile}) 2>/dev/null; rm -f ${pidfile}; true`]);
-    }
+    const a = await withIperf3Server(server, p, () => client.exec(["iperf3", "-c", addr, "-p", String(p), "-t", "3", "-J", ...(reverse ? ["-R"] : [])]));
+    return { stdout: a.stdout, stderr: a.stderr, exitCode: a.code };
   };
   return (await measureIperf3(once, `${reverse ? "from" : "to"} ${addr}`)).bitsPerSecond / 1000;
 }

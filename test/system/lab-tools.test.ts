@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { execa } from "execa";
 import { sha256 } from "../../src/build/hash.ts";
 import { cleanup, tempDir } from "../helpers.ts";
-import { cpRoundTrip, XDP_LAB, ok, xdpLab } from "./cli.ts";
+import { captureXdp, cpRoundTrip, XDP_LAB, ok, xdpLab } from "./cli.ts";
 
 const t = suite("lab: users' files and tools");
 const L = `t${process.pid}`.slice(0, 12);
@@ -197,13 +197,7 @@ t("xdp-bench drop on lan0 reports a non-zero rate while the client floods", asyn
 
 t("capture --xdp: xdpdump in the guest sees the client's packets at the program's entry and exit", async () => {
   await ok(["load", `${out}/pass.bpf.o`, "--name", L]);
-  const pcap = join(await tempDir(), "xdp.pcap");
-  const cap = execa(XDP_LAB, ["capture", "lan", "--xdp", "--name", L, "--count", "6", "--write", pcap], { reject: false });
-  await new Promise<void>((res) => cap.stderr!.on("data", (b: Buffer) => /listening on lan0/.test(b.toString()) && res()));
-  await on("client", "ping", "-4", "-c", "3", "-i", "0.3", "-W", "1", "server");
-  const r = await cap;
-  assert.is(r.exitCode, 0, r.stderr);
-  const lines = (await execa("tcpdump", ["-r", pcap, "-n"])).stdout.trim().split("\n");
+  const lines = await captureXdp(L, 6, join(await tempDir(), "xdp.pcap"), () => on("client", "ping", "-4", "-c", "3", "-i", "0.3", "-W", "1", "server"));
   assert.is(lines.filter((l) => /IP 10\.10\.1\.10 > 10\.10\.2\.10: ICMP echo request/.test(l)).length, 6, "3 requests, each at entry and exit");
   await on("vm", "xdp-lab-app ctl unload lan0");
 });
