@@ -60,22 +60,49 @@ export function parseBuildKernel(value: string, resolvePath: (p: string) => stri
 }
 
 /**
- * Makes VERSION's tarball present: installs its linux-source package when missing (root). apt
- * finds 6.12 in bookworm-security; a machine whose sources lack it gets bookworm-backports added.
+ * Makes VERSION's tarball present, at the lock's version wherever Debian's archive still has it
+ * (root): a missing package is installed at that version, and one installed at another version is
+ * replaced by it, since the tarball is the kernel's source and the lock says which source CI and the
+ * build image compile. When the archive no longer has the locked version the build goes on with
+ * what it has and says so. apt finds 6.12 in bookworm-security; a machine whose sources lack it
+ * gets bookworm-backports added.
  */
-export async function ensureKernelSource(version: string, o: { install: boolean; log?: (l: string) => void }): Promise<void> {
-  const { ensure } = await import("./requirements.ts");
+export async function ensureKernelSource(version: string, o: { install: boolean; log?: (l: string) => void; lockPath?: string }): Promise<void> {
+  const [{ ensure }, { readLock, LOCK_PATH }] = await Promise.all([import("./requirements.ts"), import("./lock.ts")]);
   const k = BUILT_KERNELS[version]!;
+  const lockPath = o.lockPath ?? LOCK_PATH;
+  const locked = readLock(lockPath)[k.package];
+  const versions = locked ? { [k.package]: locked } : undefined;
   const req = [{ package: k.package, file: k.tarball }];
   const purpose = `building kernel ${version}`;
   try {
-    await ensure(req, { install: o.install, purpose, log: o.log });
+    await ensure(req, { install: o.install, purpose, log: o.log, versions });
   } catch (error) {
     if (version === DEFAULT_KERNEL || !o.install || process.getuid?.() !== 0) throw error;
     const [{ ensureSuite }, { debianMirror }] = await Promise.all([import("../tools/apt-archive.ts"), import("./image.ts")]);
     if (!(await ensureSuite("bookworm-backports", debianMirror()))) throw error;
     o.log?.(`added Debian's bookworm-backports to apt's sources for ${k.package}`);
-    await ensure(req, { install: true, purpose, log: o.log });
+    await ensure(req, { install: true, purpose, log: o.log, versions });
+  }
+  if (locked) await alignToLock(k.package, locked, lockPath, o);
+}
+
+/** The installed PKG replaced by its LOCKED version when the archive has it; otherwise said, with what is built instead. */
+async function alignToLock(pkg: string, locked: string, lockPath: string, o: { install: boolean; log?: (l: string) => void }): Promise<void> {
+  const [{ packageVersions }, { aptInstallExact, candidateVersions }] = await Promise.all([import("../tools/dpkg.ts"), import("../tools/apt.ts")]);
+  const installed = (await packageVersions([pkg]))[0]?.split("=")[1];
+  if (installed === locked) return;
+  const mismatch = `${pkg} ${installed ?? "(not installed)"} is installed, the lock ${lockPath} names ${locked}`;
+  if (!o.install || process.getuid?.() !== 0) {
+    o.log?.(`${mismatch}: building ${installed}; its artifacts will differ from the lock's build. Fix: run as root without --no-install, or apt-get install ${pkg}=${locked}`);
+    return;
+  }
+  try {
+    await aptInstallExact([`${pkg}=${locked}`]);
+    o.log?.(`${mismatch}: installed ${pkg}=${locked}`);
+  } catch (error) {
+    const now = (await candidateVersions([pkg]))[0]?.split("=")[1] ?? "none";
+    o.log?.(`${mismatch}, and Debian's archive no longer has it (archive now: ${now}): building ${installed}; its artifacts will differ from the lock's build. Fix: ./xdp-lab lock --update, or cache import the lock's image (${(error as Error).message.split("\n")[0]})`);
   }
 }
 
@@ -96,7 +123,7 @@ export interface KernelBuild {
 export async function kernelBuild(
   k: ReturnType<typeof parseBuildKernel>,
   out: string,
-  o: { install: boolean; log?: (l: string) => void; container?: boolean; kconfig?: boolean },
+  o: { install: boolean; log?: (l: string) => void; container?: boolean; kconfig?: boolean; lockPath?: string },
 ): Promise<KernelBuild> {
   if ("stock" in k) {
     if (o.container) throw new Error(`build --container --kernel ${k.stock}: a stock kernel's build is not done in containers. Fix: build on the host (./xdp-lab build --kernel ${k.stock})`);
@@ -106,7 +133,6 @@ export async function kernelBuild(
     return { version: k.stock, kernelSrc: DEFAULT_KERNEL_SRC, out, provided };
   }
   if (!k.version) return { kernelSrc: k.kernelSrc, out };
-  // The default version's package is one of the kernel stage's own requirements (the lock pins it).
-  if (k.version !== DEFAULT_KERNEL && !o.container) await ensureKernelSource(k.version, { install: o.install, log: o.log });
+  if (!o.container) await ensureKernelSource(k.version, { install: o.install, log: o.log, lockPath: o.lockPath });
   return { version: k.version, kernelSrc: k.kernelSrc, out: builtKernelOut(out, k.version) };
 }

@@ -88,5 +88,5 @@ async function chooseKernel(argv: Args): Promise<import("../build/kernels.ts").K
     return { kernelSrc, out, version: versionOfSource(kernelSrc) };
   }
   const log = argv.quiet || argv.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
-  return kernelBuild(parseBuildKernel(argv.kernel, (p) => resolve(p)), out, { install: argv.install, log, container: argv.container, kconfig: argv.kconfig.length > 0 });
+  return kernelBuild(parseBuildKernel(argv.kernel, (p) => resolve(p)), out, { install: argv.install, log, container: argv.container, kconfig: argv.kconfig.length > 0, lockPath: argv.lock ? resolve(argv.lock) : undefined });
 }

@@ -14,6 +14,14 @@ export function aptUpgrade(packages: string[]): Promise<void> {
   return aptGet(["install", "-y", "--only-upgrade", "--no-remove", ...packages], `upgrade ${packages.join(" ")}`, "upgrade them by hand (apt-get install --only-upgrade ...)");
 }
 
+/**
+ * Installs exactly SPECS (`package=version`), moving an installed package up or down to that
+ * version, but never removing another package for it (--no-remove: apt refuses instead).
+ */
+export function aptInstallExact(specs: string[]): Promise<void> {
+  return aptGet(["install", "-y", "--no-install-recommends", "--allow-downgrades", "--no-remove", ...specs], `install ${specs.join(" ")}`, `apt-get install ${specs.join(" ")}`);
+}
+
 /** Runs `apt-get update` once, then installs the packages. */
 export function aptInstall(packages: string[]): Promise<void> {
   return aptGet(aptInstallArgs(packages), `install ${packages.join(" ")}`, `check the machine's apt sources, then run: apt-get install ${packages.join(" ")}`);

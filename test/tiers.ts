@@ -1,0 +1,76 @@
+// The test tiers: which files each runs, in what order, and how long a system file may take.
+// test/runner.ts runs them; `npm test` runs every tier, `npm run test:TIER` one.
+
+/** A system test file and the wall time after which it is stopped and failed (a hang, not a budget). */
+export interface SystemFile {
+  file: string;
+  /** Minutes; default 20. A safety net so one hung file cannot eat CI's 90 minutes. */
+  limit?: number;
+}
+
+export interface Tier {
+  describe: string;
+  /** Needs root (namespaces, qemu, podman, apt): in CI a non-root run fails, elsewhere it is skipped with a message. */
+  root: boolean;
+  /** System files, each run in a process of its own, in this order. */
+  files?: SystemFile[];
+}
+
+/**
+ * The tiers in the order `npm test` runs them. `build` comes first: build-boot compiles the lab's
+ * kernel that every later lab boots, kernel-versions 6.12 that container.test compares with.
+ */
+export const TIERS = {
+  check: { describe: "type-check the CLI and the Dagger module", root: false },
+  unit: { describe: "pure logic: no root, no network, no Debian packages; one process", root: false },
+  build: {
+    describe: "builds: the app's C tests, the compiled CLI, the kernels, the containers, the cache",
+    root: true,
+    files: [
+      { file: "test/system/build-boot.test.ts", limit: 30 },
+      { file: "test/system/bpf.test.ts" },
+      { file: "test/system/kernel-versions.test.ts", limit: 30 },
+      { file: "test/system/container.test.ts", limit: 60 },
+      { file: "test/system/registry.test.ts" },
+    ],
+  },
+  lab: {
+    describe: "labs with real traffic: namespaces, qemu, podman hosts, impaired links, xdp-lab test",
+    root: true,
+    files: [
+      { file: "test/system/accel.test.ts" },
+      { file: "test/system/app.test.ts" },
+      { file: "test/system/app-replace.test.ts" },
+      { file: "test/system/lab.test.ts" },
+      { file: "test/system/lab-tools.test.ts" },
+      { file: "test/system/lab-podman.test.ts" },
+      { file: "test/system/lab-impair.test.ts" },
+      { file: "test/system/xdp-lab-test.test.ts" },
+      { file: "test/system/traffic-steps.test.ts" },
+      { file: "test/system/stock-kernel.test.ts", limit: 25 },
+    ],
+  },
+  "guest-root": {
+    describe: "the host's userland in the guest and xdp-tools' own suites there",
+    root: true,
+    files: [{ file: "test/system/guest-root.test.ts", limit: 40 }],
+  },
+} satisfies Record<string, Tier>;
+
+export type TierName = keyof typeof TIERS;
+export const TIER_NAMES = Object.keys(TIERS) as TierName[];
+
+/** The system files of TIERS, each with its tier. */
+export function systemFiles(tiers: readonly TierName[] = TIER_NAMES): (SystemFile & { tier: TierName })[] {
+  return tiers.flatMap((t) => ((TIERS[t] as Tier).files ?? []).map((f) => ({ ...f, tier: t })));
+}
+
+/** The files in test/system/ that no tier runs, and the tier files that do not exist: both are mistakes. */
+export function tierProblems(onDisk: string[]): string[] {
+  const listed = systemFiles().map((f) => f.file);
+  return [
+    ...onDisk.filter((f) => !listed.includes(f)).map((f) => `${f} is in no tier: add it to test/tiers.ts, or it never runs`),
+    ...listed.filter((f) => !onDisk.includes(f)).map((f) => `${f} is named in test/tiers.ts but does not exist`),
+    ...listed.filter((f, i) => listed.indexOf(f) !== i).map((f) => `${f} is named twice in test/tiers.ts`),
+  ];
+}
