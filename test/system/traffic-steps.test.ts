@@ -13,15 +13,13 @@ import { ok, xdpLab } from "./cli.ts";
 import { leftovers } from "./lab-leftovers.ts";
 
 const t = suite("xdp-lab test's traffic steps on podman hosts");
+// A system test never skips silently: off root it fails, saying why. At load, not in a before hook:
+// uvu 0.5 neither prints nor counts as failed an error thrown by a hook, and exits 0.
+if (process.getuid?.() !== 0) throw new Error("the traffic steps' system test needs root: run it as root, as CI does");
 const P = `ts${process.pid}`.slice(0, 12);
 const lab = new Lab(P);
 
 t.before(async () => {
-  if (process.getuid?.() !== 0) {
-    if (process.env.CI === "true") throw new Error("the traffic steps' system test needs root: CI must run it as root");
-    console.log("SKIPPED traffic steps on podman hosts: needs root");
-    process.exit(0);
-  }
   await ok(["build", "--quiet"]);
   await ok(["up", "--name", P, "--hosts", "podman"]);
 });
