@@ -82,13 +82,15 @@ export interface MovedPackage {
 /**
  * The script that installs exactly the locked versions in the minimal image. It first checks that
  * the archive still has every one (apt-cache madison lists what it has), and when not, prints a
- * MOVED_MARK line for each missing one and exits 3 before installing anything.
+ * MOVED_MARK line for each missing one and exits 3 before installing anything. ROOT prefixes every
+ * path it writes or removes (apt's sources and lists), so a test can run it on a directory of its
+ * own instead of the machine's /.
  */
-export function installScript(lock: Lock, mirror = debianMirror(), sourcesList = "/etc/apt/sources.list"): string {
+export function installScript(lock: Lock, mirror = debianMirror(), root = ""): string {
   return [
     "set -e",
     "export DEBIAN_FRONTEND=noninteractive",
-    sourcesLine(mirror, sourcesList),
+    sourcesLine(mirror, `${root}/etc/apt/sources.list`),
     "apt-get update -qq",
     "moved=0",
     `for spec in ${aptSpecs(lock).join(" ")}; do`,
@@ -101,7 +103,7 @@ export function installScript(lock: Lock, mirror = debianMirror(), sourcesList =
     '[ "$moved" = 0 ] || exit 3',
     `apt-get install -y -qq --no-install-recommends ${aptSpecs(lock).join(" ")}`,
     "apt-get clean",
-    "rm -rf /var/lib/apt/lists/*",
+    `rm -rf ${root}/var/lib/apt/lists/*`,
   ].join("\n");
 }
 

@@ -3,7 +3,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { Cache } from "../../src/build/cache.ts";
@@ -55,16 +55,28 @@ esac
   );
   await writeFile(join(bin, "apt-get"), `#!/bin/sh\necho "apt-get $*" >> ${dir}/apt-get.log\n`);
   for (const f of ["apt-cache", "apt-get"]) await chmod(join(bin, f), 0o755);
+  // The script runs on a root of the test's own: the machine's apt sources and lists are never touched.
+  const root = join(dir, "root");
+  const lists = join(root, "var/lib/apt/lists");
+  await mkdir(join(root, "etc/apt"), { recursive: true });
+  await mkdir(lists, { recursive: true });
+  await writeFile(join(lists, "deb.debian.org_debian_dists_bookworm_InRelease"), "");
+  const script = (lock: typeof LOCK) => installScript(lock, "http://mirror.invalid", root);
+  for (const path of script(LOCK).matchAll(/(?<=\s|>)\/[\w./*-]+/g)) assert.ok(path[0].startsWith(`${root}/`), `${path[0]} is outside the test's root`);
   const env = { PATH: `${bin}:/usr/bin:/bin` };
-  const moved = await execa("sh", ["-c", installScript(LOCK, "http://mirror.invalid", join(dir, "sources.list"))], { env, reject: false });
+  const moved = await execa("sh", ["-c", script(LOCK)], { env, reject: false });
   assert.is(moved.exitCode, 3);
   assert.equal(parseMoved(moved.stdout), [{ package: "bpftool", locked: "7.1.0+6.1.192-2", now: "7.1.0+6.1.192-3" }]);
   assert.not.match(await readFile(join(dir, "apt-get.log"), "utf8"), /install/, "nothing installed");
-  assert.match(await readFile(join(dir, "sources.list"), "utf8"), /^deb http:\/\/mirror\.invalid\/debian-security bookworm-security main$/m);
-  // The same archive with the lock moved on: installs exactly the locked versions.
-  const ok = await execa("sh", ["-c", installScript({ ...LOCK, bpftool: "7.1.0+6.1.192-3" }, "http://mirror.invalid", join(dir, "sources.list"))], { env, reject: false });
+  assert.match(await readFile(join(root, "etc/apt/sources.list"), "utf8"), /^deb http:\/\/mirror\.invalid\/debian-security bookworm-security main$/m);
+  assert.equal(await readdir(lists), ["deb.debian.org_debian_dists_bookworm_InRelease"], "lists kept when nothing was installed");
+  // The same archive with the lock moved on: installs exactly the locked versions, then empties apt's lists.
+  const ok = await execa("sh", ["-c", script({ ...LOCK, bpftool: "7.1.0+6.1.192-3" })], { env, reject: false });
   assert.is(ok.exitCode, 0, ok.stderr);
   assert.match(await readFile(join(dir, "apt-get.log"), "utf8"), /apt-get install -y -qq --no-install-recommends bpftool=7\.1\.0\+6\.1\.192-3 make=4\.3-4\.1/);
+  assert.equal(await readdir(lists), [], "the image's lists removed");
+  // Without a root, the script is the image's own: its paths are the container's.
+  assert.match(installScript(LOCK, "http://mirror.invalid"), / > \/etc\/apt\/sources\.list\n[\s\S]*\nrm -rf \/var\/lib\/apt\/lists\/\*$/);
 });
 
 t("the moved error names each package, locked against now, and both ways out", () => {

