@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "./suite.ts";
 import * as assert from "uvu/assert";
 import { formatTable, junit, parseUvu, rowOf } from "./runner.ts";
 import { systemFiles, tierProblems } from "./tiers.ts";

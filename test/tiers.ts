@@ -27,6 +27,8 @@ export const TIERS = {
     describe: "builds: the app's C tests, the compiled CLI, the kernels, the containers, the cache",
     root: true,
     files: [
+      { file: "test/system/app-unit.test.ts" },
+      { file: "test/system/cli-dist.test.ts" },
       { file: "test/system/build-boot.test.ts", limit: 30 },
       { file: "test/system/bpf.test.ts" },
       { file: "test/system/kernel-versions.test.ts", limit: 30 },
@@ -38,6 +40,7 @@ export const TIERS = {
     describe: "labs with real traffic: namespaces, qemu, podman hosts, impaired links, xdp-lab test",
     root: true,
     files: [
+      { file: "test/system/host-tools.test.ts" },
       { file: "test/system/accel.test.ts" },
       { file: "test/system/app.test.ts" },
       { file: "test/system/app-replace.test.ts" },

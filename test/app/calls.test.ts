@@ -1,7 +1,7 @@
 // app/'s parts call each other one way: no .c file reaches itself again through functions or data
 // defined in others, and no header includes itself again. Read from the sources (no compiler, so it
 // runs before anything is installed), relying on the kernel style they are written in.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,6 +1,6 @@
 // The executor with --container on a stand-in engine: every stage goes through `run` with the
 // adapter's mounts, outputs come back into the cache and out/, the key names the lock.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,5 +1,5 @@
 // The host executor on a fake stage table: caching by content, atomic publishing, failures, bad out/.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile, readdir } from "node:fs/promises";

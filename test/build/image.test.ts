@@ -1,6 +1,6 @@
 // The build image: the install script's check of the archive, the error when the archive moved,
 // and where ensureImage takes the image from (engine, build cache, archive), on a stand-in engine.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";

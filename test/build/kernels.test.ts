@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { resolve } from "node:path";
 import { builtKernelOut, parseBuildKernel, versionOfSource, DEFAULT_KERNEL } from "../../src/build/kernels.ts";

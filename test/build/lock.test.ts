@@ -1,5 +1,5 @@
 // The package lock: its format, its hash, what the host build compares and what the image installs.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";

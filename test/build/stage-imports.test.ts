@@ -3,7 +3,7 @@
 // reaches. Both rules were kept by comments; this test keeps them.
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { REPO } from "../../src/paths.ts";
 

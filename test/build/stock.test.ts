@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { bzImagePayload, describeFeatures, features, loadOrder, moduleName, parseConfig, parseModulesDep, pickVersion, stockKernel, versionToFetch, LAB_MODULES } from "../../src/build/stock.ts";
 import { parseMadison } from "../../src/tools/apt-archive.ts";

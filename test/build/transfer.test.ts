@@ -1,5 +1,5 @@
 // cache export/import: entries travel whole and verified; a corrupt or foreign archive is refused.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile, symlink, readdir } from "node:fs/promises";

@@ -2,7 +2,7 @@
 // --verify, every action pinned by commit and the Dagger CLI by the version dagger.json pins.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { parse } from "yaml";
 import { REPO } from "../../src/paths.ts";

@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { guestCommand, parseReadyLine, readyLine, shellQuote } from "../../src/commands/boot.ts";
 import { artifacts } from "../../src/commands/lab-options.ts";

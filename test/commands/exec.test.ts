@@ -1,5 +1,5 @@
 // exec's hints for a program that is missing on the host or in the VM.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { missingProgram, notFound } from "../../src/commands/exec.ts";
 

@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { layout } from "../../src/commands/tmux.ts";
 import { labPlan } from "../../network/plan.ts";

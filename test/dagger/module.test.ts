@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { STAGE_NAMES } from "../../src/build/stages.ts";
 import { REPO } from "../../src/paths.ts";

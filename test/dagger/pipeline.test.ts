@@ -3,7 +3,7 @@
 // the container's. No Dagger engine: the steps are replayed on a recording container, and the
 // podman adapter's command line is read back the same way.
 import { join } from "node:path";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { build } from "../../src/build/executor.ts";
 import { DEFAULT_PARAMS, STAGES, STAGE_NAMES, type Stage, type StageCommand, type StageName, type StagePaths } from "../../src/build/stages.ts";

@@ -1,5 +1,5 @@
 // kernel/check-config.sh on a made-up Kconfig tree: requested vs effective, later fragments winning.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";

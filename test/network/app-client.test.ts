@@ -1,6 +1,6 @@
 // The message of a command in the VM that gave no answer: the lab that went down meanwhile is
 // named with its fix; otherwise the command's words, and never an empty reason.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { failureMessage, VmCommandError, type VmFailure } from "../../network/app-client.ts";
 import { DEFAULT_LAB } from "../../network/plan.ts";

@@ -2,7 +2,7 @@
 // read as text and checked against network/contract.ts, so a change on one side alone fails here.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { APP_LUA_BUDGET_MS, APP_RESULT_FIELDS, CMDLINE, GUEST_APP_LOG, GUEST_CONTROL, GUEST_MODULES, GUEST_ROOT_TAG, GUEST_NICS, LAB_ENV, LAB_ENV_KEYS, MARKERS, parseAnswer } from "../../network/contract.ts";
 import { guestEnv } from "../../network/plan.ts";

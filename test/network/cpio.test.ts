@@ -1,7 +1,7 @@
 // The initramfs overlay's cpio writer: alignment after the base archive and refused input. GNU cpio
 // reading the archive back is test/system/host-tools.test.ts's (it needs the cpio package).
 import { gunzipSync, gzipSync } from "node:zlib";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { appendOverlay, cpio } from "../../network/cpio.ts";
 

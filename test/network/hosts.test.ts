@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { hostOf, parseEnd } from "../../network/hosts/index.ts";
 import { localCopy } from "../../network/copy.ts";

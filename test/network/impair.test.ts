@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { checkImpairment, describeImpairment, linkDirections, parseImpairSpec, parseValue, perDirection, relayValues } from "../../network/impair.ts";
 import { egressStealBytecode, INGRESS_STEAL_BYTECODE, pairCommands, pairSysctls, paramsText, stealCommands, stealPair } from "../../network/relay.ts";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { GUEST_NICS } from "../../network/contract.ts";
 import { ADDR, HOSTS, LINKS, NAMESPACE_ROLES, guestEnv, hostsFile, labPlan, validateName } from "../../network/plan.ts";

@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { LAB_LABEL, PODMAN_GLOBAL, RUN_LIMITS, execArgs, runArgs } from "../../network/podman.ts";
 import * as build from "../../src/tools/podman.ts";

@@ -1,5 +1,5 @@
 // Attached programs from the VM's `ip -d link` and bpftool output, captured from a lab.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { attachedPrograms, sections, programsScript } from "../../network/programs.ts";
 

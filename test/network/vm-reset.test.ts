@@ -1,5 +1,5 @@
 // Lab.reset's guest side (network/vm-reset.ts): the script it runs in the VM and what it makes of the answer.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { APP_LUA_BUDGET_MS } from "../../network/contract.ts";
 import { appStartScript, offScript, parseReset, resetScript } from "../../network/vm-reset.ts";

@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { vmConfig } from "../../network/guest.ts";
 import { wiring } from "../../network/wiring.ts";

@@ -3,7 +3,7 @@
 // (XDP_LAB_ACCEL=tcg, and a missing device). Each boots the real build. Needs root and qemu.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";

@@ -1,6 +1,6 @@
 // xdp-lab-app replacing programs (a bad object never detaches the running one; a refused mode
 // change puts it back), SIGTERM, then in the guest the echo round trip through the module. Needs root.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { execa } from "execa";

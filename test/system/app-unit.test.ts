@@ -1,7 +1,7 @@
 // The app's pure C parts (tokenizing, options, the JSON writer, output sinks) through their own test
 // binary, `make -C app check`. A C compile (gcc, make), so it is not a unit test; no root needed (the
 // control socket path is test/network/contract.test.ts's).
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { execa } from "execa";

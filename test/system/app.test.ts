@@ -1,7 +1,7 @@
 // xdp-lab-app on the host kernel, between two network namespaces the test creates and removes:
 // attach, real traffic, exact counters, native and generic mode, the control socket, Lua and its
 // limits, bad input. Needs root.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";

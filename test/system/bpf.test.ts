@@ -1,7 +1,7 @@
 // The XDP programs on the host kernel, before any VM: BPF_PROG_TEST_RUN through bpftool on crafted
 // frames. Needs root; pins into a BPF file system mounted in a temporary directory of its own.
 import { existsSync } from "node:fs";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";

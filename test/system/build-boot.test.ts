@@ -1,5 +1,5 @@
 // Builds the real kernel and initramfs with the CLI, then boots them in qemu. Needs root (apt, qemu).
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile, symlink } from "node:fs/promises";

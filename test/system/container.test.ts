@@ -10,7 +10,7 @@
 // (proofs.ts): re-proven when an input changed (a stage's host or container key: the sources, the
 // lock, the image, the kernel config, the host's toolchain; this file; src/build/), else their
 // record is taken and what it saw is checked again, the run that proved it named.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { PEER_SUITE_TOOLS } from "../../src/build/packages.ts";
 import { ensure } from "../../src/build/requirements.ts";

@@ -2,7 +2,7 @@
 // compiled by tcpdump, the JUnit file checked by xmllint against the Jenkins schema. Each tool is a
 // Debian package (cpio, tcpdump, libxml2-utils) installed here when missing (as root), or a fix.
 import { execFileSync } from "node:child_process";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { cpio } from "../../network/cpio.ts";
 import { CAPTURE_TOOLS } from "../../src/build/packages.ts";

@@ -3,7 +3,7 @@
 // 6.1 build in OUT; each kernel's cache entries stay (neither build evicts or replaces the other's);
 // boot, up and test --kernel 6.12 run on it, and the same tests give the same counts on 6.1 and 6.12.
 // Needs root; in CI nothing is skipped. A cold 6.12 build takes about 10 minutes on 2 cores.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";

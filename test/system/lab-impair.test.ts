@@ -4,7 +4,7 @@
 // the hosts' qdiscs as they were), kept in the state and shown by status, counted by the relay;
 // reset and down remove it; bad values are refused. Needs root; in CI nothing is skipped.
 import { execa } from "execa";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { Lab } from "../../src/lab.ts";
 import { ADDR, ADDR6, labPlan } from "../../network/plan.ts";

@@ -1,7 +1,7 @@
 // Cache entries through an OCI registry: `cache push` to Debian's docker-registry on localhost, `cache
 // pull` into an empty cache (verified as `cache import` does); an image that is not a cache is refused.
 // Needs root and podman; installs docker-registry when missing. In CI it fails rather than skip.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -3,7 +3,7 @@
 // the standard tools (native XDP on virtio-net, tc on clsact, the drop program, xdp-filter, the echo
 // module built against Debian's headers); --share is refused, as 9p is not in Debian's cloud kernel.
 // Needs root, and the archive once per machine (the kernels are then in the build cache).
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";

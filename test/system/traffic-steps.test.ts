@@ -3,7 +3,7 @@
 // and the packet counts come from tcpdump on the ports' taps. (tests/traffic.yaml runs the same
 // kinds on namespace hosts in xdp-lab-test.test.ts.) Needs root and podman; in CI nothing is skipped.
 import { join } from "node:path";
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { Lab } from "../../src/lab.ts";
 import { REPO } from "../../src/paths.ts";

@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { artefactDir, slug } from "../../src/testing/artefacts.ts";

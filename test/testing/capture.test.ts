@@ -1,6 +1,6 @@
 // Captures as data: tcpdump's argv, its count, and the packet expectations. Filters compiled by
 // tcpdump itself are test/system/host-tools.test.ts's (they need the tcpdump package).
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { describePackets, packetsOk, parseCaptured, tcpdumpArgv } from "../../src/testing/capture.ts";
 

@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { deltaOk, describeDelta, entryValue, findEntry, keyBytes, mapLabel, readValue, type DumpEntry } from "../../src/testing/maps.ts";
 

@@ -1,5 +1,5 @@
 // The cases of a run (--mode) and how they are spread over labs (--jobs): order, skips, artefacts.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import type { Lab } from "../../src/lab.ts";
 import { cases, parseJobs, parseModes, runCases, withMode, type Case } from "../../src/testing/pool.ts";

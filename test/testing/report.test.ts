@@ -1,7 +1,7 @@
 // The run's reports: progress lines, TAP 13, JUnit XML (read back by junit2json) and the job
 // summary. The JUnit file checked against its schema by xmllint is test/system/host-tools.test.ts's
 // (it needs the libxml2-utils package).
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { parse, type TestSuites } from "junit2json";
 import { junit, markdown, progressLines, summarize, tap, type TestResult } from "../../src/testing/report.ts";

@@ -1,5 +1,5 @@
 // demo's story lines from a test and its result: each step as typed, what came of it, the verdict.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import type { TestResult } from "../../src/testing/report.ts";
 import type { TestCase } from "../../src/testing/spec.ts";

@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { judgeCommand, judgePing, parsePing, pingArgv } from "../../src/testing/traffic.ts";
 import type { PingStep } from "../../src/testing/spec.ts";

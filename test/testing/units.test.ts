@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { formatBitRate, parseBitRate, parseRate, payloadBits } from "../../src/testing/units.ts";
 

@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { measureIperf3 } from "../../src/tools/iperf3.ts";
 import { failure } from "../helpers.ts";

@@ -1,6 +1,6 @@
 // Choosing a container engine: only one whose engine answers `info`, podman first; when none does,
 // the error names each one tried and why.
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,5 +1,5 @@
 // Reading xdp-tools' runner output (lib/testing/test_runner.sh, as Debian's xdp-tests ships it).
-import { suite } from "uvu";
+import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { XDP_TESTS_DIR } from "../../src/build/packages.ts";
 import { parseRunnerOutput, parseSuites, SUITES, suitesScript } from "../../src/tools/xdp-tools-suites.ts";

@@ -1,6 +1,6 @@
 // Choosing the accelerator: --accel and XDP_LAB_ACCEL, and the KVM probe against a stand-in qemu
 // whose KVM aborts, hangs or works, with the verdict remembered per machine.
-import { suite } from "uvu";
+import { suite } from "../../suite.ts";
 import * as assert from "uvu/assert";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";

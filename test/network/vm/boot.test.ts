@@ -1,6 +1,6 @@
 // boot() against a fake qemu: a node script that prints what a guest would on the console and serves
 // the command channel socket the way qemu does, so marker handling is tested without a VM.
-import { suite } from "uvu";
+import { suite } from "../../suite.ts";
 import * as assert from "uvu/assert";
 import { writeFile, readFile, chmod } from "node:fs/promises";
 import { join } from "node:path";

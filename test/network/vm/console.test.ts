@@ -1,5 +1,5 @@
 // The console model boot and up share: lines across chunks, the ready marker, panics, the tail.
-import { suite } from "uvu";
+import { suite } from "../../suite.ts";
 import * as assert from "uvu/assert";
 import { ConsoleWatch } from "../../../network/vm/console.ts";
 

@@ -1,4 +1,4 @@
-import { suite } from "uvu";
+import { suite } from "../../suite.ts";
 import * as assert from "uvu/assert";
 import { baseArgs, commandChannelArgs, consoleArgs, kernelCmdline, machineArgs, parseShare, qemuArgs, rngArgs, shareArgs, DEFAULT_VM, detectAccel } from "../../../network/vm/qemu.ts";
 

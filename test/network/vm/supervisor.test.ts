@@ -1,5 +1,5 @@
 // The lab's qemu supervisor: its argv, and how it reports the way qemu ended.
-import { suite } from "uvu";
+import { suite } from "../../suite.ts";
 import * as assert from "uvu/assert";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
