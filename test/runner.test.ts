@@ -1,7 +1,8 @@
 import { suite } from "./suite.ts";
 import * as assert from "uvu/assert";
 import { formatTable, junit, parseUvu, rowOf } from "./runner.ts";
-import { systemFiles, tierProblems } from "./tiers.ts";
+import { readFileSync } from "node:fs";
+import { systemFiles, tierProblems, withTiers } from "./tiers.ts";
 
 const t = suite("test runner");
 
@@ -54,6 +55,11 @@ t("every system file is in exactly one tier: one missing from the table or named
   assert.equal(tierProblems(listed), []);
   assert.equal(tierProblems([...listed, "test/system/new.test.ts"]), ["test/system/new.test.ts is in no tier: add it to test/tiers.ts, or it never runs"]);
   assert.equal(tierProblems(listed.slice(1)), [`${listed[0]} is named in test/tiers.ts but does not exist`]);
+});
+
+t("docs/testing.md's tier table is the one test/tiers.ts makes", () => {
+  const page = readFileSync(new URL("../docs/testing.md", import.meta.url), "utf8");
+  assert.ok(page === withTiers(page), "docs/testing.md is stale: run node --import ./node_modules/tsx/dist/loader.mjs test/tiers.ts");
 });
 
 t.run();

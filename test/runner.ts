@@ -7,7 +7,7 @@ import { createWriteStream, existsSync, readdirSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { systemFiles, TIER_NAMES, TIERS, tierProblems, type TierName } from "./tiers.ts";
+import { DEFAULT_LIMIT, systemFiles, TIER_NAMES, TIERS, tierProblems, type TierName } from "./tiers.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const TSX = ["--import", "./node_modules/tsx/dist/loader.mjs"];
@@ -198,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
       }
       continue;
     }
-    for (const f of systemFiles([tier])) await step(f.file, tier, process.execPath, [...TSX, f.file], f.limit ?? 20);
+    for (const f of systemFiles([tier])) await step(f.file, tier, process.execPath, [...TSX, f.file], f.limit ?? DEFAULT_LIMIT);
   }
 
   // A system file that no tier names would never run: that fails the run, whatever was asked.

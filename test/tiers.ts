@@ -4,7 +4,7 @@
 /** A system test file and the wall time after which it is stopped and failed (a hang, not a budget). */
 export interface SystemFile {
   file: string;
-  /** Minutes; default 20. A safety net so one hung file cannot eat CI's 90 minutes. */
+  /** Minutes; default DEFAULT_LIMIT (20). A safety net so one hung file cannot eat CI's 90 minutes. */
   limit?: number;
 }
 
@@ -76,4 +76,33 @@ export function tierProblems(onDisk: string[]): string[] {
     ...listed.filter((f) => !onDisk.includes(f)).map((f) => `${f} is named in test/tiers.ts but does not exist`),
     ...listed.filter((f, i) => listed.indexOf(f) !== i).map((f) => `${f} is named twice in test/tiers.ts`),
   ];
+}
+
+/** docs/testing.md's tier section, made from TIERS (test/tiers.test.ts fails when the page is stale). */
+export function tiersMarkdown(): string {
+  const out = ["| tier | command | needs root | what it runs |", "| --- | --- | --- | --- |"];
+  for (const name of TIER_NAMES) {
+    const t = TIERS[name] as Tier;
+    const files = (t.files ?? []).map((f) => `\`${f.file.replace("test/system/", "")}\` (${f.limit ?? DEFAULT_LIMIT} min)`).join(", ");
+    out.push(`| ${name} | \`npm run test:${name}\` | ${t.root ? "yes" : "no"} | ${t.describe}${files ? `: ${files}` : ""} |`);
+  }
+  return out.join("\n");
+}
+
+export const DEFAULT_LIMIT = 20;
+export const DOCS_BEGIN = "<!-- tiers: made by `node --import ./node_modules/tsx/dist/loader.mjs test/tiers.ts` from test/tiers.ts -->";
+export const DOCS_END = "<!-- tiers: end -->";
+
+/** DOC with its tier section replaced by the current one. */
+export function withTiers(doc: string): string {
+  const a = doc.indexOf(DOCS_BEGIN);
+  const b = doc.indexOf(DOCS_END);
+  if (a < 0 || b < a) throw new Error(`docs/testing.md has no tier section: put ${DOCS_BEGIN} and ${DOCS_END} where it goes`);
+  return `${doc.slice(0, a + DOCS_BEGIN.length)}\n${tiersMarkdown()}\n${doc.slice(b)}`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const page = new URL("../docs/testing.md", import.meta.url);
+  writeFileSync(page, withTiers(readFileSync(page, "utf8")));
 }
