@@ -11,7 +11,8 @@ import { ensureHostImage } from "../src/host-image.ts";
 import { ensure } from "../src/build/requirements.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
-import { measureIperf3 } from "../src/tools/iperf3.ts";
+import { iperf3Result } from "../src/tools/iperf3.ts";
+import { withIperf3Server } from "../src/testing/flows.ts";
 import { median } from "./run.ts";
 
 const RUNS = 3;
@@ -45,11 +46,11 @@ const rates: { wantedKbit: number; measuredKbit: number }[] = [];
 let delay: unknown = "not measured";
 let loss: unknown = "not measured";
 try {
-  await inNs("server", ["iperf3", "-s", "-D"]);
-  await new Promise((r) => setTimeout(r, 300));
+  const [server, client] = await Promise.all([lab.host("server"), lab.host("client")]);
   for (const rate of [1000, 10_000, 100_000]) {
     await lab.impair("lan", { rate });
-    const r = await measureIperf3(() => inNs("client", ["iperf3", "-c", "10.10.2.10", "-t", "5", "-J"]), "to the server");
+    const a = await withIperf3Server(server, 5201, () => client.exec(["iperf3", "-c", "10.10.2.10", "-p", "5201", "-t", "5", "-J"]));
+    const r = iperf3Result(a, "to the server");
     rates.push({ wantedKbit: rate, measuredKbit: Math.round(r.bitsPerSecond / 1000) });
   }
   const ping = async (count: number, interval: string) => {

@@ -12,7 +12,8 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { Lab } from "../src/lab.ts";
 import { REPO } from "../src/paths.ts";
-import { measureIperf3 } from "../src/tools/iperf3.ts";
+import { iperf3Result } from "../src/tools/iperf3.ts";
+import { withIperf3Server } from "../src/testing/flows.ts";
 
 const NAME = `bimp${process.pid}`.slice(0, 12);
 const lab = new Lab(NAME);
@@ -26,14 +27,15 @@ async function ping(count: number, interval: string): Promise<{ avg: number; mde
   return { avg: Number(m?.[1] ?? NaN), mdev: Number(m?.[2] ?? NaN), lossPct: 100 - (100 * received) / count };
 }
 
+/** One iperf3 run against a server of its own (withIperf3Server). */
 async function goodputKbit(): Promise<number> {
-  return (await measureIperf3(() => inClient("iperf3", "-c", "10.10.2.10", "-t", "4", "-J"), "to the server")).bitsPerSecond / 1000;
+  const [server, client] = await Promise.all([lab.host("server"), lab.host("client")]);
+  const a = await withIperf3Server(server, 5201, () => client.exec(["iperf3", "-c", "10.10.2.10", "-p", "5201", "-t", "4", "-J"]));
+  return iperf3Result(a, "to the server").bitsPerSecond / 1000;
 }
 
 try {
   const up = await lab.up({ out: join(REPO, "out") });
-  await execa("ip", ["netns", "exec", lab.plan.ns.server, "iperf3", "-s", "-D"]);
-  await new Promise((r) => setTimeout(r, 300));
   const base = await ping(50, "0.1");
   await lab.impair("lan", { duplicate: 0.0001 });
   const relayOnly = await ping(50, "0.1");

@@ -17,6 +17,9 @@ import { appCommand, appStats, load } from "../network/app-client.ts";
 import { connectVm } from "../network/session.ts";
 import { Lab } from "../src/lab.ts";
 import { labPlan } from "../network/plan.ts";
+import { labHost } from "../network/hosts/index.ts";
+import { withIperf3Server } from "../src/testing/flows.ts";
+import { iperf3Result } from "../src/tools/iperf3.ts";
 import { exec as sshExec } from "../network/ssh.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 import { median } from "./run.ts";
@@ -55,10 +58,12 @@ interface Iperf {
   end: { sum_received?: { bits_per_second: number; seconds: number }; sum?: { packets: number; lost_packets: number; seconds: number; bits_per_second: number } };
 }
 
+/** One iperf3 run against a server of its own (withIperf3Server); iperf3's JSON, or its error thrown. */
 async function iperf(args: string[]): Promise<Iperf> {
-  const r = await inNs("client", ["iperf3", "-c", "10.10.2.10", "-t", String(SECONDS), "-J", ...args]);
-  if (r.exitCode !== 0) throw new Error(`iperf3 ${args.join(" ")} failed: ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout) as Iperf;
+  const [server, client] = await Promise.all([labHost(plan, "server"), labHost(plan, "client")]);
+  const a = await withIperf3Server(server, 5201, () => client.exec(["iperf3", "-c", "10.10.2.10", "-p", "5201", "-t", String(SECONDS), "-J", ...args]));
+  iperf3Result(a, args.join(" ") || "tcp");
+  return JSON.parse(a.stdout) as Iperf;
 }
 
 async function throughput(): Promise<{ tcpMbps: number; udpPps: number; udpLossPercent: number }> {
@@ -101,8 +106,6 @@ await traffic.down();
 const accel = (await traffic.up({ out: DEFAULT_OUT })).accel.accel;
 let results: Record<string, unknown> = {};
 try {
-  await inNs("server", ["iperf3", "-s", "-D"]);
-  await new Promise((r) => setTimeout(r, 300));
   const client = await connectVm(NAME);
   const attach = async (obj: string, mode: "native" | "generic") => {
     const a = await load(NAME, `${DEFAULT_OUT}/${obj}`, { iface: "lan", mode });

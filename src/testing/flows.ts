@@ -247,14 +247,20 @@ export function judgeHttp(s: HttpStep, a: Answer): Judged {
 
 // --- iperf3 (udp_flood and iperf3) ------------------------------------------------------------------
 
-/** The server's side: one client (-1), daemonized with a pid file to stop it by; PIDFILE unique per run. */
-export function iperf3ServerArgv(port: number, pidfile: string): string[] {
-  return ["iperf3", "-s", "-1", "-p", String(port), "-D", "--pidfile", pidfile];
+/**
+ * The server's side, one shell line: its pid first (to stop it by), then iperf3 itself in the
+ * foreground (no -D: a daemon's parent returns before its child listens, and returns 0 even when the
+ * child cannot), one client (-1), each line flushed (--forceflush) so that "Server listening on
+ * PORT" is read as soon as it listens.
+ */
+export function iperf3ServerLine(port: number): string[] {
+  return [`echo "pid $$"; exec iperf3 -s -1 -p ${port} --forceflush`];
 }
 
-/** A shell line that waits (up to 5 s) until something listens on TCP PORT: iperf3 -D returns before it does. */
-export function listeningArgv(port: number): string[] {
-  return [`for i in $(seq 50); do [ -n "$(ss -Hltn "sport = :${port}")" ] && exit 0; sleep 0.1; done; echo "nothing listens on TCP port ${port}" >&2; exit 1`];
+/** What a server started by iperf3ServerLine has said so far: its pid, and whether it listens on PORT. */
+export function iperf3ServerSays(stdout: string, port: number): { pid?: number; listening: boolean } {
+  const pid = /^pid (\d+)$/m.exec(stdout)?.[1];
+  return { pid: pid === undefined ? undefined : Number(pid), listening: new RegExp(`^Server listening on ${port}\\b`, "m").test(stdout) };
 }
 
 /** iperf3's client, JSON out, the family said; UDP with its payload rate and datagram size. */
@@ -410,17 +416,49 @@ export function flowLabel(s: FlowStep): string {
 
 let serial = 0;
 
-/** Runs CLIENT against an iperf3 server the step starts on the target host and stops after (it exits after one client anyway). */
+/** How long a server has to end once told to (SIGTERM), before it is killed (SIGKILL). */
+const SERVER_STOP_MS = 5000;
+
+/**
+ * Runs CLIENT against an iperf3 server of its own on the target host, each in turn on an event,
+ * never on a delay: the client starts once the server said it listens on PORT, and this returns
+ * once the server has ended (stopped if the client's end did not end it), so the next run on PORT
+ * never meets it. A server shared between runs is what failed: iperf3's client exits as soon as it
+ * has sent IPERF_DONE, and the next client then met the server before it had read it (`the server
+ * is busy running a test`) or while it closed its listener to open another (`unable to receive
+ * control message: Connection reset by peer`, the connection reset in the closed listener's queue).
+ */
 export async function withIperf3Server(server: Host, port: number, client: () => Promise<Answer>): Promise<Answer> {
-  const pidfile = `/tmp/xdp-lab-test-iperf3.${process.pid}.${++serial}.pid`;
-  const started = await server.exec(iperf3ServerArgv(port, pidfile));
-  if (started.code !== 0) throw new Error(`Failed to start iperf3's server on ${server.name} (exit ${started.code}): ${lastLine(started)}${started.code === 127 ? " (the host has no iperf3: apt-get install iperf3)" : ""}`);
+  let stdout = "";
+  let listening = (): void => undefined;
+  const ready = new Promise<void>((res) => (listening = res));
+  const onStdout = (b: Buffer): void => {
+    stdout += b.toString();
+    if (iperf3ServerSays(stdout, port).listening) listening();
+  };
+  let over = false;
+  const ended: Promise<Answer> = server.exec(iperf3ServerLine(port), { onStdout }).then(
+    (a) => a,
+    (e: unknown) => ({ code: -1, stdout, stderr: (e as Error).message }),
+  );
+  void ended.then(() => (over = true));
+  const early = await Promise.race([ready.then(() => undefined), ended]);
+  if (early) {
+    const hint = early.code === 127 ? " (the host has no iperf3: apt-get install iperf3)" : "";
+    // iperf3 ends its errors with "iperf3: exiting": the line before says why.
+    const said = (early.stderr || early.stdout).trim().split("\n").filter((l) => l.trim() && !/^iperf3: exiting$/.test(l.trim())).pop() ?? "it said nothing";
+    throw new Error(`iperf3's server on ${server.name} ended before it listened on TCP port ${port} (exit ${early.code}): ${said.trim()}${hint}`);
+  }
   try {
-    const ready = await server.exec(listeningArgv(port));
-    if (ready.code !== 0) throw new Error(`iperf3's server on ${server.name} did not listen: ${lastLine(ready)}`);
     return await client();
   } finally {
-    await server.exec([`[ -f ${pidfile} ] && kill $(cat ${pidfile}) 2>/dev/null; rm -f ${pidfile}; true`]);
+    const { pid } = iperf3ServerSays(stdout, port);
+    if (!over && pid !== undefined) {
+      await server.exec([`kill ${pid} 2>/dev/null; true`]);
+      const timer = new Promise<"late">((res) => setTimeout(() => res("late"), SERVER_STOP_MS).unref());
+      if ((await Promise.race([ended, timer])) === "late") await server.exec([`kill -9 ${pid} 2>/dev/null; true`]);
+    }
+    await ended;
   }
 }
 

@@ -15,7 +15,7 @@ import { LAB_TOOLS } from "../../src/build/packages.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { ok, xdpLab } from "./cli.ts";
 import { leftovers } from "./lab-leftovers.ts";
-import { measureIperf3 } from "../../src/tools/iperf3.ts";
+import { iperf3Result } from "../../src/tools/iperf3.ts";
 
 const t = suite("lab: link impairment");
 const L = `i${process.pid}`.slice(0, 12);
@@ -42,20 +42,17 @@ t.after(async () => {
 let port = 5300;
 
 /**
- * iperf3's received rate in kbit/s, from the client to ADDR (or back with -R), over TCP. Each try
- * has a server of its own, as `xdp-lab test`'s iperf3 steps do (one client, its own port, stopped
- * after): a daemon server carried each run's ending into the next (CI failed twice on the reverse
- * run right after a forward one against the same `iperf3 -s -D`).
+ * iperf3's received rate in kbit/s, from the client to ADDR (or back with -R), over TCP: one run,
+ * against a server of its own, as `xdp-lab test`'s iperf3 steps do (withIperf3Server: the client
+ * starts when the server listens, the run ends when the server has). A daemon server shared by the
+ * forward and reverse runs failed twice in CI on the reverse one (see src/tools/iperf3.ts).
  */
 async function iperfKbit(addr: string, reverse = false): Promise<number> {
   const server = await labHost(L, addr === ADDR.internet.host ? "internet" : "server");
   const client = await labHost(L, "client");
-  const once = async () => {
-    const p = ++port;
-    const a = await withIperf3Server(server, p, () => client.exec(["iperf3", "-c", addr, "-p", String(p), "-t", "3", "-J", ...(reverse ? ["-R"] : [])]));
-    return { stdout: a.stdout, stderr: a.stderr, exitCode: a.code };
-  };
-  return (await measureIperf3(once, `${reverse ? "from" : "to"} ${addr}`)).bitsPerSecond / 1000;
+  const p = ++port;
+  const a = await withIperf3Server(server, p, () => client.exec(["iperf3", "-c", addr, "-p", String(p), "-t", "3", "-J", ...(reverse ? ["-R"] : [])]));
+  return iperf3Result(a, `${reverse ? "from" : "to"} ${addr}`).bitsPerSecond / 1000;
 }
 
 /** Ping's average round trip and how many of COUNT came back, from the client to the server. */

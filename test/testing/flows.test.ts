@@ -6,8 +6,8 @@ import {
   flowProblems,
   httpArgv,
   iperf3ClientArgv,
-  iperf3ServerArgv,
-  listeningArgv,
+  iperf3ServerLine,
+  iperf3ServerSays,
   judgeHttp,
   judgeIperf3,
   judgeTcp,
@@ -21,6 +21,8 @@ import {
   tcpArgv,
   tcpOutcome,
   tcpreplayArgv,
+  withIperf3Server,
+  type Answer,
   type HttpStep,
   type Iperf3Step,
   type TcpStep,
@@ -30,6 +32,8 @@ import {
 import { stepFailures } from "../../src/testing/traffic.ts";
 import { REPO } from "../../src/paths.ts";
 import { parseTestFile, type TestFileError } from "../../src/testing/spec.ts";
+import type { Host } from "../../network/hosts/index.ts";
+import { failure } from "../helpers.ts";
 
 const t = suite("src/testing/flows");
 const ans = (code: number, stdout = "", stderr = "") => ({ code, stdout, stderr });
@@ -105,15 +109,94 @@ const TCP_JSON = JSON.stringify({
   },
 });
 
-t("iperf3: the server one-off and daemonized, the client in JSON with the family said, UDP paced", () => {
-  assert.equal(iperf3ServerArgv(5201, "/tmp/p.pid"), ["iperf3", "-s", "-1", "-p", "5201", "-D", "--pidfile", "/tmp/p.pid"]);
-  // iperf3 -D returns before it listens: the step waits for the socket with ss, one shell line.
-  const wait = listeningArgv(5202);
-  assert.is(wait.length, 1);
-  assert.match(wait[0]!, 'ss -Hltn "sport = :5202"');
-  assert.match(wait[0]!, "nothing listens on TCP port 5202");
+t("iperf3: the server one-off in the foreground, saying its pid and when it listens; the client in JSON with the family said, UDP paced", () => {
+  assert.equal(iperf3ServerLine(5201), ['echo "pid $$"; exec iperf3 -s -1 -p 5201 --forceflush']);
+  // What iperf3 3.12 prints, flushed line by line with --forceflush.
+  const said = "pid 4242\n-----------------------------------------------------------\nServer listening on 5201 (test #1)\n";
+  assert.equal(iperf3ServerSays(said, 5201), { pid: 4242, listening: true });
+  assert.equal(iperf3ServerSays("pid 4242\n", 5201), { pid: 4242, listening: false });
+  assert.equal(iperf3ServerSays(said, 520), { pid: 4242, listening: false });
   assert.equal(iperf3ClientArgv({ address: "10.10.2.10", family: 4, port: 5201, duration: 2 }), ["iperf3", "-c", "10.10.2.10", "-4", "-p", "5201", "-t", "2", "-J", "--connect-timeout", "3000"]);
   assert.equal(iperf3ClientArgv({ address: "fd00:10:2::10", family: 6, port: 5202, duration: 1, udp: { bitsPerSecond: 256000, size: 64 } }).slice(-5), ["-u", "-b", "256000", "-l", "64"]);
+});
+
+/**
+ * A stand-in target host whose iperf3 server says its pid and, unless ENDS_EARLY, that it listens,
+ * then runs until killed (or, with ENDS_ITSELF, ends on its own once the client has); EVENTS
+ * records the order things happen in.
+ */
+function fakeServer(o: { endsEarly?: Answer; endsItself?: boolean } = {}) {
+  const events: string[] = [];
+  let end = (_a: Answer): void => undefined;
+  const host = {
+    name: "server",
+    kind: "netns",
+    exec: async (argv: string[], opts: { onStdout?: (b: Buffer) => void } = {}): Promise<Answer> => {
+      const line = argv[0]!;
+      if (line.includes("exec iperf3 -s")) {
+        events.push("server started");
+        const ended = new Promise<Answer>((res) => (end = res));
+        setImmediate(() => {
+          opts.onStdout?.(Buffer.from("pid 4242\n-------\n"));
+          if (o.endsEarly) return end(o.endsEarly);
+          setImmediate(() => {
+            events.push("server listening");
+            opts.onStdout?.(Buffer.from("Server listening on 5201 (test #1)\n"));
+          });
+        });
+        const a = await ended;
+        events.push("server ended");
+        return a;
+      }
+      if (line.startsWith("kill 4242")) {
+        events.push("server told to end");
+        setImmediate(() => end({ code: 1, stdout: "", stderr: "iperf3: interrupt - the server has terminated\n" }));
+        return { code: 0, stdout: "", stderr: "" };
+      }
+      throw new Error(`unexpected: ${line}`);
+    },
+  };
+  const client = async (): Promise<Answer> => {
+    events.push("client ran");
+    if (o.endsItself) {
+      // iperf3 -1 ends once it has read the client's IPERF_DONE, sent before the client exits.
+      end({ code: 0, stdout: "", stderr: "" });
+      await new Promise((r) => setImmediate(r));
+    }
+    return { code: 0, stdout: "{}", stderr: "" };
+  };
+  return { host: host as unknown as Host, client, events };
+}
+
+t("withIperf3Server: the client runs once the server listens; it returns once the server has ended, told to when it has not", async () => {
+  const f = fakeServer();
+  const a = await withIperf3Server(f.host, 5201, f.client);
+  assert.is(a.stdout, "{}");
+  assert.equal(f.events, ["server started", "server listening", "client ran", "server told to end", "server ended"]);
+  const g = fakeServer({ endsItself: true });
+  await withIperf3Server(g.host, 5201, g.client);
+  assert.equal(g.events, ["server started", "server listening", "client ran", "server ended"]);
+});
+
+t("withIperf3Server: a server that ends before it listens fails in its words, and no client runs", async () => {
+  const f = fakeServer({ endsEarly: { code: 1, stdout: "", stderr: "iperf3: error - unable to start listener for connections: Address already in use\niperf3: exiting\n" } });
+  const e = await failure(withIperf3Server(f.host, 5201, f.client));
+  assert.is(e.message, "iperf3's server on server ended before it listened on TCP port 5201 (exit 1): iperf3: error - unable to start listener for connections: Address already in use");
+  assert.equal(f.events, ["server started", "server ended"]);
+  const g = fakeServer({ endsEarly: { code: 127, stdout: "", stderr: "sh: 1: exec: iperf3: not found\n" } });
+  assert.match((await failure(withIperf3Server(g.host, 5201, g.client))).message, "(exit 127): sh: 1: exec: iperf3: not found (the host has no iperf3: apt-get install iperf3)");
+});
+
+t("withIperf3Server: a client that throws still has the server ended before the error comes back", async () => {
+  const f = fakeServer();
+  const e = await failure(
+    withIperf3Server(f.host, 5201, async () => {
+      f.events.push("client failed");
+      throw new Error("no route");
+    }),
+  );
+  assert.is(e.message, "no route");
+  assert.equal(f.events.slice(-3), ["client failed", "server told to end", "server ended"]);
 });
 
 t("iperf3's JSON: bytes, rate, and for UDP the datagrams sent, received and lost", () => {
