@@ -102,6 +102,24 @@ export function junit(rows: Row[], total: number): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="xdp-lab" time="${total.toFixed(3)}">\n${suites.join("\n")}\n</testsuites>\n`;
 }
 
+/** The process running now, and the signal that interrupted the run, if one did. */
+let current: ReturnType<typeof spawn> | undefined;
+let interrupted: NodeJS.Signals | undefined;
+
+/** Ctrl-C or a TERM reaches the running file's whole process group (its own, see run()), then the run ends. */
+function forwardSignals(): void {
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.on(sig, () => {
+      interrupted = sig;
+      try {
+        if (current?.pid) process.kill(-current.pid, sig);
+      } catch {
+        // already gone
+      }
+    });
+  }
+}
+
 /** Runs FILE ARGS from the checkout, its output passed through and kept (and logged to LOG); stopped after LIMIT minutes. */
 function run(file: string, args: string[], log: string, limit?: number): Promise<{ output: string; code: number | null; signal: string | null; timedOut?: number }> {
   return new Promise((done, fail) => {
@@ -109,6 +127,7 @@ function run(file: string, args: string[], log: string, limit?: number): Promise
     const logFile = createWriteStream(log);
     // A process group of its own, so a timeout stops what the file started too (qemu, labs).
     const child = spawn(file, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true, env: process.env });
+    current = child;
     const take = (b: Buffer, to: NodeJS.WriteStream) => {
       chunks.push(b);
       logFile.write(b);
@@ -134,6 +153,7 @@ function run(file: string, args: string[], log: string, limit?: number): Promise
       : undefined;
     child.on("error", fail);
     child.on("close", (code, signal) => {
+      current = undefined;
       if (timer) clearTimeout(timer);
       logFile.end();
       done({ output: Buffer.concat(chunks).toString(), code, signal, timedOut });
@@ -162,7 +182,9 @@ async function main(argv: string[]): Promise<number> {
   process.env.XDP_LAB_TEST_RUN ??= `${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${commit}`;
   const started = Date.now();
   const rows: Row[] = [];
+  forwardSignals();
   const step = async (name: string, tier: TierName, file: string, args: string[], limit?: number) => {
+    if (interrupted) return;
     process.stdout.write(`\n== ${name}\n`);
     const t0 = Date.now();
     const log = join(results, "logs", `${basename(name).replace(/[^\w.-]+/g, "_")}.log`);
@@ -212,6 +234,10 @@ async function main(argv: string[]): Promise<number> {
   await writeFile(join(results, "tests.json"), JSON.stringify(report, null, 2) + "\n");
   await writeFile(join(results, "tests.xml"), junit(rows, total));
   process.stdout.write(`\n== where the time went (test-results/tests.json, tests.xml)\n${formatTable(rows, total)}\n\ntests: ${passed} passed, ${failed} failed\n`);
+  if (interrupted) {
+    process.stderr.write(`interrupted (${interrupted}): the files after the one running then did not run\n`);
+    return 130;
+  }
   return failed ? 1 : 0;
 }
 
