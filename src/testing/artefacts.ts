@@ -1,8 +1,8 @@
 // What a failed test leaves for a person to debug it, in RESULTS/FILE/TEST/: the VM's dmesg and
 // console log, the lab's status, bpftool's program and map lists, the app's log, the test as it ran,
-// and a pcap per port for the test's duration.
-import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
-import { basename, isAbsolute, join, relative } from "node:path";
+// and a pcap per port for the test's duration. A folder is never written twice.
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { stringify } from "yaml";
 import type { Lab } from "../lab.ts";
 import { GUEST_APP_LOG } from "../../network/contract.ts";
@@ -18,22 +18,58 @@ export function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "") || "_";
 }
 
-/** RESULTS/FILE/TEST for a test file (its path from here, without .yaml) and a test name. */
-export function artefactDir(results: string, file: string, test: string): string {
-  const from = relative(process.cwd(), file);
-  // A file outside this folder is known by its name alone.
-  const rel = (from.startsWith("..") || isAbsolute(from) ? basename(from) : from).replace(/\.ya?ml$/, "");
-  return join(results, ...rel.split("/").filter((p) => p && p !== ".").map(slug), slug(test));
+/** Whether PATH is ROOT or inside it (both absolute). */
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * The folder a run's FILE paths are taken from for their artefact folders: this one when every file
+ * is in it (tests/drop.yaml stays tests/drop), else the files' deepest common folder, so that two
+ * files of one name in different folders keep the folders that tell them apart.
+ */
+export function artefactRoot(files: string[], cwd = process.cwd()): string {
+  const abs = files.map((f) => resolve(cwd, f));
+  if (abs.every((f) => inside(cwd, f))) return cwd;
+  let root = dirname(abs[0]!);
+  while (!abs.every((f) => inside(root, f))) root = dirname(root);
+  return root;
+}
+
+/** RESULTS/FILE/TEST for a test file (its path from ROOT, without .yaml) and a test name. */
+export function artefactDir(results: string, file: string, test: string, root = process.cwd()): string {
+  const abs = resolve(file);
+  // A file outside ROOT (a caller that gave none for a file elsewhere) is known by its name alone.
+  const rel = (inside(root, abs) ? relative(root, abs) : basename(abs)).replace(/\.ya?ml$/, "");
+  return join(results, ...rel.split(sep).filter((p) => p && p !== ".").map(slug), slug(test));
+}
+
+/**
+ * DIR made anew, or if it exists DIR-2, DIR-3 ... (the first that does not): an earlier run's
+ * artefacts, or another test's whose name makes the same folder name, are never overwritten. Each
+ * mkdir is the atomic test, so labs side by side (--jobs) never take one folder twice.
+ */
+export async function newDir(dir: string): Promise<string> {
+  await mkdir(dirname(dir), { recursive: true });
+  for (let n = 1; ; n++) {
+    const d = n === 1 ? dir : `${dir}-${n}`;
+    try {
+      await mkdir(d);
+      return d;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
 }
 
 /**
  * Keeps a failed test's artefacts; each is taken on its own, so a dead VM still leaves the console
- * log, the status and the test (what could not be taken is said in errors.txt). Returns the folder.
+ * log, the status and the test (what could not be taken is said in errors.txt). ROOT is the run's
+ * artefactRoot. Returns the folder: RESULTS/FILE/TEST, or with -2, -3 ... when that one exists.
  */
-export async function keepArtefacts(o: { lab: Lab; results: string; file: TestFile; test: TestCase; index: number; result: TestResult; pcaps?: string }): Promise<string> {
-  const dir = artefactDir(o.results, o.file.path, o.test.name);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+export async function keepArtefacts(o: { lab: Lab; results: string; root?: string; file: TestFile; test: TestCase; index: number; result: TestResult; pcaps?: string }): Promise<string> {
+  const dir = await newDir(artefactDir(o.results, o.file.path, o.test.name, o.root));
   const errors: string[] = [];
   const take = async (name: string, fn: () => Promise<void>): Promise<void> => {
     try {

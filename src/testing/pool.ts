@@ -81,6 +81,8 @@ export interface PoolOptions {
   keepGoing?: boolean;
   /** Where failed cases' artefacts go: DIR/FILE/CASE/. */
   results: string;
+  /** The folder FILE is taken from (artefacts.ts: artefactRoot of the run's files); default here. */
+  root?: string;
   /** As a case starts on a lab. */
   onStart?: (c: Case, lab: Lab) => void;
   /** Each result, in the cases' order (a case that ends early waits for those before it). */
@@ -128,7 +130,7 @@ export async function runCases(o: PoolOptions): Promise<TestResult[]> {
           r = { ...(await run(lab, c.file, c.test, { pcaps })), name: c.name, startedAt, lab: lab.name, ...caseAxes(c) };
           if (r.verdict === "fail") {
             failed = true;
-            r.artefacts = await keep({ lab, results: o.results, file: c.file, test: { ...c.test, name: c.name }, index: c.index, result: r, pcaps });
+            r.artefacts = await keep({ lab, results: o.results, root: o.root, file: c.file, test: { ...c.test, name: c.name }, index: c.index, result: r, pcaps });
           }
         } finally {
           await rm(pcaps, { recursive: true, force: true });

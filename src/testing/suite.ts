@@ -7,6 +7,7 @@ import { checkBootable } from "../build-out.ts";
 import { KERNEL_CHOICES } from "../build/kernels.ts";
 import type { GuestRoot } from "../../network/contract.ts";
 import { summarize, type RunResult, type TestResult } from "./report.ts";
+import { artefactRoot } from "./artefacts.ts";
 import { cases, parseJobs, parseModes, runCases, skippedCase, type Case } from "./pool.ts";
 import { CannotRunError } from "./runner.ts";
 import { findTestFiles, loadTestFile, TestFileError, type TestFile } from "./spec.ts";
@@ -109,6 +110,8 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
   } catch (e) {
     throw new CannotRunError((e as Error).message, { cause: e });
   }
+  // Every file's artefacts are named from one folder, whichever of them fail.
+  const root = artefactRoot(files.map((f) => f.path));
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const tests: TestResult[] = [];
@@ -138,7 +141,7 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
     for (const l of labs) if (!used.includes(l.name)) used.push(l.name);
     const last = kernel === kernels[kernels.length - 1];
     try {
-      tests.push(...(await runCases({ labs, cases: these, keepGoing: o.keepGoing, results: o.results, onStart: o.onStart, onResult: o.onResult })));
+      tests.push(...(await runCases({ labs, cases: these, keepGoing: o.keepGoing, results: o.results, root, onStart: o.onStart, onResult: o.onResult })));
     } finally {
       if (o.keepLab && last) labs.forEach((lab) => lab.close());
       else await Promise.all(labs.map((lab) => lab.down()));

@@ -99,14 +99,15 @@ t("runCases: a failed case keeps its artefacts under its case name; without --ke
     labs: [lab("t2")],
     cases: todo,
     results: "/tmp/results",
+    root: "/e",
     run: async (_l, f, test) => result(f, test, test.name === "one" && test.setup?.programs?.[0]?.mode === "generic" ? "fail" : "pass"),
     keep: async (o) => {
-      kept.push(`${o.test.name}@${o.index}`);
+      kept.push(`${o.test.name}@${o.index} from ${o.root}`);
       return `/tmp/results/a/${o.test.name}`;
     },
   });
   assert.equal(results.map((r) => r.verdict), ["pass", "fail", "skip", "skip", "skip", "skip"]);
-  assert.equal(kept, ["one [generic]@0"]);
+  assert.equal(kept, ["one [generic]@0 from /e"], "the run's root reaches the artefacts");
   assert.is(results[1]!.artefacts, "/tmp/results/a/one [generic]");
   assert.is(results[2]!.name, "two [native]");
   assert.match(results[2]!.skipped!, /--keep-going/);
