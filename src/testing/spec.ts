@@ -128,7 +128,8 @@ let validator: ReturnType<Ajv2020["compile"]> | undefined;
 
 function validate(): ReturnType<Ajv2020["compile"]> {
   if (!validator) {
-    const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    // verbose: an unknown field's error carries its object's schema, whose fields name the likely one.
+    const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
     ajv.addFormat("regex", (s: string) => {
       try {
         new RegExp(s);
@@ -157,6 +158,40 @@ function segments(instancePath: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+/** Edits (insert, delete, replace, swap two neighbours) that make A into B: optimal string alignment. */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The field of FIELDS that WORD most likely misspells, or undefined when none is close: at most 2
+ * edits, and fewer than half of WORD's letters (so "to" is not offered for "x").
+ */
+export function closestField(word: string, fields: string[]): string | undefined {
+  let best: { field: string; d: number } | undefined;
+  for (const field of fields) {
+    const d = editDistance(word.toLowerCase(), field.toLowerCase());
+    if (!best || d < best.d) best = { field, d };
+  }
+  return best && best.d <= 2 && best.d * 2 < word.length ? best.field : undefined;
+}
+
+/** An unknown field's message: the field it likely misspells, else the fields its place takes. */
+function unknownField(field: string, parentSchema: unknown): string {
+  const fields = Object.keys((parentSchema as { properties?: object } | undefined)?.properties ?? {});
+  const likely = closestField(field, fields);
+  if (likely) return `is not a known field (did you mean ${likely}?)`;
+  return fields.length ? `is not a known field (the fields here: ${fields.join(", ")})` : "is not a known field";
+}
+
 /** What ajv said, in words a test writer reads. */
 function say(e: ErrorObject): { extra?: string; message: string } {
   if (e.keyword === "not" && e.schemaPath.startsWith("#/$defs/program/")) return { message: "tunables are for the xdp hook only (tc attaches the object with iproute2, which cannot set them)" };
@@ -165,7 +200,7 @@ function say(e: ErrorObject): { extra?: string; message: string } {
     case "required":
       return { extra: String(p.missingProperty), message: "is required" };
     case "additionalProperties":
-      return { extra: String(p.additionalProperty), message: "is not a known field (a typo?)" };
+      return { extra: String(p.additionalProperty), message: unknownField(String(p.additionalProperty), e.parentSchema) };
     case "enum":
       return { message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
     case "const":
@@ -210,16 +245,35 @@ function locate(doc: Document, lc: LineCounter, path: (string | number)[], extra
   return { line: pos.line, column: pos.col };
 }
 
+/** What a test file holds, for a file that holds something else: an example that the schema accepts. */
+export const FILE_EXAMPLE = "tests: [ { name: pings pass, traffic: [ { ping: { from: client, to: server, family: 4 }, expect: reachable } ] } ]";
+const HOLDS = `a test file holds tests:, a list of tests, each with a name: and its traffic:, such as "${FILE_EXAMPLE}"`;
+
+/**
+ * The yaml package's message without its position and source excerpt (" at line 6, column 5:\n\n
+ * ...^"): the problem's file:line:column says where, and a message must not end in a colon.
+ */
+export function yamlMessage(message: string): string {
+  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").split("\n")[0]!.trim();
+}
+
 /** Reads and checks a test file's text; FILE names it in messages. Object paths become absolute, relative to the file. */
 export function parseTestFile(file: string, text: string): TestFile {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new TestFileError(
-      doc.errors.map((e) => ({ file, line: e.linePos?.[0].line ?? 1, column: e.linePos?.[0].col ?? 1, field: "", message: `not valid YAML: ${e.message.split("\n")[0]}` })),
+      doc.errors.map((e) => ({ file, line: e.linePos?.[0].line ?? 1, column: e.linePos?.[0].col ?? 1, field: "", message: `not valid YAML: ${yamlMessage(e.message)}` })),
     );
   }
+  // Nothing but blanks and comments: ajv would say "(the file): must be object".
+  if (doc.contents === null) throw new TestFileError([{ file, line: 1, column: 1, field: "", message: `the file is empty: ${HOLDS}` }]);
   const data = doc.toJS() as unknown;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    const what = Array.isArray(data) ? "a list" : typeof data === "string" ? `the text ${JSON.stringify(data)}` : String(data);
+    const { line, column } = locate(doc, lc, []);
+    throw new TestFileError([{ file, line, column, field: "", message: `the file is ${what}, not a mapping: ${HOLDS}` }]);
+  }
   const check = validate();
   if (!check(data)) {
     const seen = new Set<string>();

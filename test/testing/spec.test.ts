@@ -2,7 +2,7 @@ import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fieldName, parseTestFile, TestFileError } from "../../src/testing/spec.ts";
+import { closestField, editDistance, FILE_EXAMPLE, fieldName, parseTestFile, TestFileError } from "../../src/testing/spec.ts";
 import { loadAll } from "../../src/testing/suite.ts";
 import { CannotRunError } from "../../src/testing/runner.ts";
 import { REPO } from "../../src/paths.ts";
@@ -63,7 +63,7 @@ t("schema errors name the line and the field: bad enum, missing field, unknown f
     "6 tests[0].traffic[1].ping.family: is required",
     "10 tests[0].traffic[2].command.output: is not a valid regular expression",
     "11 tests[0].traffic[3].expect: is required",
-    "17 tests[0].expect.maps[0].colour: is not a known field (a typo?)",
+    "17 tests[0].expect.maps[0].colour: is not a known field (the fields here: map, port, key, field, delta)",
     "20 tests[1].traffic[0]: a step is exactly one of ping, tcp, http, udp_flood, iperf3, tcpreplay, command (another step is another list item, \"- \")",
     '20 tests[1].traffic[0].ping.from: must be one of "vm", "client", "server", "internet"',
   ]);
@@ -86,6 +86,56 @@ t("not YAML, no tests, duplicate names", () => {
   assert.equal(problems("{}"), ["1 tests: is required"]);
   const dup = ["tests:", "  - name: a", "    traffic: [ { command: { host: vm, run: 'true' } } ]", "  - name: a", "    traffic: [ { command: { host: vm, run: 'true' } } ]"].join("\n");
   assert.equal(problems(dup), ['4 tests[1].name: "a" is already the name of tests[0]: names must be unique in a file']);
+});
+
+t("an empty file (or only comments) says so and what a file holds, with an example the schema takes", () => {
+  for (const text of ["", "\n  \n", "# yaml-language-server: $schema=../schema/xdp-lab-test.schema.json\n"]) {
+    const out = problems(text);
+    assert.equal(out.length, 1, out.join("\n"));
+    assert.match(out[0]!, /^1 : the file is empty: a test file holds tests:, a list of tests, each with a name: and its traffic:, such as "tests: \[/);
+    assert.not.match(out[0]!, /must be object/);
+  }
+  assert.match(problems("- a\n- b\n")[0]!, /^1 : the file is a list, not a mapping: a test file holds tests:/);
+  assert.match(problems("just words\n")[0]!, /^1 : the file is the text "just words", not a mapping: a test file holds tests:/);
+  assert.not.throws(() => parseTestFile("/t/example.yaml", FILE_EXAMPLE));
+});
+
+t("a YAML syntax error is one complete line at file:line:column, without the parser's dangling position and excerpt", () => {
+  const text = ["tests:", "  - name: a", "    traffic:", "      - ping: { from: client, to: server", "        expect: reachable", "    x: : y"].join("\n");
+  let error: TestFileError | undefined;
+  try {
+    parseTestFile("/t/bad.yaml", text);
+  } catch (e) {
+    error = e as TestFileError;
+  }
+  assert.instance(error, TestFileError);
+  const lines = error!.message.split("\n");
+  assert.is(lines[0], "/t/bad.yaml:5:9: not valid YAML: Flow map in block collection must be sufficiently indented and end with a }");
+  for (const l of lines) {
+    assert.match(l, /^\/t\/bad\.yaml:\d+:\d+: not valid YAML: \S/);
+    assert.not.match(l, /at line \d+, column \d+|:$/, l);
+  }
+});
+
+t("an unknown field names the field it likely misspells, or else the fields its place takes", () => {
+  const step = (extra: string) => ["tests:", "  - name: a", "    traffic:", `      - ping: { from: client, to: server, family: 4, ${extra} }`, "        expect: reachable"].join("\n");
+  assert.equal(problems(step("cuont: 3")), ["4 tests[0].traffic[0].ping.cuont: is not a known field (did you mean count?)"]);
+  assert.equal(problems(step("intreval: 1")), ["4 tests[0].traffic[0].ping.intreval: is not a known field (did you mean interval?)"]);
+  assert.equal(problems(step("colour: red")), ["4 tests[0].traffic[0].ping.colour: is not a known field (the fields here: from, to, family, count, interval, size)"]);
+  assert.equal(problems(["tests:", "  - name: a", "    trafic:", "      - command: { host: vm, run: 'true' }"].join("\n")), [
+    "2 tests[0].traffic: is required",
+    "3 tests[0].trafic: is not a known field (did you mean traffic?)",
+  ]);
+});
+
+t("closestField: at most 2 edits, fewer than half the word's letters; a swap of neighbours is one edit", () => {
+  assert.is(editDistance("cuont", "count"), 1);
+  assert.is(editDistance("kitten", "sitting"), 3);
+  assert.is(editDistance("", "abc"), 3);
+  assert.is(closestField("cuont", ["from", "to", "count"]), "count");
+  assert.is(closestField("Famliy", ["family", "from"]), "family");
+  assert.is(closestField("x", ["to", "from"]), undefined);
+  assert.is(closestField("colour", ["map", "port", "key", "field", "delta"]), undefined);
 });
 
 t("fieldName", () => {
