@@ -1,7 +1,7 @@
 // `xdp-lab status`: hosts, addresses, the VM process, attached programs and their counters.
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import type { LabStatus } from "../../network/status.ts";
-import { LINKS, nameFlag } from "../../network/plan.ts";
+import { DEFAULT_LAB, LINKS, nameFlag } from "../../network/plan.ts";
 import { describeImpairment } from "../../network/impair.ts";
 import { withName } from "./lab-options.ts";
 
@@ -15,11 +15,11 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ requireRoot }, { status }] = await Promise.all([import("../../network/state.ts"), import("../../network/status.ts")]);
+  const [{ labNames, requireRoot }, { status }] = await Promise.all([import("../../network/state.ts"), import("../../network/status.ts")]);
   requireRoot("xdp-lab status");
   const s = await status(argv.name);
   if (s.phase === "absent" && !argv.json) {
-    process.stdout.write(`lab ${s.name}: not up (./xdp-lab up${nameFlag(s.name)})\n`);
+    process.stdout.write(notUpMessage(s.name, await labNames()) + "\n");
   } else if (argv.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + "\n");
   } else {
@@ -39,6 +39,18 @@ export async function handler(argv: Args): Promise<void> {
     process.stdout.write(lines.join("\n") + "\n");
   }
   if (s.phase === "absent" || s.degraded) process.exitCode = 1;
+}
+
+/**
+ * What status says when lab NAME is not up: that no lab is, or which others are there, and the
+ * command that brings NAME up. LABS are the labs that exist (state.ts: labNames).
+ */
+export function notUpMessage(name: string, labs: string[]): string {
+  const which = `"${name}"${name === DEFAULT_LAB ? ", the default of --name" : ""}`;
+  const others = labs.filter((l) => l !== name);
+  const fix = `Fix: ./xdp-lab up${nameFlag(name)}`;
+  if (others.length === 0) return `No lab is up (status looked for ${which}). ${fix}`;
+  return `Lab ${which}${name === DEFAULT_LAB ? "," : ""} is not up; other labs here: ${others.join(", ")} (./xdp-lab status --name ${others[0]}). ${fix}`;
 }
 
 /**
