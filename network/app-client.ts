@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Client } from "ssh2";
 import { GUEST_CONTROL, GUEST_APP_LOG, parseAnswer, type AppAnswer, type AppCommand, type AppOk, type AppResults } from "./contract.ts";
+import { checkBpfObject } from "./bpf-object.ts";
 import { vmEnding } from "./guest.ts";
 import { labPlan, nameFlag } from "./plan.ts";
 import { exec as sshExec } from "./ssh.ts";
@@ -129,22 +130,32 @@ export function loadArgs(o: LoadOptions): string[] {
   return [o.mode, ...(o.program ? [`program=${o.program}`] : []), ...Object.entries(o.tunables ?? {}).map(([k, v]) => `${k}=${v}`)];
 }
 
-/** Copies an XDP object into the VM and attaches it with the app (replacing what was attached there, atomically). */
+/**
+ * Copies an XDP object into the VM and attaches it with the app (replacing what was attached there,
+ * atomically). OBJECT is named as given in every message (the app's words too, which name its copy
+ * in the VM); a file that is not a BPF object is refused on the host, before the copy.
+ */
 export async function load(name: string, object: string, o: LoadOptions): Promise<AppOk<"load">> {
   if (!existsSync(object)) {
     throw new Error(`No such XDP object: ${object}. Fix: build it (./xdp-lab build bpf, objects land in out/) or give the path of a .bpf.o`);
   }
+  await checkBpfObject(object);
   const data = await readFile(object);
+  const remote = `/run/xdp-lab/obj/${basename(object)}`;
   const iface = `${o.iface}0`;
   const answer = await inRunningVm(name, `xdp-lab load ${object}`, async (client) => {
-    const remote = `/run/xdp-lab/obj/${basename(object)}`;
     const copy = await sshExec(client, `mkdir -p /run/xdp-lab/obj && cat > ${shellQuote(remote)}`, { stdin: data });
     if (copy.code !== 0) throw new VmCommandError({ failed: `Failed to copy ${object} into the VM`, code: copy.code, said: copy.stderr });
     // The app replaces what runs there in one step: a rejected object leaves the old one attached.
     return appCommand(client, "load", remote, iface, ...loadArgs(o));
   });
-  if (!answer.ok) throw new Error(`Failed to load ${object} on ${iface} (${o.mode}): ${answer.error}`);
+  if (!answer.ok) throw new Error(loadFailure(object, remote, iface, o.mode, answer.error));
   return answer;
+}
+
+/** The message for the app's refusal of OBJECT (its copy in the VM: REMOTE), naming the user's path wherever the app named its copy. */
+export function loadFailure(object: string, remote: string, iface: string, mode: string, error: string): string {
+  return `Failed to load ${object} on ${iface} (${mode}): ${error.replaceAll(remote, object)}`;
 }
 
 /** Detaches what the app attached to a VM port. */

@@ -1,5 +1,4 @@
 // `xdp-lab load OBJ`: copies an XDP object into the running VM and attaches it with the app.
-import { resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { withName } from "./lab-options.ts";
 
@@ -20,7 +19,8 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(argv: Args): Promise<void> {
   const [{ load }, { requireRoot }] = await Promise.all([import("../../network/app-client.ts"), import("../../network/state.ts")]);
   requireRoot("xdp-lab load");
-  const answer = await load(argv.name, resolve(argv.object), { iface: argv.iface, mode: argv.mode, program: argv.program });
+  // The path as given: the messages name it as the user wrote it.
+  const answer = await load(argv.name, argv.object, { iface: argv.iface, mode: argv.mode, program: argv.program });
   if (argv.json) process.stdout.write(JSON.stringify(answer) + "\n");
   else {
     const r = answer.result;
