@@ -27,12 +27,23 @@ export function aptInstall(packages: string[]): Promise<void> {
   return aptGet(aptInstallArgs(packages), `install ${packages.join(" ")}`, `check the machine's apt sources, then run: apt-get install ${packages.join(" ")}`);
 }
 
+/**
+ * Where xdp-lab's apt calls wait for each other: apt refuses a second install at once ("Could not
+ * get lock"), and a build, a test and a lab may each install what they lack at the same time.
+ */
+export const APT_LOCK = "/run/lock/xdp-lab-apt.lock";
+
+/** argv of `apt-get ARGS` under APT_LOCK (flock, util-linux), waiting up to half an hour for it. */
+export function aptGetArgv(args: string[]): [string, string[]] {
+  return ["flock", ["-w", "1800", APT_LOCK, "apt-get", ...args]];
+}
+
 /** `apt-get update`, then `apt-get ARGS` (none: the update alone); a failure quotes apt's last lines, WHAT it was doing and the FIX. */
 async function aptGet(args: string[], what: string, fix: string): Promise<void> {
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   try {
-    await execa("apt-get", ["update"], { env, all: true });
-    if (args.length) await execa("apt-get", args, { env, all: true });
+    await execa(...aptGetArgv(["update"]), { env, all: true });
+    if (args.length) await execa(...aptGetArgv(args), { env, all: true });
   } catch (error) {
     const out = (error as { all?: string }).all ?? "";
     throw new Error(`Failed to ${what} with apt-get:\n${out.split("\n").slice(-10).join("\n")}\nFix: ${fix}`, { cause: error });

@@ -4,7 +4,7 @@ import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ensure, missing, pinnedSpecs, which } from "../../src/build/requirements.ts";
 import { allPackages, KERNEL_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME } from "../../src/build/packages.ts";
-import { aptInstallArgs } from "../../src/tools/apt.ts";
+import { APT_LOCK, aptGetArgv, aptInstallArgs } from "../../src/tools/apt.ts";
 import { cleanup, failure, tempDir } from "../helpers.ts";
 
 const t = suite("requirements");
@@ -38,6 +38,8 @@ t("one package list, sorted and unique, covering every stage and the VM", () => 
 
 t("apt installs without prompts or recommends", () => {
   assert.equal(aptInstallArgs(["a", "b"]), ["install", "-y", "--no-install-recommends", "a", "b"]);
+  // Each apt call waits for xdp-lab's others (one install at a time), instead of apt's "Could not get lock".
+  assert.equal(aptGetArgv(["update"]), ["flock", ["-w", "1800", APT_LOCK, "apt-get", "update"]]);
 });
 
 t.run();
