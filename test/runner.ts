@@ -202,10 +202,18 @@ async function main(argv: string[]): Promise<number> {
     const t0 = Date.now();
     const log = join(results, "logs", `${basename(name).replace(/[^\w.-]+/g, "_")}.log`);
     const at = rows.push(undefined as unknown as Row) - 1;
-    const ran = run(background ? BACKGROUND[0]! : file, background ? [...BACKGROUND.slice(1), file, ...args] : args, log, limit, background).then((r) => {
+    const launched = run(background ? BACKGROUND[0]! : file, background ? [...BACKGROUND.slice(1), file, ...args] : args, log, limit, background).catch(
+      // Not started at all (no such program): its row says so, and the run goes on.
+      (error: Error) => ({ output: "", code: null, signal: null, spawn: error.message }),
+    );
+    const ran = launched.then((r) => {
       const seconds = (Date.now() - t0) / 1000;
       if (background) process.stdout.write(`\n== ${name}: ended after ${seconds.toFixed(1)} s in the background\n${r.output}`);
       const isUvu = args.includes(UVU) || name.endsWith(".test.ts");
+      if ("spawn" in r) {
+        rows[at] = { name, tier, seconds, passed: 0, failed: 1, skipped: 0, failures: [`${name}: could not start ${file}: ${r.spawn}`], proofs: [] };
+        return;
+      }
       rows[at] = isUvu
         ? rowOf(background ? `${name} (background)` : name, tier, seconds, r.output, r)
         : { name, tier, seconds, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, failures: r.code === 0 ? [] : [`${name}: status ${r.code ?? r.signal}`], proofs: [] };
