@@ -102,47 +102,36 @@ export function junit(rows: Row[], total: number): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="xdp-lab" time="${total.toFixed(3)}">\n${suites.join("\n")}\n</testsuites>\n`;
 }
 
-/** The processes running now (a foreground one, and background ones), and the signal that interrupted the run, if one did. */
-const running = new Set<ReturnType<typeof spawn>>();
+/** The process running now, and the signal that interrupted the run, if one did. */
+let current: ReturnType<typeof spawn> | undefined;
 let interrupted: NodeJS.Signals | undefined;
 
-/** Ctrl-C or a TERM reaches each running file's whole process group (its own, see run()), then the run ends. */
+/** Ctrl-C or a TERM reaches the running file's whole process group (its own, see run()), then the run ends. */
 function forwardSignals(): void {
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.on(sig, () => {
       interrupted = sig;
-      for (const child of running) {
-        try {
-          process.kill(-child.pid!, sig);
-        } catch {
-          // already gone
-        }
+      try {
+        if (current?.pid) process.kill(-current.pid, sig);
+      } catch {
+        // already gone
       }
     });
   }
 }
 
-/**
- * The lowest CPU and I/O priority: a background file's compilers take only what the files in the
- * foreground leave idle, so they keep the machine as when they run alone.
- */
-export const BACKGROUND = ["nice", "-n", "19", "ionice", "-c", "3"];
-
-/**
- * Runs FILE ARGS from the checkout, its output kept and logged to LOG, and passed through unless
- * QUIET (a background file's, printed whole when it ends); stopped after LIMIT minutes.
- */
-function run(file: string, args: string[], log: string, limit?: number, quiet = false): Promise<{ output: string; code: number | null; signal: string | null; timedOut?: number }> {
+/** Runs FILE ARGS from the checkout, its output passed through and kept (and logged to LOG); stopped after LIMIT minutes. */
+function run(file: string, args: string[], log: string, limit?: number): Promise<{ output: string; code: number | null; signal: string | null; timedOut?: number }> {
   return new Promise((done, fail) => {
     const chunks: Buffer[] = [];
     const logFile = createWriteStream(log);
     // A process group of its own, so a timeout stops what the file started too (qemu, labs).
     const child = spawn(file, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true, env: process.env });
-    running.add(child);
+    current = child;
     const take = (b: Buffer, to: NodeJS.WriteStream) => {
       chunks.push(b);
       logFile.write(b);
-      if (!quiet) to.write(b);
+      to.write(b);
     };
     child.stdout!.on("data", (b: Buffer) => take(b, process.stdout));
     child.stderr!.on("data", (b: Buffer) => take(b, process.stderr));
@@ -164,7 +153,7 @@ function run(file: string, args: string[], log: string, limit?: number, quiet = 
       : undefined;
     child.on("error", fail);
     child.on("close", (code, signal) => {
-      running.delete(child);
+      current = undefined;
       if (timer) clearTimeout(timer);
       logFile.end();
       done({ output: Buffer.concat(chunks).toString(), code, signal, timedOut });
@@ -194,32 +183,26 @@ async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   const rows: Row[] = [];
   forwardSignals();
-  /** Background files still running: each fills its place in ROWS when it ends. */
-  const pending: Promise<void>[] = [];
-  const step = async (name: string, tier: TierName, file: string, args: string[], limit?: number, background = false) => {
+  const step = async (name: string, tier: TierName, file: string, args: string[], limit?: number) => {
     if (interrupted) return;
-    process.stdout.write(background ? `\n== ${name}: started in the background (${BACKGROUND.join(" ")}); its output comes when it ends\n` : `\n== ${name}\n`);
+    process.stdout.write(`\n== ${name}\n`);
     const t0 = Date.now();
     const log = join(results, "logs", `${basename(name).replace(/[^\w.-]+/g, "_")}.log`);
-    const at = rows.push(undefined as unknown as Row) - 1;
-    const launched = run(background ? BACKGROUND[0]! : file, background ? [...BACKGROUND.slice(1), file, ...args] : args, log, limit, background).catch(
+    const r = await run(file, args, log, limit).catch(
       // Not started at all (no such program): its row says so, and the run goes on.
       (error: Error) => ({ output: "", code: null, signal: null, spawn: error.message }),
     );
-    const ran = launched.then((r) => {
-      const seconds = (Date.now() - t0) / 1000;
-      if (background) process.stdout.write(`\n== ${name}: ended after ${seconds.toFixed(1)} s in the background\n${r.output}`);
-      const isUvu = args.includes(UVU) || name.endsWith(".test.ts");
-      if ("spawn" in r) {
-        rows[at] = { name, tier, seconds, passed: 0, failed: 1, skipped: 0, failures: [`${name}: could not start ${file}: ${r.spawn}`], proofs: [] };
-        return;
-      }
-      rows[at] = isUvu
-        ? rowOf(background ? `${name} (background)` : name, tier, seconds, r.output, r)
-        : { name, tier, seconds, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, failures: r.code === 0 ? [] : [`${name}: status ${r.code ?? r.signal}`], proofs: [] };
-    });
-    if (background) pending.push(ran);
-    else await ran;
+    const seconds = (Date.now() - t0) / 1000;
+    const isUvu = args.includes(UVU) || name.endsWith(".test.ts");
+    if ("spawn" in r) {
+      rows.push({ name, tier, seconds, passed: 0, failed: 1, skipped: 0, failures: [`${name}: could not start ${file}: ${r.spawn}`], proofs: [] });
+      return;
+    }
+    rows.push(
+      isUvu
+        ? rowOf(name, tier, seconds, r.output, r)
+        : { name, tier, seconds, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, failures: r.code === 0 ? [] : [`${name}: status ${r.code ?? r.signal}`], proofs: [] },
+    );
   };
 
   for (const tier of tiers) {
@@ -244,9 +227,8 @@ async function main(argv: string[]): Promise<number> {
       }
       continue;
     }
-    for (const f of systemFiles([tier])) await step(f.file, tier, process.execPath, [...TSX, f.file], f.limit ?? DEFAULT_LIMIT, f.background);
+    for (const f of systemFiles([tier])) await step(f.file, tier, process.execPath, [...TSX, f.file], f.limit ?? DEFAULT_LIMIT);
   }
-  await Promise.all(pending);
 
   // A system file that no tier names would never run: that fails the run, whatever was asked.
   const onDisk = readdirSync(join(ROOT, "test/system")).filter((f) => f.endsWith(".test.ts")).map((f) => `test/system/${f}`);
