@@ -34,7 +34,7 @@ t("a file's row: its counts; a crash, a signal or a timeout is one failure more,
   // Counted all passing, then exited non-zero (a hook that threw after the tests, an exit in a hook).
   assert.match(rowOf("d.test.ts", "lab", 1, passing, { code: 1, signal: null }).failures[0]!, /status 1 though every counted test passed/);
   assert.match(rowOf("e.test.ts", "lab", 1, "", { code: null, signal: "SIGKILL", timedOut: 20 }).failures[0]!, /stopped after its limit of 20 min/);
-  // An exit 0 before uvu counted (process.exit(0) in a hook) is a failure too, not a silent pass.
+  // A status 0 before uvu counted (a hook that ended the process) is a failure too, not a silent pass.
   assert.is(rowOf("f.test.ts", "lab", 1, "SKIPPED\n", { code: 0, signal: null }).failed, 1);
 });
 
