@@ -40,7 +40,8 @@ export function parseUvu(output: string): { total?: number; passed?: number; ski
     passed: last(/^\s*Passed:\s+(\d+)/gm),
     skipped: last(/^\s*Skipped:\s+(\d+)/gm),
     failures: [...text.matchAll(/^\s*FAIL\s+(.+?)\s+"(.*)"\s*$/gm)].map((m) => `${m[1]}: ${m[2]}`),
-    proofs: [...text.matchAll(/^proof (.+)$/gm)].map((m) => m[1]!.trim()),
+    // A proof line may follow uvu's dots on the same line: "• • proof NAME: ...".
+    proofs: [...text.matchAll(/^(?:[•✘]\s*)*proof (.+)$/gm)].map((m) => m[1]!.trim()),
   };
 }
 
