@@ -10,6 +10,7 @@ const passing = "\x1b[32m•\x1b[39m\x1b[32m•\x1b[39m\n\n  Total:     3\n  Pas
 const failing = [
   "proof container-6.1: taken from the record of run 2026-12-07T22:00:00Z abc123 (key 0123456789ab)",
   "\x1b[31m✘\x1b[39m",
+  "• • proof container-6.12: proved and recorded, key 467dcc2b7947",
   '   FAIL  lab (system)  "ping through the VM"',
   "    Expected 3 got 0",
   "  Total:     4",
@@ -22,7 +23,8 @@ t("uvu's totals, FAIL lines and proof lines, colours removed", () => {
   const f = parseUvu(failing);
   assert.equal([f.total, f.passed, f.skipped], [4, 3, 0]);
   assert.equal(f.failures, ["lab (system): ping through the VM"]);
-  assert.equal(f.proofs, ["container-6.1: taken from the record of run 2026-12-07T22:00:00Z abc123 (key 0123456789ab)"]);
+  // The second follows uvu's dots on their line.
+  assert.equal(f.proofs, ["container-6.1: taken from the record of run 2026-12-07T22:00:00Z abc123 (key 0123456789ab)", "container-6.12: proved and recorded, key 467dcc2b7947"]);
 });
 
 t("a file's row: its counts; a crash, a signal or a timeout is one failure more, naming the file", () => {
