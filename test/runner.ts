@@ -71,6 +71,11 @@ export function rowOf(name: string, tier: TierName, seconds: number, output: str
   return { name, tier, seconds, passed, failed, skipped, failures, proofs: u.proofs };
 }
 
+/** A row for something that failed without running tests: a step that could not start, a tier that could not run. */
+function failedRow(name: string, tier: TierName, failure: string, seconds = 0): Row {
+  return { name, tier, seconds, passed: 0, failed: 1, skipped: 0, failures: [failure], proofs: [] };
+}
+
 /** The table printed at the end of a run. */
 export function formatTable(rows: Row[], total: number): string {
   const w = Math.max(...rows.map((r) => r.name.length), 5);
@@ -196,7 +201,7 @@ async function main(argv: string[]): Promise<number> {
     const seconds = (Date.now() - t0) / 1000;
     const isUvu = args.includes(UVU) || name.endsWith(".test.ts");
     if ("spawn" in r) {
-      rows.push({ name, tier, seconds, passed: 0, failed: 1, skipped: 0, failures: [`${name}: could not start ${file}: ${r.spawn}`], proofs: [] });
+      rows.push(failedRow(name, tier, `${name}: could not start ${file}: ${r.spawn}`, seconds));
       return;
     }
     rows.push(
@@ -222,7 +227,7 @@ async function main(argv: string[]): Promise<number> {
     if (TIERS[tier].root && !root) {
       if (ci) {
         process.stderr.write(`the ${tier} tier needs root (apt-get, namespaces, qemu, podman): CI must run it as root\n`);
-        rows.push({ name: `${tier} tier (not root)`, tier, seconds: 0, passed: 0, failed: 1, skipped: 0, failures: [`the ${tier} tier needs root`], proofs: [] });
+        rows.push(failedRow(`${tier} tier (not root)`, tier, `the ${tier} tier needs root`));
       } else {
         process.stdout.write(`\nSKIPPED: the ${tier} tier needs root; run as root (CI always does)\n`);
       }
@@ -233,7 +238,7 @@ async function main(argv: string[]): Promise<number> {
 
   // A system file that no tier names would never run: that fails the run, whatever was asked.
   const onDisk = readdirSync(join(ROOT, "test/system")).filter((f) => f.endsWith(".test.ts")).map((f) => `test/system/${f}`);
-  for (const p of tierProblems(onDisk)) rows.push({ name: "test/tiers.ts", tier: tiers[0]!, seconds: 0, passed: 0, failed: 1, skipped: 0, failures: [p], proofs: [] });
+  for (const p of tierProblems(onDisk)) rows.push(failedRow("test/tiers.ts", tiers[0]!, p));
 
   const total = (Date.now() - started) / 1000;
   const passed = rows.reduce((a, r) => a + r.passed, 0);
