@@ -103,6 +103,26 @@ export const FILES: [string, string][] = [
 
 // ---- Markdown ----
 
+/** Where a command is explained in prose, beside its reference (links relative to docs/). */
+export const GUIDES: Record<string, string> = {
+  demo: "[the README's quick start](../README.md#quick-start)",
+  build: "[how the build works](builds.md), [kernels](kernels.md), [containers](containers.md)",
+  boot: "[KVM or TCG](lab.md#kvm-or-tcg), [kernels](kernels.md)",
+  cache: "[cache](builds.md#cache), [moving cache entries](builds.md#moving-cache-entries)",
+  image: "[the image travels](builds.md#the-image-travels-because-the-archive-moves)",
+  lock: "[locked versions](builds.md#locked-versions)",
+  epochs: "[building with Dagger](containers.md#building-with-dagger)",
+  up: "[the lab](lab.md)",
+  down: "[the lab](lab.md#commands-in-the-lab)",
+  status: "[the lab](lab.md#commands-in-the-lab)",
+  exec: "[the lab](lab.md#commands-in-the-lab)",
+  link: "[link impairment](lab.md#link-impairment)",
+  load: "[the lab](lab.md#commands-in-the-lab)",
+  cp: "[the lab](lab.md#commands-in-the-lab), [shared folders](lab.md#shared-folders)",
+  capture: "[the lab](lab.md#commands-in-the-lab)",
+  test: "[testing XDP programs](xdp-tests.md), [the test-file reference](test-file.md)",
+};
+
 const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
 const code = (s: string): string => "`" + s + "`";
 
@@ -140,7 +160,8 @@ export function cliMarkdown(cmds: Command[] = commands()): string {
     ...cmds.map((c) => `| [${c.name}](#${anchor(c)}) | ${cell(c.describe)} |`),
     "",
     `Every command takes ${GLOBAL_OPTIONS.map((o) => code(flag(o))).join(" and ")}. Exit status:`,
-    ...EXIT_STATUS.map(([s, m]) => `${s} ${m};`).join("\n").replace(/;$/, ".").split("\n"),
+    "",
+    ...EXIT_STATUS.map(([s, m]) => `- ${code(s)}: ${m}`),
     "",
   ];
   for (const c of cmds) {
@@ -151,6 +172,8 @@ export function cliMarkdown(cmds: Command[] = commands()): string {
       for (const r of rows) out.push(`| ${code(r.positional ? r.name.toUpperCase() : flag(r))} | ${cell(valueText(r))} | ${cell(r.describe ?? "")} |`);
       out.push("");
     }
+    const more = GUIDES[c.name];
+    if (more) out.push(`More: ${more}.`, "");
     if (c.examples.length) {
       out.push("```sh", ...c.examples.map((e) => (e.describe ? `${e.command}   # ${e.describe}` : e.command)), "```", "");
     }
