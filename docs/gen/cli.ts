@@ -1,6 +1,7 @@
 // The CLI reference (docs/cli.md) and the man page (docs/xdp-lab.1), both from the yargs
 // definitions in src/commands/: each builder runs against a recorder instead of yargs.
 import { COMMANDS } from "../../src/commands/index.ts";
+import { cell, code } from "./markdown.ts";
 
 /** An option or positional as a builder declares it (the yargs fields the docs use). */
 export interface Opt {
@@ -123,8 +124,6 @@ export const GUIDES: Record<string, string> = {
   test: "[testing XDP programs](xdp-tests.md), [the test-file reference](test-file.md)",
 };
 
-const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
-const code = (s: string): string => "`" + s + "`";
 
 function flag(o: Opt): string {
   const names = [o.name, ...[o.alias ?? []].flat()].map((n) => (n.length === 1 ? `-${n}` : `--${n}`));

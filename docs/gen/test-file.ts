@@ -1,6 +1,7 @@
 // The test-file reference (docs/test-file.md) from schema/xdp-lab-test.schema.json: a section per
 // object the schema defines, a row per field from its type, bounds, default and description, and
 // the example files in examples/tests/ as they are.
+import { cell, code } from "./markdown.ts";
 
 /** The part of JSON Schema the reference reads; anything else in the schema is ignored. */
 export interface Schema {
@@ -20,13 +21,12 @@ export interface Schema {
   properties?: Record<string, Schema>;
   required?: string[];
   oneOf?: Schema[];
+  anyOf?: Schema[];
   $defs?: Record<string, Schema>;
 }
 
 const defName = (ref: string): string => ref.replace(/^#\/\$defs\//, "");
 const isObject = (s: Schema): boolean => s.type === "object" || s.properties !== undefined;
-const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
-const lit = (v: unknown): string => "`" + (typeof v === "string" ? v : JSON.stringify(v)) + "`";
 
 /** A field's values in words: `lan`, `wan`; a [program](#program); a list of ...; integer, 1 to 1000. */
 export function valuesOf(s: Schema, root: Schema): string {
@@ -35,14 +35,15 @@ export function valuesOf(s: Schema, root: Schema): string {
     const def = root.$defs?.[name] ?? {};
     return isObject(def) ? `[${name}](#${name.toLowerCase()})` : valuesOf(def, root);
   }
-  if (s.enum) return s.enum.map(lit).join(", ");
-  if (s.const !== undefined) return lit(s.const);
-  if (s.oneOf) return s.oneOf.map((o) => valuesOf(o, root)).join("; or ");
+  if (s.enum) return s.enum.map(code).join(", ");
+  if (s.const !== undefined) return code(s.const);
+  const alternatives = s.oneOf ?? s.anyOf;
+  if (alternatives) return alternatives.map((o) => valuesOf(o, root)).join("; or ");
   if (s.type === "array" && s.items) return `a list of ${valuesOf(s.items, root)}${s.minItems ? ` (at least ${s.minItems})` : ""}`;
   const types = [s.type ?? []].flat();
   let t = types.join(" or ");
   if (s.format === "regex") t = "regular expression";
-  if (isObject(s) && s.properties) t = `an object: ${Object.keys(s.properties).map(lit).join(", ")}`;
+  if (isObject(s) && s.properties) t = `an object: ${Object.keys(s.properties).map(code).join(", ")}`;
   const lo = s.minimum ?? s.exclusiveMinimum;
   if (lo !== undefined && s.maximum !== undefined) t += `, ${lo} to ${s.maximum}`;
   else if (s.exclusiveMinimum !== undefined) t += `, over ${s.exclusiveMinimum}`;
@@ -67,7 +68,7 @@ export function sections(root: Schema): [string, Schema][] {
     }
     for (const p of Object.values(s.properties ?? {})) visit(p);
     visit(s.items);
-    for (const o of s.oneOf ?? []) visit(o);
+    for (const o of [...(s.oneOf ?? []), ...(s.anyOf ?? [])]) visit(o);
   };
   visit(root);
   // Definitions nothing reaches yet (a schema being extended) still get their section.
@@ -80,7 +81,7 @@ function rows(s: Schema, root: Schema, prefix = ""): string[] {
   const out: string[] = [];
   for (const [name, p] of Object.entries(s.properties ?? {})) {
     const required = s.required?.includes(name) ? "yes" : "";
-    const def = p.default === undefined ? "" : lit(p.default);
+    const def = p.default === undefined ? "" : code(p.default);
     const desc = p.description ?? (p.$ref ? (root.$defs?.[defName(p.$ref)]?.description ?? "") : "");
     out.push(`| \`${prefix}${name}\` | ${cell(valuesOf(p, root))} | ${required} | ${def} | ${cell(desc)} |`);
     if (!p.$ref && isObject(p) && p.properties) out.push(...rows(p, root, `${prefix}${name}.`));
@@ -112,7 +113,7 @@ export function testFileMarkdown(root: Schema, examples: Example[]): string {
   for (const [name, s] of sections(root)) {
     out.push(`## ${name}`, "");
     if (name !== "file" && s.description) out.push(s.description, "");
-    if (s.oneOf?.every((o) => o.required?.length === 1)) out.push(`Exactly one of ${s.oneOf.map((o) => lit(o.required![0])).join(", ")}.`, "");
+    if (s.oneOf?.every((o) => o.required?.length === 1)) out.push(`Exactly one of ${s.oneOf.map((o) => code(o.required![0])).join(", ")}.`, "");
     if (s.minProperties) out.push(`At least ${s.minProperties} field${s.minProperties > 1 ? "s" : ""}.`, "");
     out.push("| field | values | required | default | meaning |", "| --- | --- | --- | --- | --- |", ...rows(s, root), "");
   }

@@ -8,6 +8,7 @@ import { REPO } from "../../src/paths.ts";
 import { generatedPages } from "../../docs/gen/index.ts";
 import { COMMANDS } from "../../src/commands/index.ts";
 import { commands, roff } from "../../docs/gen/cli.ts";
+import { sections, testFileMarkdown, valuesOf, type Schema } from "../../docs/gen/test-file.ts";
 
 const t = suite("docs: generated pages");
 
@@ -42,6 +43,26 @@ t("the CLI reference has every command the CLI registers, each with its options"
 
 t("roff: hyphens and backslashes escaped, no line taken for a request", () => {
   assert.is(roff("a-b\\c\n.x\n'y"), "a\\-b\\ec\n\\&.x\n\\&'y");
+});
+
+t("test-file reference: a definition the schema adds gets its section, reached or not, and its fields their rows", () => {
+  const schema: Schema = {
+    properties: { tests: { type: "array", items: { $ref: "#/$defs/test" } } },
+    $defs: {
+      host: { enum: ["vm", "client"] },
+      test: { type: "object", required: ["name"], properties: { name: { type: "string", description: "Its name." }, on: { $ref: "#/$defs/host" }, when: { anyOf: [{ type: "integer", minimum: 0, maximum: 9 }, { const: "now" }] } } },
+      packetCase: { type: "object", description: "Not reached yet.", properties: { frame: { type: "string", default: "x" } } },
+    },
+  };
+  assert.equal(sections(schema).map(([n]) => n), ["file", "test", "packetCase"]);
+  assert.is(valuesOf({ $ref: "#/$defs/host" }, schema), "`vm`, `client`");
+  assert.is(valuesOf({ type: "array", items: { $ref: "#/$defs/test" } }, schema), "a list of [test](#test)");
+  const md = testFileMarkdown(schema, [{ file: "examples/tests/x.yaml", text: "tests: []\n" }]);
+  assert.ok(md.includes("| `name` | string | yes |  | Its name. |"), md);
+  assert.ok(md.includes("| `when` | integer, 0 to 9; or `now` |  |  |  |"), md);
+  assert.ok(md.includes("## packetCase\n\nNot reached yet.\n"), md);
+  assert.ok(md.includes("| `frame` | string |  | `x` |  |"), md);
+  assert.ok(md.includes("### examples/tests/x.yaml\n\n```yaml\ntests: []\n```"), md);
 });
 
 t.run();
