@@ -23,6 +23,7 @@ import { iperf3Result } from "../src/tools/iperf3.ts";
 import { exec as sshExec } from "../network/ssh.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 import { median } from "./run.ts";
+import { report } from "./results.ts";
 
 const RUNS = 3;
 const SECONDS = 5;
@@ -156,4 +157,4 @@ try {
   await traffic.down();
   await rm(dirname(FLOOD), { recursive: true, force: true });
 }
-console.log(JSON.stringify(results, null, 2));
+report("lab", results);

@@ -12,7 +12,7 @@ export function builder(y: Argv) {
   return y
     .positional("stages", { choices: STAGE_NAMES, array: true, describe: "stages to build (with what they need); default all" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "output directory", defaultDescription: "out/ in the checkout" })
-    .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache (stage outputs, kernel work trees, ccache)" })
+    .option("cache-dir", { type: "string", default: defaultCacheDir(), defaultDescription: "$XDG_CACHE_HOME/xdp-lab, else ~/.cache/xdp-lab", describe: "build cache (stage outputs, kernel work trees, ccache)" })
     .option("cache", { type: "boolean", default: true, describe: "use cached stage outputs; --no-cache rebuilds the named stages (all by default) and caches the result; stages they need come from the cache" })
     .option("kernel", {
       type: "string",

@@ -92,7 +92,7 @@ export async function handler(argv: Args): Promise<void> {
       `  ./xdp-lab ssh${n}                          a shell in the VM (xdp-lab-app ctl help, bpftool, nft)\n` +
       `  ./xdp-lab exec client${n} -- ping server   run anything on vm, client, server or internet\n` +
       `  ./xdp-lab load out/firewall.bpf.o${n}      attach your own program; ./xdp-lab status${n} shows its counters\n` +
-      `  ./xdp-lab test examples/tests/            tests like the demo's, as files (README: Testing XDP programs)\n` +
+      `  ./xdp-lab test examples/tests/            tests like the demo's, as files (docs/xdp-tests.md)\n` +
       `  ./xdp-lab down${n}                         remove the lab\n` +
       `  npm test                               the test suite`,
   );

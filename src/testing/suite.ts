@@ -76,7 +76,7 @@ export async function loadAll(paths: string[]): Promise<TestFile[]> {
       problems.push(e.message);
     }
   }
-  if (problems.length) throw new CannotRunError(`${problems.join("\n")}\nFix the test file${problems.length > 1 ? "s" : ""} (the schema: schema/xdp-lab-test.schema.json; the fields: README, "Testing XDP programs")`);
+  if (problems.length) throw new CannotRunError(`${problems.join("\n")}\nFix the test file${problems.length > 1 ? "s" : ""} (the schema: schema/xdp-lab-test.schema.json; the fields: docs/test-file.md)`);
   return loaded;
 }
 
