@@ -87,21 +87,45 @@ export async function ensureKernelSource(version: string, o: { install: boolean;
   if (locked) await alignToLock(k.package, locked, lockPath, o);
 }
 
-/** The installed PKG replaced by its LOCKED version when the archive has it; otherwise said, with what is built instead. */
-async function alignToLock(pkg: string, locked: string, lockPath: string, o: { install: boolean; log?: (l: string) => void }): Promise<void> {
-  const [{ packageVersions }, { aptInstallExact, candidateVersions }] = await Promise.all([import("../tools/dpkg.ts"), import("../tools/apt.ts")]);
-  const installed = (await packageVersions([pkg]))[0]?.split("=")[1];
+/** What alignToLock asks of dpkg and apt; tests pass their own. */
+export interface PackageOps {
+  /** The installed version of PKG, or undefined. */
+  installed(pkg: string): Promise<string | undefined>;
+  /** Install exactly PKG=VERSION (a downgrade too); throws when the archive has no such version. */
+  installExact(pkg: string, version: string): Promise<void>;
+  /** The version apt would install now, or undefined. */
+  candidate(pkg: string): Promise<string | undefined>;
+}
+
+const systemPackages: PackageOps = {
+  installed: async (pkg) => (await (await import("../tools/dpkg.ts")).packageVersions([pkg]))[0]?.split("=")[1],
+  installExact: async (pkg, version) => (await import("../tools/apt.ts")).aptInstallExact([`${pkg}=${version}`]),
+  candidate: async (pkg) => (await (await import("../tools/apt.ts")).candidateVersions([pkg]))[0]?.split("=")[1],
+};
+
+/**
+ * The installed PKG replaced by its LOCKED version when the archive has it; otherwise said, with
+ * what is built instead. Off root, or with --no-install, nothing is installed: it is said.
+ */
+export async function alignToLock(
+  pkg: string,
+  locked: string,
+  lockPath: string,
+  o: { install: boolean; log?: (l: string) => void; root?: boolean; packages?: PackageOps },
+): Promise<void> {
+  const ops = o.packages ?? systemPackages;
+  const installed = await ops.installed(pkg);
   if (installed === locked) return;
   const mismatch = `${pkg} ${installed ?? "(not installed)"} is installed, the lock ${lockPath} names ${locked}`;
-  if (!o.install || process.getuid?.() !== 0) {
+  if (!o.install || !(o.root ?? process.getuid?.() === 0)) {
     o.log?.(`${mismatch}: building ${installed}; its artifacts will differ from the lock's build. Fix: run as root without --no-install, or apt-get install ${pkg}=${locked}`);
     return;
   }
   try {
-    await aptInstallExact([`${pkg}=${locked}`]);
+    await ops.installExact(pkg, locked);
     o.log?.(`${mismatch}: installed ${pkg}=${locked}`);
   } catch (error) {
-    const now = (await candidateVersions([pkg]))[0]?.split("=")[1] ?? "none";
+    const now = (await ops.candidate(pkg)) ?? "none";
     o.log?.(`${mismatch}, and Debian's archive no longer has it (archive now: ${now}): building ${installed}; its artifacts will differ from the lock's build. Fix: ./xdp-lab lock --update, or cache import the lock's image (${(error as Error).message.split("\n")[0]})`);
   }
 }
