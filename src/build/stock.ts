@@ -156,13 +156,49 @@ export function loadOrder(deps: Map<string, string[]>, roots: string[]): string[
   return order;
 }
 
-/** The record of versions last fetched (STOCK_RECORD). */
-export async function readRecord(file = STOCK_RECORD): Promise<Partial<Record<StockKernel, { package: string; version: string }>>> {
+type Recorded = { package: string; version: string };
+
+/**
+ * The stock kernels' versions every machine fetches (STOCK_RECORD, tracked in git). A normal run
+ * only reads it; `./xdp-lab lock --stock-kernels` moves it.
+ */
+export async function readRecord(file = STOCK_RECORD): Promise<Partial<Record<StockKernel, Recorded>>> {
   try {
     return JSON.parse(await readFile(file, "utf8"));
   } catch {
     return {};
   }
+}
+
+/** Writes the versions to FILE whole: beside it, then renamed over it. */
+export async function writeRecord(all: Partial<Record<StockKernel, Recorded>>, file = STOCK_RECORD): Promise<void> {
+  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+  await writeFile(`${file}.tmp-${process.pid}`, JSON.stringify(sorted, null, 2) + "\n");
+  await rename(`${file}.tmp-${process.pid}`, file);
+}
+
+/**
+ * This machine's stand-ins, kept in the build cache (never in the checkout): the version taken when
+ * Debian's archive no longer had the tracked one, so later runs reuse it without asking the archive.
+ */
+export interface StandIn extends Recorded {
+  /** The tracked version it stands in for. */
+  instead: string;
+}
+export const standInPath = (cacheDir: string): string => join(cacheDir, "stock-kernels.json");
+
+async function readStandIns(cacheDir: string): Promise<Partial<Record<StockKernel, StandIn>>> {
+  try {
+    return JSON.parse(await readFile(standInPath(cacheDir), "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+/** The version a run looks for first: the tracked one, or this machine's stand-in for exactly that tracked version. */
+export function wantedVersion(recorded: Recorded | undefined, standIn: StandIn | undefined): Recorded | undefined {
+  if (standIn && recorded && standIn.instead === recorded.version) return { package: standIn.package, version: standIn.version };
+  return recorded;
 }
 
 /** What goes into an entry's key besides the version: this file's recipe and the echo module's sources. */
@@ -174,8 +210,6 @@ async function recipeHash(): Promise<string> {
 export interface FetchOptions {
   cache?: Cache;
   log?: (line: string) => void;
-  /** Update STOCK_RECORD with the version got. Default true. */
-  record?: boolean;
 }
 
 /**
@@ -187,15 +221,22 @@ export async function ensureStockKernel(kernel: StockKernel, out: string, o: Fet
   const log = o.log ?? (() => undefined);
   const cache = o.cache ?? new Cache(defaultCacheDir());
   const recipe = await recipeHash();
-  const recorded = (await readRecord())[kernel];
+  const tracked = (await readRecord())[kernel];
+  const standIns = await readStandIns(cache.root);
+  const recorded = wantedVersion(tracked, standIns[kernel]);
   const key = (version: string): string => `${kernel}-${version}-${recipe}`;
   const installed = await installedManifest(out, kernel);
   if (recorded && installed?.version === recorded.version && installed.package === recorded.package && installed.recipe === recipe && (await cache.lookup(STOCK_STAGE, key(recorded.version)))) return installed;
   let entry = recorded ? await cache.lookup(STOCK_STAGE, key(recorded.version)) : undefined;
   if (!entry) {
-    const got = await fetchFromArchive(kernel, recorded, cache, (v) => key(v), log, recipe);
+    const got = await fetchFromArchive(kernel, tracked, cache, (v) => key(v), log, recipe);
     entry = got.dir;
-    if (o.record ?? true) await writeRecord(kernel, { package: got.manifest.package, version: got.manifest.version });
+    if (tracked && got.manifest.version !== tracked.version) {
+      // The checkout stays as it is: the stand-in is this machine's, in the build cache.
+      standIns[kernel] = { package: got.manifest.package, version: got.manifest.version, instead: tracked.version };
+      await writeStandIns(cache.root, standIns);
+      log(`this machine uses ${got.manifest.version} for ${kernel} until ${STOCK_RECORD} moves. Fix: ./xdp-lab lock --stock-kernels records Debian's newest there, for every machine`);
+    }
   }
   await install(entry, stockDir(out, kernel));
   return JSON.parse(await readFile(join(stockDir(out, kernel), STOCK_FILES.manifest), "utf8")) as StockManifest;
@@ -209,13 +250,31 @@ async function installedManifest(out: string, kernel: StockKernel): Promise<Stoc
   }
 }
 
-async function writeRecord(kernel: StockKernel, v: { package: string; version: string }): Promise<void> {
-  const all = await readRecord();
-  if (all[kernel]?.version === v.version && all[kernel]?.package === v.package) return;
-  all[kernel] = v;
-  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
-  await writeFile(`${STOCK_RECORD}.tmp`, JSON.stringify(sorted, null, 2) + "\n");
-  await rename(`${STOCK_RECORD}.tmp`, STOCK_RECORD);
+async function writeStandIns(cacheDir: string, all: Partial<Record<StockKernel, StandIn>>): Promise<void> {
+  await mkdir(cacheDir, { recursive: true });
+  const file = standInPath(cacheDir);
+  await writeFile(`${file}.tmp-${process.pid}`, JSON.stringify(all, null, 2) + "\n");
+  await rename(`${file}.tmp-${process.pid}`, file);
+}
+
+/**
+ * The newest version of each stock kernel Debian's archive has now (apt-get update first), for
+ * `lock --stock-kernels`. Adds the suites the kernels need to apt's sources, as a fetch would.
+ */
+export async function newestStockVersions(log: (l: string) => void): Promise<Record<StockKernel, Recorded>> {
+  for (const k of new Set(STOCK_NAMES.filter((n) => STOCK_KERNELS[n].backports).map((n) => STOCK_KERNELS[n].suite))) {
+    if (await ensureSuite(k, debianMirror())) log(`added Debian's ${k} to apt's sources`);
+  }
+  await aptUpdate();
+  const versions = await archiveVersions(META_PACKAGE);
+  const out = {} as Record<StockKernel, Recorded>;
+  for (const kernel of STOCK_NAMES) {
+    const { version } = versionToFetch(versions, kernel, undefined);
+    const image = (await archiveDepends(META_PACKAGE, version.version)).find((d) => d.startsWith("linux-image-"));
+    if (!image) throw new Error(`${META_PACKAGE} ${version.version} depends on no linux-image package. Fix: apt-get update, then try again`);
+    out[kernel] = { package: image, version: version.version };
+  }
+  return out;
 }
 
 /** Copies an entry's files into DIR whole: written beside it, then renamed over the old one. */
