@@ -77,8 +77,8 @@ export async function handler(argv: Args): Promise<void> {
  * version other than the default into OUT/kernels/VERSION/), the version's package installed when
  * missing.
  */
-async function chooseKernel(argv: Args): Promise<import("../build/kernels.ts").KernelBuild> {
-  const { parseBuildKernel, kernelBuild, versionOfSource } = await import("../build/kernels.ts");
+async function chooseKernel(argv: Args): Promise<import("../build/kernel-build.ts").KernelBuild> {
+  const [{ parseBuildKernel, versionOfSource }, { kernelBuild }] = await Promise.all([import("../build/kernels.ts"), import("../build/kernel-build.ts")]);
   const out = resolve(argv.out);
   if (argv.kernel !== undefined && argv.kernelSrc !== undefined) {
     throw new Error(`--kernel ${argv.kernel} and --kernel-src ${argv.kernelSrc} both name the kernel. Fix: keep one (--kernel takes a version or a path)`);
