@@ -7,9 +7,9 @@
 // The built kernel (out/), TCG unless ACCEL says otherwise.
 import { execa } from "execa";
 import { PEER_SUITE_TOOLS } from "../src/build/packages.ts";
-import { ensure } from "../src/build/requirements.ts";
+import { ensure } from "../src/tools/ensure.ts";
 import { REPO } from "../src/paths.ts";
-import { outcomes, parseSuites, SUITE_GROUPS, suiteBootArgs } from "../src/tools/xdp-tools-suites.ts";
+import { outcomes, parseSuites, SUITE_GROUPS, suiteBootArgs } from "../src/testing/xdp-tools-suites.ts";
 import { median, timedXdpLab } from "./run.ts";
 import { parseReadyLine } from "../src/commands/boot.ts";
 import { GUEST_ROOTS } from "../network/contract.ts";

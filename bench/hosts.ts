@@ -8,10 +8,10 @@
 import { execa } from "execa";
 import { Lab } from "../src/lab.ts";
 import { ensureHostImage } from "../src/host-image.ts";
-import { ensure } from "../src/build/requirements.ts";
+import { ensure } from "../src/tools/ensure.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
-import { iperf3Result } from "../src/tools/iperf3.ts";
+import { iperf3Result } from "../src/testing/iperf3.ts";
 import { withIperf3Server } from "../src/testing/flows.ts";
 import { median } from "./run.ts";
 import { report } from "./results.ts";

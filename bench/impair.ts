@@ -12,7 +12,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { Lab } from "../src/lab.ts";
 import { REPO } from "../src/paths.ts";
-import { iperf3Result } from "../src/tools/iperf3.ts";
+import { iperf3Result } from "../src/testing/iperf3.ts";
 import { withIperf3Server } from "../src/testing/flows.ts";
 import { report } from "./results.ts";
 

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { ensure } from "../src/build/requirements.ts";
+import { ensure } from "../src/tools/ensure.ts";
 import { LAB_RUNTIME } from "../src/build/packages.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 import { FLOOD_SECONDS, floodNsPerPacket } from "./flood.ts";

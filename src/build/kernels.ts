@@ -67,7 +67,7 @@ export function parseBuildKernel(value: string, resolvePath: (p: string) => stri
  * gets bookworm-backports added.
  */
 export async function ensureKernelSource(version: string, o: { install: boolean; log?: (l: string) => void; lockPath?: string }): Promise<void> {
-  const [{ ensure }, { readLock, LOCK_PATH }] = await Promise.all([import("./requirements.ts"), import("./lock.ts")]);
+  const [{ ensure }, { readLock, LOCK_PATH }] = await Promise.all([import("../tools/ensure.ts"), import("./lock.ts")]);
   const k = BUILT_KERNELS[version]!;
   const lockPath = o.lockPath ?? LOCK_PATH;
   const locked = readLock(lockPath)[k.package];

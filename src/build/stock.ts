@@ -13,7 +13,7 @@ import { sha256 } from "./hash.ts";
 import { REPO } from "../paths.ts";
 import { archiveDepends, downloadDebs, extractDeb } from "../tools/apt-archive.ts";
 import { STOCK_KERNEL_TOOLS } from "./packages.ts";
-import { ensure } from "./requirements.ts";
+import { ensure } from "../tools/ensure.ts";
 import { FEATURES, features, parseConfig, type Feature } from "./stock-features.ts";
 
 export { FEATURES, describeFeatures, features, parseConfig, type Feature } from "./stock-features.ts";

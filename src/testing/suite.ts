@@ -105,7 +105,7 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
     requireRoot("xdp-lab test");
     for (const k of kernels) checkBootable(o.out, k);
     // tcpdump, iperf3, tcpreplay and curl on this machine run the namespace hosts' traffic and the captures.
-    const [{ ensure }, { TEST_TOOLS }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
+    const [{ ensure }, { TEST_TOOLS }] = await Promise.all([import("../tools/ensure.ts"), import("../build/packages.ts")]);
     await ensure(TEST_TOOLS, { install: true, purpose: "xdp-lab test", log: o.log });
   } catch (e) {
     throw new CannotRunError((e as Error).message, { cause: e });

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { checkImpairment, describeImpairment, impairFieldMessage, impairFlagMessage, ImpairmentError, linkDirections, parseImpairSpec, parseValue, perDirection, relayValues } from "../../network/impair.ts";
 import { egressStealBytecode, INGRESS_STEAL_BYTECODE, pairCommands, pairSysctls, paramsText, stealCommands, stealPair } from "../../network/relay.ts";
 import { labPlan } from "../../network/plan.ts";
-import { tcArgs } from "../../network/tc.ts";
+import { tcArgs } from "../../src/tools/tc.ts";
 import { impairments } from "../../src/commands/up.ts";
 
 const t = suite("network/impair");

@@ -8,7 +8,7 @@ import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { cpio } from "../../network/cpio.ts";
 import { CAPTURE_TOOLS } from "../../src/build/packages.ts";
-import { ensure } from "../../src/build/requirements.ts";
+import { ensure } from "../../src/tools/ensure.ts";
 import { badFilters } from "../../src/testing/capture.ts";
 import { junit, summarize } from "../../src/testing/report.ts";
 import { cleanup } from "../helpers.ts";
