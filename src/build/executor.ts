@@ -103,20 +103,23 @@ export async function checkWritable(out: string): Promise<void> {
   }
 }
 
-/** The cache key of a stage and the record of what went into it. */
-export async function stageKey(
-  s: Stage,
-  opts: {
-    repo: string;
-    params: StageParams;
-    upstreamKeys: Partial<Record<StageName, string>>;
-    memo: HashMemo;
-    /** In a container the toolchain, the packages and the kernel source are the image's: its id stands for them. */
-    container?: ContainerIdentity;
-  },
-): Promise<StageRecord> {
-  const sde = await stageEpoch(opts.repo, s);
-  const inputs = await hashInputs(opts.repo, s.inputs, isBuildProduct);
+/** What goes into a stage's key apart from the keys of the stages it needs: none of it depends on them. */
+interface StageFacts {
+  sde: number;
+  inputs: Awaited<ReturnType<typeof hashInputs>>;
+  identity: Record<string, string>;
+}
+
+type KeyOptions = {
+  repo: string;
+  params: StageParams;
+  memo: HashMemo;
+  /** In a container the toolchain, the packages and the kernel source are the image's: its id stands for them. */
+  container?: ContainerIdentity;
+};
+
+async function stageFacts(s: Stage, opts: KeyOptions): Promise<StageFacts> {
+  const [sde, inputs] = await Promise.all([stageEpoch(opts.repo, s), hashInputs(opts.repo, s.inputs, isBuildProduct)]);
   const identity: Record<string, string> = {};
   if (opts.container !== undefined) {
     identity.executor = "container";
@@ -125,13 +128,24 @@ export async function stageKey(
     // Which of the image's kernel sources (6.1, 6.12) the stage compiles.
     if (s.identity) identity.kernelSource = opts.params.kernelSrc;
   } else {
-    // The version commands at once: every build, a no-op one too, waits for them.
-    const versions = await Promise.all(s.toolchain.map(([file, ...args]) => execa(file!, args, { reject: false })));
+    // The version commands and dpkg at once: every build, a no-op one too, waits for them.
+    const [versions, packages, own] = await Promise.all([
+      Promise.all(s.toolchain.map(([file, ...args]) => execa(file!, args, { reject: false }))),
+      packageVersions([...new Set(s.requires.map((r) => r.package))]),
+      s.identity?.(opts.params, opts.memo),
+    ]);
     s.toolchain.forEach(([file], i) => (identity[`tool:${file}`] = (versions[i]!.stdout.split("\n")[0] ?? "").trim()));
-    identity.packages = (await packageVersions([...new Set(s.requires.map((r) => r.package))])).join(" ");
-    if (s.identity) Object.assign(identity, await s.identity(opts.params, opts.memo));
+    identity.packages = packages.join(" ");
+    if (own) Object.assign(identity, own);
   }
-  for (const dep of s.needs) identity[`upstream:${dep}`] = opts.upstreamKeys[dep] ?? "";
+  return { sde, inputs, identity };
+}
+
+/** The key of stage S from its FACTS and the keys of the stages it needs. */
+function keyFrom(s: Stage, facts: StageFacts, params: StageParams, upstreamKeys: Partial<Record<StageName, string>>): StageRecord {
+  const { sde, inputs } = facts;
+  const identity = { ...facts.identity };
+  for (const dep of s.needs) identity[`upstream:${dep}`] = upstreamKeys[dep] ?? "";
   // Paths differ between machines and checkouts; the command's shape, with placeholders, is what counts.
   const placeholders: StagePaths = {
     repo: "$REPO",
@@ -140,10 +154,31 @@ export async function stageKey(
     ccache: "$CCACHE",
     upstream: Object.fromEntries(s.needs.map((d) => [d, `$UPSTREAM_${d}`])),
   };
-  const params: StageParams = { kernelSrc: "$KSRC", kconfig: opts.params.kconfig.map((_, i) => `$KCONFIG_${i}`) };
-  identity.command = JSON.stringify(s.command(placeholders, params, sde));
+  const shape: StageParams = { kernelSrc: "$KSRC", kconfig: params.kconfig.map((_, i) => `$KCONFIG_${i}`) };
+  identity.command = JSON.stringify(s.command(placeholders, shape, sde));
   const key = sha256(JSON.stringify({ stage: s.name, inputs: inputs.digest, identity, sde }));
   return { key, sourceDateEpoch: sde, inputs: inputs.files, identity };
+}
+
+/** The cache key of a stage and the record of what went into it. */
+export async function stageKey(s: Stage, opts: KeyOptions & { upstreamKeys: Partial<Record<StageName, string>> }): Promise<StageRecord> {
+  return keyFrom(s, await stageFacts(s, opts), opts.params, opts.upstreamKeys);
+}
+
+/**
+ * The keys of STAGES in order (each after the stages it needs), their facts gathered at once: a
+ * no-op build waits for one round of git, dpkg and version commands, not one per stage.
+ */
+async function stageKeys(stages: readonly Stage[], opts: KeyOptions, given: Partial<Record<StageName, string>> = {}): Promise<Record<string, StageRecord>> {
+  const facts = await Promise.all(stages.map((s) => (given[s.name] === undefined ? stageFacts(s, opts) : undefined)));
+  const keys: Partial<Record<StageName, string>> = { ...given };
+  const records: Record<string, StageRecord> = {};
+  stages.forEach((s, i) => {
+    if (!facts[i]) return;
+    records[s.name] = keyFrom(s, facts[i]!, opts.params, keys);
+    keys[s.name] = records[s.name]!.key;
+  });
+  return records;
 }
 
 interface Run {
@@ -286,26 +321,19 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const results: StageResult[] = [];
   const records: Record<string, StageRecord> = {};
   const dirs: Partial<Record<StageName, string>> = {};
-  const keys: Partial<Record<StageName, string>> = {};
+  const providedKeys = Object.fromEntries(Object.entries(o.provided ?? {}).map(([n, g]) => [n, g!.key])) as Partial<Record<StageName, string>>;
+  const computed = await stageKeys(stages, { repo: o.repo, params: o.params, memo, container: executor.kind === "container" ? executor.identity : undefined }, providedKeys);
   for (const s of stages) {
     const given = o.provided?.[s.name];
     if (given) {
       records[s.name] = { key: given.key, sourceDateEpoch: 0, inputs: {}, identity: { provided: given.what } };
-      keys[s.name] = given.key;
       dirs[s.name] = given.dir;
       report({ event: "stage", stage: s.name, status: "cached", key: given.key });
       results.push({ stage: s.name, key: given.key, cached: true, seconds: 0, dir: given.dir });
       continue;
     }
-    const rec = await stageKey(s, {
-      repo: o.repo,
-      params: o.params,
-      upstreamKeys: keys,
-      memo,
-      container: executor.kind === "container" ? executor.identity : undefined,
-    });
+    const rec = computed[s.name]!;
     records[s.name] = rec;
-    keys[s.name] = rec.key;
     const hit = o.noCache && requested.includes(s.name) ? undefined : await cache.lookup(s.name, rec.key);
     if (hit) {
       report({ event: "stage", stage: s.name, status: "cached", key: rec.key });
@@ -428,9 +456,7 @@ export async function planKeys(o: {
     const engine = o.engine;
     container = { imageId: await knownImageId(lock, new Cache(o.cacheDir), engine ? async () => engine : () => findEngine()), lockHash: lockHash(lock) };
   }
-  for (const s of plan(o.stages, o.table ?? STAGES)) {
-    keys[s.name] = (await stageKey(s, { repo: o.repo, params: o.params, upstreamKeys: keys, memo, container })).key;
-  }
+  for (const [name, rec] of Object.entries(await stageKeys(plan(o.stages, o.table ?? STAGES), { repo: o.repo, params: o.params, memo, container }))) keys[name as StageName] = rec.key;
   await memo.save();
   return keys;
 }
