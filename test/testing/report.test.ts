@@ -42,7 +42,7 @@ t("TAP 13: version, plan, ok/not ok per test, '#' escaped in names, reasons as d
   for (const line of tap(run).trimEnd().split("\n")) assert.match(line, /^(TAP version 13|1\.\.\d+|(not )?ok \d+ .+|# .*)$/);
 });
 
-t("JUnit XML, read back by junit2json (a converter CI pipelines use): suites per file, cases, failure, error, skipped", async () => {
+t("JUnit XML, read back by junit2json (a converter CI pipelines use): the root's every total, time and timestamp, suites per file, cases, failure, error, skipped", async () => {
   const xml = junit(run);
   assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
   const doc = (await parse(xml)) as TestSuites;
@@ -50,6 +50,10 @@ t("JUnit XML, read back by junit2json (a converter CI pipelines use): suites per
   assert.is(doc.tests, 4);
   assert.is(doc.failures, 1);
   assert.is(doc.errors, 1);
+  // Every total on the root, with the run's wall time and start: readers that miss one recompute the root from its suites.
+  assert.is(doc.skipped, 1);
+  assert.is(doc.time, 10.2);
+  assert.is((doc as { timestamp?: string }).timestamp, "2026-12-01T10:00:00");
   assert.equal(
     doc.testsuite?.map((s) => [s.name, s.tests, s.failures, s.errors, s.skipped]),
     [
