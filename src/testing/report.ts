@@ -87,10 +87,13 @@ export function reasons(t: TestResult): string[] {
   return [...(t.error ? [t.error] : []), ...t.failures.map(failureLine)];
 }
 
-/** The line per test as it ends: "PASS name (1.2 s)", then a failed one's reasons, indented. */
+/**
+ * The line per test as it ends: "PASS name (1.2 s)", then a failed one's reasons, each of their lines
+ * indented (a loader's error holds libbpf's own lines).
+ */
 export function progressLines(t: TestResult): string[] {
   const head = `${t.verdict.toUpperCase()} ${t.name} (${t.verdict === "skip" ? t.skipped : `${t.seconds.toFixed(1)} s`})`;
-  const why = t.verdict === "fail" ? reasons(t).map((r) => `    ${r}`) : [];
+  const why = t.verdict === "fail" ? reasons(t).flatMap((r) => r.split("\n")).filter((l) => l.trim() !== "").map((l) => `    ${l.trimEnd()}`) : [];
   const kept = t.artefacts ? [`    artefacts: ${t.artefacts}`] : [];
   return [head, ...why, ...kept];
 }

@@ -21,6 +21,21 @@ t("a line per test, and a failed one's wanted/got lines", () => {
   assert.equal(run.summary, { passed: 1, failed: 2, skipped: 1 });
 });
 
+t("a loader's error of several lines (libbpf's own) has each of them indented under the FAIL line", () => {
+  const libbpf: TestResult = {
+    ...failed,
+    failures: [],
+    artefacts: undefined,
+    error: "Failed to load x.bpf.o on lan0 (native): libbpf refused it:\nlibbpf: prog 'xdp_foo': missing BPF prog type, check ELF section name 'xdp_foo'\nlibbpf: prog 'xdp_foo': failed to load: -22\n",
+  };
+  assert.equal(progressLines(libbpf), [
+    "FAIL drop <counts> & 'stops' #1 (4.5 s)",
+    "    Failed to load x.bpf.o on lan0 (native): libbpf refused it:",
+    "    libbpf: prog 'xdp_foo': missing BPF prog type, check ELF section name 'xdp_foo'",
+    "    libbpf: prog 'xdp_foo': failed to load: -22",
+  ]);
+});
+
 t("TAP 13: version, plan, ok/not ok per test, '#' escaped in names, reasons as diagnostics, SKIP directive", () => {
   assert.is(
     tap(run),
