@@ -115,10 +115,10 @@ export function programProblems(object: string, programs: BpfProgram[], hook: "x
   if (named && named.length === 0) return [{ field: "program", message: `${object} has no program or section named '${program}': it has ${listed(programs)}` }];
   if (hook === "tc") {
     // bpftool loads every program of the object, so one with an old name fails them all.
-    return programs.flatMap((p) => oldSectionProblem(p) ?? []).map((message) => ({ field: "object" as const, message }));
+    return programs.flatMap((p) => oldSectionProblem(p) ?? []).map((message) => ({ field: "object" as const, message: `${object}: ${message}` }));
   }
   const chosen = named ? named[0] : (programs.find((p) => isXdpSection(p.section)) ?? programs.find((p) => oldSectionProblem(p)));
   if (!chosen) return [{ field: "object", message: `${object} has no XDP program: it has ${listed(programs)}. Fix: name one with program:, or attach a tc program with hook: tc-ingress or tc-egress` }];
   const old = oldSectionProblem(chosen);
-  return old ? [{ field: named ? "program" : "object", message: old }] : [];
+  return old ? [{ field: named ? "program" : "object", message: `${object}: ${old}` }] : [];
 }

@@ -135,10 +135,11 @@ t("a program the object lacks is named with the programs it has; the first XDP p
 t("an XDP section of libbpf 0.x's days (xdp_foo) is named with the fix, SEC(\"xdp\") or xdp.frags; libbpf 1.x's own sections pass", () => {
   const old = parsePrograms(OLD);
   const want = `program xdp_pass_all is in section "xdp_foo", a name libbpf 1.x no longer takes (it fails the load: "missing BPF prog type, check ELF section name 'xdp_foo'"). Fix: SEC("xdp") in its source (SEC("xdp.frags") if it takes multi-buffer frames), and compile it again`;
-  assert.equal(programProblems("/o/old.bpf.o", old, "xdp"), [{ field: "object", message: want }]);
-  assert.equal(programProblems("/o/old.bpf.o", old, "xdp", "xdp_pass_all"), [{ field: "program", message: want }]);
+  assert.equal(oldSectionProblem(old[0]!), want);
+  assert.equal(programProblems("/o/old.bpf.o", old, "xdp"), [{ field: "object", message: `/o/old.bpf.o: ${want}` }]);
+  assert.equal(programProblems("/o/old.bpf.o", old, "xdp", "xdp_pass_all"), [{ field: "program", message: `/o/old.bpf.o: ${want}` }]);
   // tc's bpftool loads every program of the object: an old name anywhere fails it.
-  assert.equal(programProblems("/o/old.bpf.o", [...parsePrograms(THREE), ...old], "tc", "tc"), [{ field: "object", message: want }]);
+  assert.equal(programProblems("/o/old.bpf.o", [...parsePrograms(THREE), ...old], "tc", "tc"), [{ field: "object", message: `/o/old.bpf.o: ${want}` }]);
   // Beside an XDP program of a name libbpf takes, the app never loads the old one.
   assert.equal(programProblems("/o/both.bpf.o", [...old, { name: "ok", section: "xdp" }], "xdp"), []);
   for (const section of ["xdp", "xdp.frags", "xdp/devmap", "xdp.frags/cpumap", "tc", "classifier"]) assert.is(oldSectionProblem({ name: "p", section }), undefined, section);
