@@ -2,7 +2,7 @@
 // sections (readelf): load and xdp-lab test check them on the host, before anything is copied into
 // the VM or a lab boots, so a wrong file, program or section is named as the user gave it.
 import { open } from "node:fs/promises";
-import { execa } from "execa";
+import { sectionsAndSymbols } from "../src/tools/readelf.ts";
 
 /** e_machine of a BPF object (elf.h: EM_BPF). */
 export const EM_BPF = 247;
@@ -82,10 +82,7 @@ export function parsePrograms(readelf: string): BpfProgram[] {
 
 /** The object's programs, read by readelf (GNU binutils); throws naming PATH when it cannot. */
 export async function bpfPrograms(path: string): Promise<BpfProgram[]> {
-  const r = await execa("readelf", ["-W", "-S", "-s", path], { reject: false });
-  if ((r as { code?: string }).code === "ENOENT") throw new Error(`Failed to read the programs of ${path}: readelf is not installed. Fix: apt-get install binutils`);
-  if (r.exitCode !== 0) throw new Error(`Failed to read the programs of ${path}: readelf exited ${r.exitCode}: ${r.stderr.trim().split("\n")[0] ?? ""}`);
-  return parsePrograms(r.stdout);
+  return parsePrograms(await sectionsAndSymbols(path));
 }
 
 /** The sections libbpf 1.x takes for an XDP program (its section_defs): exactly these names. */

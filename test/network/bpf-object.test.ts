@@ -6,6 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { bpfHeaderProblem, checkBpfObject, EM_BPF, oldSectionProblem, parsePrograms, programProblems } from "../../network/bpf-object.ts";
 import { load, loadFailure } from "../../network/app-client.ts";
+import { sectionsAndSymbolsArgs } from "../../src/tools/readelf.ts";
 import { cleanup, failure, tempDir } from "../helpers.ts";
 
 const t = suite("network/bpf-object");
@@ -108,6 +109,10 @@ const OLD = `  [ 2] .text             PROGBITS        0000000000000000 000040 00
    Num:    Value          Size Type    Bind   Vis      Ndx Name
     10: 0000000000000000    16 FUNC    GLOBAL DEFAULT    3 xdp_pass_all
 `;
+
+t("readelf is asked for the section headers and the symbols, wide", () => {
+  assert.equal(sectionsAndSymbolsArgs("/o/x.bpf.o"), ["-W", "-S", "-s", "/o/x.bpf.o"]);
+});
 
 t("the programs of an object from readelf's listings: each function in an executable section but .text, with its section", () => {
   assert.equal(parsePrograms(THREE), [

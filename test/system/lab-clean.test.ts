@@ -10,7 +10,7 @@ import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { Lab } from "../../src/lab.ts";
 import { labPlan } from "../../network/plan.ts";
-import { netnsExecArgs } from "../../network/ip.ts";
+import { netnsExecArgs } from "../../src/tools/ip.ts";
 import type { RunResult } from "../../src/testing/report.ts";
 import { REPO } from "../../src/paths.ts";
 import { cleanup, tempDir } from "../helpers.ts";
