@@ -3,9 +3,10 @@
 // app's ctl a third of that), so the first script starts as few as it can: the app started again if
 // it no longer answers (a test killed it), as rc.d/50-lab starts it; the app unloads each port; its
 // Lua script unloaded and its budget put back; every pin in bpffs removed (the lab keeps none
-// across tests) and what is left listed; then one `bpftool net show` lists what the kernel still has. Only when that is not empty does a second script take off
-// what the app does not own: XDP another loader attached (xdp-filter, xdp-loader, ip: libxdp's
-// dispatcher and pins included) and tc programs (clsact removed with its filters).
+// across tests) and what is left listed; then one `bpftool net show` lists what the kernel still
+// has. Only when that is not empty does a second script take off what the app does not own: XDP
+// another loader attached (xdp-filter, xdp-loader, ip: libxdp's dispatcher and pins included) and
+// tc programs (clsact removed with its filters).
 import { APP_LUA_BUDGET_MS, GUEST_APP_LOG, GUEST_CONTROL } from "./contract.ts";
 
 /** The VM's data ports, where tests attach programs. */

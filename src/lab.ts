@@ -169,10 +169,11 @@ export class Lab {
    * the VM's ports detached (the app's through the app; another loader's XDP and tc filters a test
    * attached around it), the app's Lua script unloaded and its budget at the default, every bpffs pin
    * removed (a map pinned by name would keep its counts), the app started again if it stopped
-   * answering; checked against the kernel's own list and what bpffs still holds. One command on a kept ssh session does the VM's part (network/vm-reset.ts), a second only
-   * when something the app does not own is attached: every test starts from this state, so it is
-   * paid once per test (bench:test measures it against a fresh lab). Returns the ports it
-   * detached; throws when a program stays attached.
+   * answering; checked against the kernel's own list and what bpffs still holds. One command on a
+   * kept ssh session does the VM's part (network/vm-reset.ts), a second only when something the app
+   * does not own is attached: every test starts from this state, so it is paid once per test
+   * (bench:test measures it against a fresh lab). Returns the ports it detached; throws when a
+   * program stays attached or a pin stays (cleanCheck).
    */
   async reset(): Promise<string[]> {
     const state = await this.requireUp();
