@@ -112,6 +112,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await Promise.all((["client", "server", "internet"] as const).map((r) => ipBatch(plan.ns[r], w[r])));
     await sysctls(plan.ns.lab, [
       ["net.ipv6.conf.all.forwarding", "1"],
+      // Forwarding is the namespace's: on the edge's WAN side it would only join the all-routers groups, which MLD reports.
+      [`net.ipv6.conf.${plan.links.wan.bridge!}.forwarding`, "0"],
       ["net.ipv4.ip_forward", "1"],
       // Bridged frames must not go through the lab namespace's IP filter (br_netfilter, if loaded).
       ["net.bridge.bridge-nf-call-iptables", "0"],

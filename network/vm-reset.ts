@@ -2,10 +2,11 @@
 // process the guest starts costs time (iproute2's and bpftool's start alone about 0.1 s each; the
 // app's ctl a third of that), so the first script starts as few as it can: the app started again if
 // it no longer answers (a test killed it), as rc.d/50-lab starts it; the app unloads each port; its
-// Lua script unloaded and its budget put back; pins a test left removed; then one `bpftool net
-// show` lists what the kernel still has. Only when that is not empty does a second script take off
-// what the app does not own: XDP another loader attached (xdp-filter, xdp-loader, ip: libxdp's
-// dispatcher and pins included) and tc programs (clsact removed with its filters).
+// Lua script unloaded and its budget put back; every pin in bpffs removed (the lab keeps none
+// across tests) and what is left listed; then one `bpftool net show` lists what the kernel still
+// has. Only when that is not empty does a second script take off what the app does not own: XDP
+// another loader attached (xdp-filter, xdp-loader, ip: libxdp's dispatcher and pins included) and
+// tc programs (clsact removed with its filters).
 import { APP_LUA_BUDGET_MS, GUEST_APP_LOG, GUEST_CONTROL } from "./contract.ts";
 
 /** The VM's data ports, where tests attach programs. */
@@ -48,10 +49,24 @@ const ctl = (args: string): string => `xdp-lab-app ctl --control ${GUEST_CONTROL
 /** What the kernel has attached, after its marker. */
 const NET = `echo "@@net"; bpftool -j net show`;
 
-/** Pins a test left: the runner's tc pins, xdp-filter's maps (they outlive its program). `[` is bash's own: no process when there are none. */
-const PINS = `if [ -e ${TC_PIN_DIR} ] || [ -e ${XDP_FILTER_PINS} ]; then rm -rf ${TC_PIN_DIR} ${XDP_FILTER_PINS}; fi`;
+/** The guest's bpffs, where libbpf pins maps by name (LIBBPF_PIN_BY_NAME) and loaders pin programs and links. */
+export const BPFFS = "/sys/fs/bpf";
 
-/** The first script of a reset; each answer follows its marker (`@@unload PORT`, `@@ctl WHAT`, `@@net`). */
+/** Every entry of BPFFS, dot-names included: bash's globs, no process. */
+const BPFFS_ENTRIES = `${BPFFS}/* ${BPFFS}/.[!.]*`;
+
+/**
+ * Every pin a test left: the lab makes none that outlive a test (the runner's tc pins under
+ * TC_PIN_DIR go too), so everything under BPFFS goes: a map pinned by name (it would keep its
+ * counts into the next test's load, which reuses it), xdp-filter's maps, libxdp's and iproute2's
+ * folders. A pinned link's program comes off with its pin. rm runs only when there is something.
+ */
+const PINS = `for p in ${BPFFS_ENTRIES}; do if [ -e "$p" ]; then rm -rf ${BPFFS_ENTRIES}; break; fi; done`;
+
+/** What is still pinned, after its marker: one path a line. */
+const PINNED = `echo "@@pins"; for p in ${BPFFS_ENTRIES}; do if [ -e "$p" ]; then echo "$p"; fi; done`;
+
+/** The first script of a reset; each answer follows its marker (`@@unload PORT`, `@@ctl WHAT`, `@@pins`, `@@net`). */
 export function resetScript(): string {
   return [
     `if ! xdp-lab-app ctl --control ${GUEST_CONTROL} help >/dev/null 2>&1; then echo "@@restarted"; (\n${appStartScript()}\n) || exit 1; fi`,
@@ -59,13 +74,14 @@ export function resetScript(): string {
     `echo "@@ctl lua-unload"; ${ctl("lua-unload")}`,
     `echo "@@ctl lua-budget ${APP_LUA_BUDGET_MS}"; ${ctl(`lua-budget ${APP_LUA_BUDGET_MS}`)}`,
     PINS,
+    PINNED,
     NET,
   ].join("; ");
 }
 
 /** The second: XDP off XDP_PORTS whoever attached it, tc off TC_PORTS, the pins again (xdp-filter's unload may leave them), then the list again. */
 export function offScript(xdpPorts: readonly string[], tcPorts: readonly string[] = []): string {
-  return [...(tcPorts.length ? [tcResetScript(tcPorts)] : []), ...xdpPorts.map(xdpResetScript), PINS, NET].join("; ");
+  return [...(tcPorts.length ? [tcResetScript(tcPorts)] : []), ...xdpPorts.map(xdpResetScript), PINS, PINNED, NET].join("; ");
 }
 
 interface NetShow {
@@ -82,19 +98,30 @@ export interface Attached {
 
 /**
  * What resetScript (or offScript) printed: the ports the app detached, what it refused, whether it
- * had to be started again, and what the kernel still has on the data ports (undefined: no listing).
+ * had to be started again, what the kernel still has on the data ports and what is still pinned in
+ * bpffs (each undefined: no listing).
  */
-export function parseReset(stdout: string): { detached: string[]; refused: string[]; restarted: boolean; attached?: Attached[] } {
+export function parseReset(stdout: string): { detached: string[]; refused: string[]; restarted: boolean; attached?: Attached[]; pinned?: string[] } {
   const detached: string[] = [];
   const refused: string[] = [];
   let restarted = false;
   let attached: Attached[] | undefined;
+  let pinned: string[] | undefined;
   let pending: { unload?: string; ctl?: string } | undefined;
   const lines = stdout.split("\n").map((l) => l.trim());
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line === "@@restarted") {
       restarted = true;
+      continue;
+    }
+    if (line === "@@pins") {
+      pinned = [];
+      pending = undefined;
+      continue;
+    }
+    if (pinned && line.startsWith(`${BPFFS}/`)) {
+      pinned.push(line);
       continue;
     }
     const m = /^@@(unload|ctl) (.+)$/.exec(line);
@@ -131,5 +158,5 @@ export function parseReset(stdout: string): { detached: string[]; refused: strin
       pending = undefined;
     }
   }
-  return { detached, refused, restarted, attached };
+  return { detached, refused, restarted, attached, pinned };
 }

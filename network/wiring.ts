@@ -24,6 +24,9 @@ export function wiring(plan: LabPlan, uplink: boolean): Record<Role | "lab6", st
     ["link", "set", "lo", "up"],
     ["link", "add", l.bridge!, "type", "bridge"],
     ["link", "add", w.bridge!, "address", HOST_MACS.edge, "type", "bridge"],
+    // The edge, like every host on the VM's ports, has static neighbours and IFF_NOARP: no ARP, ND
+    // or MLD of its own (no solicited-node group to report when its link changes).
+    ["link", "set", w.bridge!, "arp", "off"],
     ["addr", "add", `${ADDR.wan.edge}/${ADDR.wan.len}`, "dev", w.bridge!],
     ...hostVeths,
     ...[l, w].map((link) => ["link", "set", link.outward, "master", link.bridge!]),
@@ -39,6 +42,7 @@ export function wiring(plan: LabPlan, uplink: boolean): Record<Role | "lab6", st
     // Replies for the LAN come back through the VM.
     ["route", "add", ADDR.lan.prefix, "via", ADDR.wan.vm],
     ["neigh", "replace", ADDR.wan.vm, "lladdr", wan.mac, "dev", w.bridge!, "nud", "permanent"],
+    ["neigh", "replace", ADDR.wan.server, "lladdr", HOST_MACS.server, "dev", w.bridge!, "nud", "permanent"],
   ];
   if (uplink) {
     lab.push(["addr", "add", `${plan.uplink.lab}/${plan.uplink.len}`, "dev", plan.uplink.labVeth], ["link", "set", plan.uplink.labVeth, "up"]);
@@ -55,12 +59,15 @@ export function wiring(plan: LabPlan, uplink: boolean): Record<Role | "lab6", st
     ["addr", "add", `${ADDR6.wan.edge}/${ADDR6.wan.len}`, "dev", w.bridge!, "nodad"],
     ["route", "add", ADDR6.lan.prefix, "via", ADDR6.wan.vm],
     ["neigh", "replace", ADDR6.wan.vm, "lladdr", wan.mac, "dev", w.bridge!, "nud", "permanent"],
+    ["neigh", "replace", ADDR6.wan.server, "lladdr", HOST_MACS.server, "dev", w.bridge!, "nud", "permanent"],
     ...(uplink ? [] : [["addr", "add", `${ADDR6.internet.edge}/${ADDR6.internet.len}`, "dev", u.outward, "nodad"]]),
   ];
-  // Each host: both families, static neighbours for its gateway (no ARP or ND crosses the VM).
+  // Each host: both families, static neighbours for its gateway (no ARP or ND crosses the VM). A
+  // host on the VM's ports (one with neighbours) gets IFF_NOARP: no ARP, ND or MLD of its own.
   const host = (a: { v4: string; len: number; v6: string; len6: number }, routes: string[][], mac?: string, neigh?: [string, string][]): string[][] => [
     ["link", "set", "lo", "up"],
     ...(mac ? [["link", "set", HOST_DEV, "address", mac]] : []),
+    ...(neigh ? [["link", "set", HOST_DEV, "arp", "off"]] : []),
     ["addr", "add", `${a.v4}/${a.len}`, "dev", HOST_DEV],
     ["addr", "add", `${a.v6}/${a.len6}`, "dev", HOST_DEV, "nodad"],
     ["link", "set", HOST_DEV, "up"],
@@ -94,6 +101,8 @@ export function wiring(plan: LabPlan, uplink: boolean): Record<Role | "lab6", st
       [
         [ADDR.wan.vm, wan.mac],
         [ADDR6.wan.vm, wan.mac],
+        [ADDR.wan.edge, HOST_MACS.edge],
+        [ADDR6.wan.edge, HOST_MACS.edge],
       ],
     ),
     // The internet knows nothing of the lab's private subnets: it only ever sees the edge's address.

@@ -5,7 +5,7 @@
 import type { Client } from "ssh2";
 import { connectVm } from "../network/session.ts";
 import { exec as sshExec, type ExecResult } from "./tools/ssh.ts";
-import { offScript, parseReset, resetScript } from "../network/vm-reset.ts";
+import { offScript, parseReset, resetScript, type Attached } from "../network/vm-reset.ts";
 import { down } from "../network/down.ts";
 import { labHost, type Host } from "../network/hosts/index.ts";
 import { LINKS, labPlan, type HostName, type LabPlan, type LinkName, type NsHost } from "../network/plan.ts";
@@ -167,19 +167,20 @@ export class Lab {
   /**
    * Back to how `up` left it, without a reboot: every impaired link unimpaired, every program on
    * the VM's ports detached (the app's through the app; another loader's XDP and tc filters a test
-   * attached around it), the app's Lua script unloaded and its budget at the default, pins a test
-   * left removed, the app started again if it stopped answering; checked against the kernel's own
-   * list. One command on a kept ssh session does the VM's part (network/vm-reset.ts), a second only
-   * when something the app does not own is attached: every test starts from this state, so it is
-   * paid once per test (bench:test measures it against a fresh lab). Returns the ports it
-   * detached; throws when a program stays attached.
+   * attached around it), the app's Lua script unloaded and its budget at the default, every bpffs pin
+   * removed (a map pinned by name would keep its counts), the app started again if it stopped
+   * answering; checked against the kernel's own list and what bpffs still holds. One command on a
+   * kept ssh session does the VM's part (network/vm-reset.ts), a second only when something the app
+   * does not own is attached: every test starts from this state, so it is paid once per test
+   * (bench:test measures it against a fresh lab). Returns the ports it detached; throws when a
+   * program stays attached or a pin stays (cleanCheck).
    */
   async reset(): Promise<string[]> {
     const state = await this.requireUp();
     // Only what is recorded as impaired: an unimpaired link has nothing to remove.
     for (const link of LINKS) if (state.impair?.[link] && !unimpaired(state.impair[link]!)) await this.impair(link, {});
     const r = await this.vmExec(resetScript());
-    let { detached, refused, attached } = parseReset(r.stdout);
+    let { detached, refused, attached, pinned } = parseReset(r.stdout);
     if (refused.length || attached === undefined) {
       throw new Error(`Failed to reset lab ${this.name}: ${refused.length ? refused.join("; ") : `no program list from bpftool net (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-2).join(" | ")}`}`);
     }
@@ -187,18 +188,17 @@ export class Lab {
     if (attached.length) {
       const xdp = [...new Set(attached.filter((a) => a.hook === "xdp").map((a) => a.port))];
       const tc = [...new Set(attached.filter((a) => a.hook === "tc").map((a) => a.port))];
-      attached = parseReset((await this.vmExec(offScript(xdp, tc))).stdout).attached ?? attached;
+      const off = parseReset((await this.vmExec(offScript(xdp, tc))).stdout);
+      attached = off.attached ?? attached;
+      pinned = off.pinned ?? pinned;
       detached = [
         ...detached,
         ...xdp.filter((p) => !attached!.some((a) => a.port === p && a.hook === "xdp") && !detached.includes(p)),
         ...tc.filter((p) => !attached!.some((a) => a.port === p && a.hook === "tc")).map((p) => `${p} (tc)`),
       ];
     }
-    if (attached.length) {
-      throw new Error(
-        `the lab is not clean: ${attached.map((a) => a.what).join(", ")} stayed attached after the reset (a bpf_link or a pin an earlier test's command left?): detach it in that test's last command`,
-      );
-    }
+    const left = cleanCheck(attached, pinned);
+    if (left) throw new Error(left);
     return detached;
   }
 
@@ -224,6 +224,20 @@ export class Lab {
     if (state?.phase !== "up" || !(await namespaces().catch(() => [] as string[])).includes(this.plan.ns.lab)) throw notUpError(this.name);
     return state;
   }
+}
+
+/**
+ * What keeps a reset lab from being clean, as the error says it, or undefined when nothing does:
+ * programs still attached to the data ports, pins still in bpffs (undefined: no listing, as from a
+ * script that failed before it).
+ */
+export function cleanCheck(attached: Attached[], pinned: string[] | undefined): string | undefined {
+  const what = [
+    ...(attached.length ? [`${attached.map((a) => a.what).join(", ")} stayed attached`] : []),
+    ...(pinned === undefined ? ["bpffs was not listed"] : pinned.length ? [`${pinned.join(", ")} stayed pinned`] : []),
+  ];
+  if (!what.length) return undefined;
+  return `the lab is not clean after the reset: ${what.join("; ")} (a bpf_link, a pin or a process an earlier test's command left?): detach and unpin it in that test's last command`;
 }
 
 export interface LinkReport {

@@ -48,6 +48,7 @@ export const TIERS = {
       { file: "test/system/lab-tools.test.ts" },
       { file: "test/system/lab-podman.test.ts" },
       { file: "test/system/lab-impair.test.ts" },
+      { file: "test/system/lab-clean.test.ts" },
       { file: "test/system/xdp-lab-test.test.ts" },
       { file: "test/system/traffic-steps.test.ts" },
       { file: "test/system/stock-kernel.test.ts", limit: 25 },

@@ -57,12 +57,19 @@ export async function handler(argv: Args): Promise<void> {
   }
   // Read after the build: the file names its objects in out/.
   const story = await loadTestFile(DEMO_FILE);
+  // The demo owns its lab: one up on another kernel (an earlier demo --kernel) is replaced, as said.
+  let reuse = false;
   if (await lab.isUp()) {
     const running = (await lab.state())?.kernel?.name ?? "built";
     const wanted = argv.kernel ?? "built";
-    if (running !== wanted) throw new Error(`lab ${name} is up on kernel ${running}, not ${wanted}. Fix: ./xdp-lab down${n} first, or run the demo with --kernel ${running}`);
-    say(`\nlab ${name} is already up on kernel ${running}: using it (each act resets it first)`);
-  } else {
+    reuse = running === wanted;
+    if (reuse) say(`\nlab ${name} is already up on kernel ${running}: using it (each act resets it first)`);
+    else {
+      say(`\nlab ${name} is up on kernel ${running}, and this demo runs on ${wanted}: taking it down and bringing it up again on ${wanted} (the demo's lab is the demo's own)`);
+      await lab.down();
+    }
+  }
+  if (!reuse) {
     const r = await lab.up({ out: DEFAULT_OUT, kernel: argv.kernel, accel: argv.accel, log });
     say(`\nlab ${name} up in ${(r.state.upSeconds ?? 0).toFixed(1)} s under ${r.accel.accel.toUpperCase()} (${r.accel.why}), kernel ${r.state.kernel?.name ?? "built"}${r.state.kernel?.release ? ` ${r.state.kernel.release}` : ""}: client -- ${lab.plan.links.lan.bridge} -- [xdp VM] -- ${lab.plan.links.wan.bridge} -- server, internet behind NAT`);
   }

@@ -87,10 +87,13 @@ export function reasons(t: TestResult): string[] {
   return [...(t.error ? [t.error] : []), ...t.failures.map(failureLine)];
 }
 
-/** The line per test as it ends: "PASS name (1.2 s)", then a failed one's reasons, indented. */
+/**
+ * The line per test as it ends: "PASS name (1.2 s)", then a failed one's reasons, each of their lines
+ * indented (a loader's error holds libbpf's own lines).
+ */
 export function progressLines(t: TestResult): string[] {
   const head = `${t.verdict.toUpperCase()} ${t.name} (${t.verdict === "skip" ? t.skipped : `${t.seconds.toFixed(1)} s`})`;
-  const why = t.verdict === "fail" ? reasons(t).map((r) => `    ${r}`) : [];
+  const why = t.verdict === "fail" ? reasons(t).flatMap((r) => r.split("\n")).filter((l) => l.trim() !== "").map((l) => `    ${l.trimEnd()}`) : [];
   const kept = t.artefacts ? [`    artefacts: ${t.artefacts}`] : [];
   return [head, ...why, ...kept];
 }
@@ -123,12 +126,19 @@ export function xmlEscape(s: string): string {
     .replace(/'/g, "&apos;");
 }
 
+/** An ISO 8601 time without its fraction and zone, as JUnit's timestamp attribute takes it (the Ant/Jenkins schemas' xs:dateTime pattern). */
+const junitTime = (iso: string): string => iso.replace(/\.\d+Z$/, "").replace(/Z$/, "");
+
 /**
- * JUnit XML as CI systems read it, valid against the Jenkins JUnit schema (jenkins-junit.xsd, which
- * the unit and system tests check with xmllint): one testsuite per test file, one testcase per test
- * (classname the file; "NAME [MODE]" under --mode), a failure with its first reason as message and
- * every wanted/got line as text, an error for a test that could not be carried out, skipped for a
- * test not run.
+ * JUnit XML as CI systems read it: one testsuite per test file, one testcase per test (classname the
+ * file; "NAME [MODE]" under --mode), a failure with its first reason as message and every wanted/got
+ * line as text, an error for a test that could not be carried out, skipped for a test not run.
+ * The root carries the run's totals, its wall time (the lab's start included, so more than its
+ * suites' sum) and when it started: name, tests, failures, errors, skipped, time, timestamp. Readers
+ * that miss one recompute them from the suites (Python's junitparser, on reading skipped, sets the
+ * root's time to the suites' sum). The Jenkins schemas (dtkit's junit-4.xsd, xunit-plugin's
+ * junit-10.xsd) declare no skipped or timestamp on the root; the Jenkins junit plugin ignores the
+ * root's attributes, and test/testing/junit-schema.ts checks everything else against the schema.
  */
 export function junit(r: RunResult): string {
   const files = [...new Set(r.tests.map((t) => t.file))];
@@ -136,15 +146,18 @@ export function junit(r: RunResult): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const total = r.summary;
   const errors = r.tests.filter((t) => t.verdict === "fail" && t.error).length;
-  // testsuites takes no skipped count in the Jenkins schema (each testsuite has its own).
-  out.push(`<testsuites name="xdp-lab test" tests="${r.tests.length}" failures="${total.failed - errors}" errors="${errors}" time="${r.seconds.toFixed(3)}">`);
+  out.push(
+    `<testsuites name="xdp-lab test" tests="${r.tests.length}" failures="${total.failed - errors}" errors="${errors}" skipped="${total.skipped}" time="${r.seconds.toFixed(3)}" timestamp="${a(junitTime(r.startedAt))}">`,
+  );
   files.forEach((file, id) => {
     const ts = r.tests.filter((t) => t.file === file);
     const fails = ts.filter((t) => t.verdict === "fail" && !t.error).length;
     const errs = ts.filter((t) => t.verdict === "fail" && t.error).length;
     const skips = ts.filter((t) => t.verdict === "skip").length;
     const time = ts.reduce((s, t) => s + t.seconds, 0);
-    out.push(`  <testsuite name="${a(file)}" id="${id}" tests="${ts.length}" failures="${fails}" errors="${errs}" skipped="${skips}" time="${time.toFixed(3)}" timestamp="${a(r.startedAt.replace(/\.\d+Z$/, ""))}">`);
+    // When the file's first test started (--jobs runs files side by side), else when the run did.
+    const started = ts.map((t) => t.startedAt).filter((x): x is string => !!x).sort()[0] ?? r.startedAt;
+    out.push(`  <testsuite name="${a(file)}" id="${id}" tests="${ts.length}" failures="${fails}" errors="${errs}" skipped="${skips}" time="${time.toFixed(3)}" timestamp="${a(junitTime(started))}">`);
     for (const t of ts) {
       const head = `    <testcase name="${a(t.name)}" classname="${a(file)}" time="${t.seconds.toFixed(3)}"`;
       if (t.verdict === "pass") {

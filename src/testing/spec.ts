@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import { isMap, isNode, LineCounter, parseDocument, type Document } from "yaml";
 import type { HostName } from "../../network/plan.ts";
+import { bpfPrograms, checkBpfObject, programProblems, type BpfProgram } from "../../network/bpf-object.ts";
 import { badFilters } from "./capture.ts";
 import { prepareSteps, type FlowStep, type StepExtras } from "./flows.ts";
 import { checkSetup } from "./setup-check.ts";
@@ -325,16 +326,37 @@ export function parseTestFile(file: string, text: string): TestFile {
   return { path: file, tests, lines };
 }
 
-/** Reads one test file; its steps' tcpdump filters are compiled by tcpdump too (capture.ts). */
+/**
+ * Each program setup's object as the host reads it: a BPF object (its ELF header), holding the
+ * program the setup names, in a section libbpf 1.x takes (readelf); each problem at its field.
+ */
+async function objectProblems(parsed: TestFile): Promise<{ path: (string | number)[]; message: string }[]> {
+  const read = new Map<string, Promise<BpfProgram[] | Error>>();
+  const out: { path: (string | number)[]; message: string }[] = [];
+  for (const [i, t] of parsed.tests.entries()) {
+    for (const [j, p] of (t.setup?.programs ?? []).entries()) {
+      const at = ["tests", i, "setup", "programs", j];
+      if (!read.has(p.object)) read.set(p.object, checkBpfObject(p.object).then(() => bpfPrograms(p.object)).catch((e: unknown) => e as Error));
+      const programs = await read.get(p.object)!;
+      if (programs instanceof Error) out.push({ path: [...at, "object"], message: programs.message });
+      else for (const pr of programProblems(p.object, programs, (p.hook ?? "xdp") === "xdp" ? "xdp" : "tc", p.program)) out.push({ path: [...at, pr.field], message: pr.message });
+    }
+  }
+  return out;
+}
+
+/** Reads one test file; its steps' tcpdump filters are compiled by tcpdump too (capture.ts), its objects read on the host (objectProblems). */
 export async function loadTestFile(file: string): Promise<TestFile> {
   const text = await readFile(file, "utf8");
   const parsed = parseTestFile(file, text);
   const where = parsed.tests.flatMap((t, i) => t.traffic.flatMap((s, j) => (s.packets ?? []).map((p, k) => ({ path: ["tests", i, "traffic", j, "packets", k, "filter"], filter: p.filter }))));
   const bad = await badFilters(where.map((w) => w.filter));
-  if (bad.size === 0) return parsed;
+  const problems = [...[...bad].map(([n, message]) => ({ path: where[n]!.path, message })), ...(await objectProblems(parsed))];
+  if (problems.length === 0) return parsed;
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc });
-  throw new TestFileError([...bad].map(([n, message]) => ({ file, ...locate(doc, lc, where[n]!.path), field: fieldName(where[n]!.path), message })));
+  const located = problems.map((p) => ({ file, ...locate(doc, lc, p.path), field: fieldName(p.path), message: p.message }));
+  throw new TestFileError(located.sort((a, b) => a.line - b.line || a.column - b.column));
 }
 
 /** The test files PATHS name: files as they are, directories searched for *.yaml and *.yml (sorted). */

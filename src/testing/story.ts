@@ -23,6 +23,6 @@ export function stepLine(step: unknown, r: StepResult): string {
 export function actLines(n: number, test: TestCase, r: TestResult): string[] {
   const head = `${n}. ${test.name}${test.description ? `: ${test.description}` : ""}`;
   const steps = r.steps.map((s, i) => stepLine(test.traffic[i], s));
-  const why = r.verdict === "fail" ? [...(r.error ? [r.error] : []), ...r.failures.map(failureLine)].map((l) => `  ${l}`) : [];
+  const why = r.verdict === "fail" ? [...(r.error ? [r.error] : []), ...r.failures.map(failureLine)].flatMap((l) => l.split("\n")).filter((l) => l.trim() !== "").map((l) => `  ${l.trimEnd()}`) : [];
   return [head, ...steps, ...why, `  ${r.verdict.toUpperCase()} (${r.seconds.toFixed(1)} s)`];
 }

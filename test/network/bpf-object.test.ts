@@ -4,8 +4,9 @@ import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { bpfHeaderProblem, checkBpfObject, EM_BPF } from "../../network/bpf-object.ts";
+import { bpfHeaderProblem, checkBpfObject, EM_BPF, oldSectionProblem, parsePrograms, programProblems } from "../../network/bpf-object.ts";
 import { load, loadFailure } from "../../network/app-client.ts";
+import { sectionsAndSymbolsArgs } from "../../src/tools/readelf.ts";
 import { cleanup, failure, tempDir } from "../helpers.ts";
 
 const t = suite("network/bpf-object");
@@ -74,6 +75,80 @@ t("the app's refusal names the user's path, not the copy in the VM", () => {
     loadFailure("test/unbounded.bpf.o", "/run/xdp-lab/obj/unbounded.bpf.o", "lan0", "native", said),
     "Failed to load test/unbounded.bpf.o on lan0 (native): Failed to load test/unbounded.bpf.o: Permission denied - the verifier said:\n; invalid access to packet",
   );
+});
+
+// `readelf -W -S -s` (GNU binutils 2.40) of test/fixtures/three_programs.bpf.c and old_section.bpf.c
+// as clang 14 compiles them (lines of the listings that name no program left out).
+const THREE = `Section Headers:
+  [Nr] Name              Type            Address          Off    Size   ES Flg Lk Inf Al
+  [ 0]                   NULL            0000000000000000 000000 000000 00      0   0  0
+  [ 1] .strtab           STRTAB          0000000000000000 00224d 000136 00      0   0  1
+  [ 2] .text             PROGBITS        0000000000000000 000040 000000 00  AX  0   0  4
+  [ 3] tc                PROGBITS        0000000000000000 000040 000068 00  AX  0   0  8
+  [ 4] .reltc            REL             0000000000000000 001948 000010 10   I 28   3  8
+  [ 5] xdp               PROGBITS        0000000000000000 0000a8 000020 00  AX  0   0  8
+  [ 6] .maps             PROGBITS        0000000000000000 0000c8 000020 00  WA  0   0  8
+  [ 7] license           PROGBITS        0000000000000000 0000e8 000004 00  WA  0   0  1
+  [13] .debug_str_offsets PROGBITS        0000000000000000 000767 00019c 00      0   0  1
+  [27] .llvm_addrsig     LOOS+0xfff4c03  0000000000000000 002248 000005 00   E 28   0  1
+  [28] .symtab           SYMTAB          0000000000000000 001780 0001c8 18      1  14  8
+
+Symbol table '.symtab' contains 19 entries:
+   Num:    Value          Size Type    Bind   Vis      Ndx Name
+     0: 0000000000000000     0 NOTYPE  LOCAL  DEFAULT  UND 
+     3: 0000000000000000     0 SECTION LOCAL  DEFAULT    3 tc
+    14: 0000000000000000   104 FUNC    GLOBAL DEFAULT    3 tc_hits
+    15: 0000000000000000    32 OBJECT  GLOBAL DEFAULT    6 hits
+    16: 0000000000000000    16 FUNC    GLOBAL DEFAULT    5 xdp_first
+    17: 0000000000000010    16 FUNC    GLOBAL DEFAULT    5 xdp_second
+    18: 0000000000000000     4 OBJECT  GLOBAL DEFAULT    7 LICENSE
+`;
+const OLD = `  [ 2] .text             PROGBITS        0000000000000000 000040 000000 00  AX  0   0  4
+  [ 3] xdp_foo           PROGBITS        0000000000000000 000040 000010 00  AX  0   0  8
+  [ 4] license           PROGBITS        0000000000000000 000050 000004 00  WA  0   0  1
+   Num:    Value          Size Type    Bind   Vis      Ndx Name
+    10: 0000000000000000    16 FUNC    GLOBAL DEFAULT    3 xdp_pass_all
+`;
+
+t("readelf is asked for the section headers and the symbols, wide", () => {
+  assert.equal(sectionsAndSymbolsArgs("/o/x.bpf.o"), ["-W", "-S", "-s", "/o/x.bpf.o"]);
+});
+
+t("the programs of an object from readelf's listings: each function in an executable section but .text, with its section", () => {
+  assert.equal(parsePrograms(THREE), [
+    { name: "tc_hits", section: "tc" },
+    { name: "xdp_first", section: "xdp" },
+    { name: "xdp_second", section: "xdp" },
+  ]);
+  assert.equal(parsePrograms(OLD), [{ name: "xdp_pass_all", section: "xdp_foo" }]);
+  // A static function in .text is a subprogram, not a program.
+  assert.equal(parsePrograms(OLD.replace("3 xdp_pass_all", "2 helper")), []);
+});
+
+t("a program the object lacks is named with the programs it has; the first XDP program is the default; tc takes a name or a section", () => {
+  const three = parsePrograms(THREE);
+  assert.equal(programProblems("/o/three.bpf.o", three, "xdp", "nope"), [
+    { field: "program", message: "/o/three.bpf.o has no program or section named 'nope': it has tc_hits (section tc), xdp_first (section xdp), xdp_second (section xdp)" },
+  ]);
+  assert.equal(programProblems("/o/three.bpf.o", three, "xdp"), []);
+  assert.equal(programProblems("/o/three.bpf.o", three, "xdp", "xdp_second"), []);
+  assert.equal(programProblems("/o/three.bpf.o", three, "tc", "tc"), []);
+  assert.equal(programProblems("/o/three.bpf.o", three, "tc", "tc_hits"), []);
+  assert.match(programProblems("/o/tc.bpf.o", [three[0]!], "xdp")[0]!.message, /^\/o\/tc\.bpf\.o has no XDP program: it has tc_hits \(section tc\)\. Fix: name one with program:/);
+});
+
+t("an XDP section of libbpf 0.x's days (xdp_foo) is named with the fix, SEC(\"xdp\") or xdp.frags; libbpf 1.x's own sections pass", () => {
+  const old = parsePrograms(OLD);
+  const want = `program xdp_pass_all is in section "xdp_foo", a name libbpf 1.x no longer takes (it fails the load: "missing BPF prog type, check ELF section name 'xdp_foo'"). Fix: SEC("xdp") in its source (SEC("xdp.frags") if it takes multi-buffer frames), and compile it again`;
+  assert.equal(oldSectionProblem(old[0]!), want);
+  assert.equal(programProblems("/o/old.bpf.o", old, "xdp"), [{ field: "object", message: `/o/old.bpf.o: ${want}` }]);
+  assert.equal(programProblems("/o/old.bpf.o", old, "xdp", "xdp_pass_all"), [{ field: "program", message: `/o/old.bpf.o: ${want}` }]);
+  // tc's bpftool loads every program of the object: an old name anywhere fails it.
+  assert.equal(programProblems("/o/old.bpf.o", [...parsePrograms(THREE), ...old], "tc", "tc"), [{ field: "object", message: `/o/old.bpf.o: ${want}` }]);
+  // Beside an XDP program of a name libbpf takes, the app never loads the old one.
+  assert.equal(programProblems("/o/both.bpf.o", [...old, { name: "ok", section: "xdp" }], "xdp"), []);
+  for (const section of ["xdp", "xdp.frags", "xdp/devmap", "xdp.frags/cpumap", "tc", "classifier"]) assert.is(oldSectionProblem({ name: "p", section }), undefined, section);
+  for (const section of ["xdp_prog", "xdp/foo", "xdp-drop", "xdp.frags/x"]) assert.ok(oldSectionProblem({ name: "p", section }), section);
 });
 
 t.run();

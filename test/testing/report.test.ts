@@ -21,6 +21,21 @@ t("a line per test, and a failed one's wanted/got lines", () => {
   assert.equal(run.summary, { passed: 1, failed: 2, skipped: 1 });
 });
 
+t("a loader's error of several lines (libbpf's own) has each of them indented under the FAIL line", () => {
+  const libbpf: TestResult = {
+    ...failed,
+    failures: [],
+    artefacts: undefined,
+    error: "Failed to load x.bpf.o on lan0 (native): libbpf refused it:\nlibbpf: prog 'xdp_foo': missing BPF prog type, check ELF section name 'xdp_foo'\nlibbpf: prog 'xdp_foo': failed to load: -22\n",
+  };
+  assert.equal(progressLines(libbpf), [
+    "FAIL drop <counts> & 'stops' #1 (4.5 s)",
+    "    Failed to load x.bpf.o on lan0 (native): libbpf refused it:",
+    "    libbpf: prog 'xdp_foo': missing BPF prog type, check ELF section name 'xdp_foo'",
+    "    libbpf: prog 'xdp_foo': failed to load: -22",
+  ]);
+});
+
 t("TAP 13: version, plan, ok/not ok per test, '#' escaped in names, reasons as diagnostics, SKIP directive", () => {
   assert.is(
     tap(run),
@@ -42,7 +57,7 @@ t("TAP 13: version, plan, ok/not ok per test, '#' escaped in names, reasons as d
   for (const line of tap(run).trimEnd().split("\n")) assert.match(line, /^(TAP version 13|1\.\.\d+|(not )?ok \d+ .+|# .*)$/);
 });
 
-t("JUnit XML, read back by junit2json (a converter CI pipelines use): suites per file, cases, failure, error, skipped", async () => {
+t("JUnit XML, read back by junit2json (a converter CI pipelines use): the root's every total, time and timestamp, suites per file, cases, failure, error, skipped", async () => {
   const xml = junit(run);
   assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
   const doc = (await parse(xml)) as TestSuites;
@@ -50,6 +65,10 @@ t("JUnit XML, read back by junit2json (a converter CI pipelines use): suites per
   assert.is(doc.tests, 4);
   assert.is(doc.failures, 1);
   assert.is(doc.errors, 1);
+  // Every total on the root, with the run's wall time and start: readers that miss one recompute the root from its suites.
+  assert.is((doc as { skipped?: number }).skipped, 1);
+  assert.is(doc.time, 10.2);
+  assert.is((doc as { timestamp?: string }).timestamp, "2026-12-01T10:00:00");
   assert.equal(
     doc.testsuite?.map((s) => [s.name, s.tests, s.failures, s.errors, s.skipped]),
     [
