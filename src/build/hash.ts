@@ -88,6 +88,19 @@ export class HashMemo {
     return sha;
   }
 
+  /**
+   * COMPUTE's answer for KEY, kept while STAMP (what the answer depends on: a file's size, mtime and
+   * inode) is unchanged: the toolchain's versions and dpkg's answers, asked at every build.
+   */
+  async remember(key: string, stamp: string, compute: () => Promise<string>): Promise<string> {
+    const known = this.entries[key];
+    if (known && known.stamp === stamp) return known.sha;
+    const value = await compute();
+    this.entries[key] = { stamp, sha: value };
+    this.dirty = true;
+    return value;
+  }
+
   async save(): Promise<void> {
     if (!this.dirty) return;
     await mkdir(dirname(this.file), { recursive: true });
@@ -95,6 +108,16 @@ export class HashMemo {
     await writeFile(tmp, JSON.stringify(this.entries));
     await rename(tmp, this.file);
     this.dirty = false;
+  }
+}
+
+/** A file's stamp for HashMemo.remember: size, mtime and inode of what PATH resolves to; "absent" when there is none. */
+export async function fileStamp(path: string): Promise<string> {
+  try {
+    const st = await stat(path);
+    return `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    return "absent";
   }
 }
 

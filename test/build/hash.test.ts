@@ -2,7 +2,7 @@ import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { chmod, mkdir, readFile, rename, writeFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { HashMemo, hashInputs, kernelSourceIdentity, sha256 } from "../../src/build/hash.ts";
+import { fileStamp, HashMemo, hashInputs, kernelSourceIdentity, sha256 } from "../../src/build/hash.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 
 const t = suite("hash");
@@ -64,6 +64,24 @@ t("kernel source identity: tarball by content, plain tree by its files", async (
   assert.match(id, /^tree:/);
   await writeFile(join(tree, "Makefile"), "xy");
   assert.is.not(await kernelSourceIdentity(tree, memo), id);
+});
+
+t("HashMemo.remember: an answer is kept while its stamp is the same, asked again when it changes, and survives a save and load", async () => {
+  const dir = await tempDir();
+  const memo = new HashMemo(join(dir, "hashes.json"));
+  await memo.load();
+  let asked = 0;
+  const ask = async () => `gcc (Debian 12.2.0) ${++asked}`;
+  assert.is(await memo.remember("tool:/usr/bin/gcc:--version", "1:100:7", ask), "gcc (Debian 12.2.0) 1");
+  assert.is(await memo.remember("tool:/usr/bin/gcc:--version", "1:100:7", ask), "gcc (Debian 12.2.0) 1");
+  assert.is(await memo.remember("tool:/usr/bin/gcc:--version", "2:200:8", ask), "gcc (Debian 12.2.0) 2", "the binary changed: asked again");
+  await memo.save();
+  const again = new HashMemo(join(dir, "hashes.json"));
+  await again.load();
+  assert.is(await again.remember("tool:/usr/bin/gcc:--version", "2:200:8", ask), "gcc (Debian 12.2.0) 2");
+  assert.is(asked, 2);
+  assert.is(await fileStamp(join(dir, "none")), "absent");
+  assert.match(await fileStamp(join(dir, "hashes.json")), /^\d+:[\d.]+:\d+$/);
 });
 
 t.run();
