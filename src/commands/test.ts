@@ -59,7 +59,7 @@ export async function handler(argv: Args): Promise<void> {
       kernels: argv.kernel,
       guestRoot: argv.guestRoot as GuestRoot,
       log: (l) => process.stderr.write(l + "\n"),
-      onStart: (c, lab) => process.stderr.write(`RUN  ${c.name} (${c.file.path}${argv.jobs > 1 ? `, lab ${lab.name}` : ""})\n`),
+      onStart: (c, lab) => process.stderr.write(`RUN  ${c.name} (${c.file.path}${!lab ? ", this machine's kernel" : argv.jobs > 1 ? `, lab ${lab.name}` : ""})\n`),
       onResult: (t) => report.progressLines(t).forEach(human),
     });
   } catch (e) {
@@ -71,13 +71,15 @@ export async function handler(argv: Args): Promise<void> {
   const s = r.summary;
   const labs = r.labs ?? [r.lab];
   const kernels = r.kernels && (r.kernels.length > 1 || r.kernels[0] !== "built") ? `, kernel${r.kernels.length > 1 ? "s" : ""} ${r.kernels.join(", ")}` : "";
-  human(`${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""} (${r.seconds.toFixed(1)} s, ${labs.length > 1 ? `labs ${labs.join(", ")}` : `lab ${r.lab}`}${kernels})`);
+  // A run of packet cases only brings no lab up.
+  const where = labs.length > 1 ? `labs ${labs.join(", ")}` : r.lab ? `lab ${r.lab}` : "no lab";
+  human(`${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""} (${r.seconds.toFixed(1)} s, ${where}${kernels})`);
   if (argv.tap) process.stdout.write(report.tap(r));
   if (argv.junit) await write(argv.junit, report.junit(r));
   if (argv.json) await write(argv.json, JSON.stringify(r, null, 2) + "\n");
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, report.markdown(r));
   if (argv.keepLab) {
-    for (const lab of labs) {
+    for (const lab of labs.filter(Boolean)) {
       const n = nameFlag(lab);
       human(`lab ${lab} stays up: ./xdp-lab ssh${n}, ./xdp-lab status${n}, ./xdp-lab exec client${n} -- CMD; remove it with ./xdp-lab down${n}`);
     }
