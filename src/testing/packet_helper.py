@@ -151,10 +151,20 @@ def op_build(req):
                     raise FrameError(f"{src['pcap']}: not a pcap file scapy can read: {e}")
                 if not frames:
                     raise FrameError(f"{src['pcap']}: holds no frames")
-            out.append({"frames": [{"hex": f.hex(), "summary": scapy.Ether(f).summary()} for f in frames]})
+            out.append({"frames": [{"hex": f.hex(), "summary": summary(f)} for f in frames]})
         except FrameError as e:
             out.append({"error": str(e), "field": e.field})
+        except Exception as e:  # scapy's own failures, on any input: the frame's, not the run's
+            out.append({"error": f"scapy cannot build it: {e}", "field": None})
     return out
+
+
+def summary(data):
+    """scapy's one-line summary of a frame; a frame too short for Ethernet has none."""
+    try:
+        return scapy.Ether(data).summary()
+    except Exception:
+        return f"{len(data)} bytes"
 
 
 def norm(fld, pkt, v):

@@ -213,19 +213,23 @@ function say(e: ErrorObject): { extra?: string; message: string } {
       return { message: `must be ${JSON.stringify(p.allowedValue)}` };
     case "format":
       return { message: p.format === "regex" ? "is not a valid regular expression" : `must be a ${String(p.format)}` };
+    case "minProperties":
+      if (/\/packets\/\d+\/expect$/.test(e.instancePath)) return { message: "says nothing: give the case's verdict:, frame: (or unchanged: true) or maps:" };
+      return { message: e.message ?? e.keyword };
     case "anyOf":
-      if (e.schemaPath.endsWith("/test/anyOf")) return { message: "a test has traffic:, packets: or both (traffic: steps in the lab, or packets: cases on this machine's kernel)" };
+      if (/^\/tests\/\d+$/.test(e.instancePath)) return { message: "a test has traffic:, packets: or both (traffic: steps in the lab, or packets: cases on this machine's kernel)" };
       return { message: "wants value:, delta: or both" };
     case "not":
-      if (e.schemaPath.startsWith("#/$defs/packetCaseExpect/")) return { extra: "unchanged", message: "frame: and unchanged: cannot both be given: unchanged says the whole frame stays as it came, frame: which fields it has" };
+      if (/\/packets\/\d+\/expect$/.test(e.instancePath)) return { extra: "unchanged", message: "frame: and unchanged: cannot both be given: unchanged says the whole frame stays as it came, frame: which fields it has" };
       // The step's rules (schema: $defs/step/allOf): which kinds take expect: and throughput:.
       if (e.schemaPath === "#/allOf/2/then/not") return { extra: "throughput", message: "only an iperf3 step takes throughput:" };
       return { extra: "expect", message: "only ping, tcp, http and udp_flood steps take expect: (a command is judged by its exit: and output:, iperf3 by throughput:, tcpreplay by maps and packets:)" };
     case "oneOf":
+      // Inlined $refs give every oneOf the schemaPath "#/oneOf": the instance's place tells them apart.
+      if (/\/packets\/\d+$/.test(e.instancePath)) return { message: "a packet case has exactly one of frame: (scapy notation), hex: or pcap:" };
+      if (/\/packets\/\d+\/repeat$/.test(e.instancePath)) return { message: "must be a number of runs, or { runs: N, at_most: NS }" };
+      if (/\/set\/\d+\/value$/.test(e.instancePath)) return { message: "must be a whole number, or the value's fields by name ({ blocked: 1 })" };
       if (e.schemaPath === "#/oneOf") return { message: `a step is exactly one of ${STEP_KINDS.join(", ")} (another step is another list item, "- ")` };
-      if (e.schemaPath.endsWith("/packetCase/oneOf")) return { message: "a packet case has exactly one of frame: (scapy notation), hex: or pcap:" };
-      if (e.schemaPath.endsWith("/repeat/oneOf")) return { message: "must be a number of runs, or { runs: N, at_most: NS }" };
-      if (e.schemaPath.endsWith("/mapSet/properties/value/oneOf")) return { message: "must be a whole number, or the value's fields by name ({ blocked: 1 })" };
       return { message: "must be a whole number or bytes such as \"0x02 0x00 0x00 0x00\"" };
     default:
       return { message: e.message ?? e.keyword };

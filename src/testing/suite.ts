@@ -71,7 +71,11 @@ async function buildFrames(sources: Parameters<BuildFrames>[0]): ReturnType<Buil
   } catch (e) {
     throw new CannotRunError((e as Error).message, { cause: e });
   }
-  return packetHelper().call("build", { frames: sources });
+  try {
+    return await packetHelper().call("build", { frames: sources });
+  } catch (e) {
+    throw new CannotRunError(`Failed to build the packet cases' frames: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** Every file read and checked; all their problems in one error. */
