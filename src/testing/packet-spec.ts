@@ -215,9 +215,13 @@ export function caseLabel(index: number, c: Pick<PacketCase, "name">, frame?: nu
   return `packets[${index}]${c.name ? ` "${c.name}"` : ""}${frame !== undefined ? ` frame ${frame}` : ""}`;
 }
 
-/** A frame's length against the port's MTU, or undefined when it fits. */
-export function frameTooLong(hex: string): string | undefined {
+/** The shortest frame BPF_PROG_TEST_RUN takes: an Ethernet header. */
+export const MIN_FRAME = 14;
+
+/** A frame's length against the port's MTU and the kernel's minimum, or undefined when it fits. */
+export function frameProblem(hex: string): string | undefined {
   const n = hex.length / 2;
+  if (n < MIN_FRAME) return `the frame is ${n} byte${n === 1 ? "" : "s"}, shorter than an Ethernet header (${MIN_FRAME}): BPF_PROG_TEST_RUN refuses it (pad it: a runt's bytes after the header can be anything)`;
   return n > MAX_FRAME ? `the frame is ${n} bytes, longer than a lab port carries (${MAX_FRAME}: MTU ${PORT_MTU} plus the Ethernet header)` : undefined;
 }
 

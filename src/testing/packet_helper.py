@@ -217,14 +217,23 @@ def op_match(req):
 def op_decode(req):
     out = []
     for h in req["frames"]:
-        p = scapy.Ether(bytes.fromhex(h))
-        out.append({"show": p.show(dump=True), "hexdump": hexdump(p, dump=True), "summary": p.summary()})
+        data = bytes.fromhex(h)
+        try:
+            p = scapy.Ether(data)
+            shown = p.show(dump=True)
+        except Exception:
+            p = Raw(load=data)
+            shown = f"{len(data)} bytes, too short for Ethernet\n"
+        out.append({"show": shown, "hexdump": hexdump(data, dump=True), "summary": summary(data)})
     return out
 
 
 def op_pcap(req):
     """Writes the frames to a pcap file."""
-    scapy.wrpcap(req["path"], [scapy.Ether(bytes.fromhex(h)) for h in req["frames"]])
+    w = scapy.PcapWriter(req["path"], linktype=1)  # DLT_EN10MB
+    for h in req["frames"]:
+        w.write(bytes.fromhex(h))
+    w.close()
     return None
 
 

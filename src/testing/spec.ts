@@ -10,7 +10,7 @@ import type { HostName } from "../../network/plan.ts";
 import { badFilters } from "./capture.ts";
 import { prepareSteps, type FlowStep, type StepExtras } from "./flows.ts";
 import { checkSetup } from "./setup-check.ts";
-import { checkPackets, frameSources, frameTooLong, type PacketCase, type PreparedFrame } from "./packet-spec.ts";
+import { checkPackets, frameSources, frameProblem, type PacketCase, type PreparedFrame } from "./packet-spec.ts";
 
 /** Where the schema lives: the repository's schema/ (two folders up from here, in the sources and in dist/). */
 export const SCHEMA_PATH = (() => {
@@ -384,9 +384,8 @@ async function prepareFrames(file: TestFile, build: BuildFrames): Promise<{ path
     if ("error" in b) return void problems.push({ path, message: b.error });
     if (s.field === "expect.frame") return;
     b.frames.forEach((f, k) => {
-      const long = frameTooLong(f.hex);
-      if (long) return void problems.push({ path, message: s.field === "pcap" ? `frame ${k + 1}: ${long}` : long });
-      if (f.hex.length === 0) return void problems.push({ path, message: "the frame is empty (0 bytes)" });
+      const bad = frameProblem(f.hex);
+      if (bad) return void problems.push({ path, message: s.field === "pcap" ? `frame ${k + 1}: ${bad}` : bad });
       (file.frames![s.test] ??= []).push({ index: s.case, ...(s.field === "pcap" ? { frame: k + 1 } : {}), hex: f.hex, summary: f.summary });
     });
   });

@@ -7,7 +7,7 @@ import {
   checkPackets,
   describeMapWant,
   frameSources,
-  frameTooLong,
+  frameProblem,
   keyHex,
   MAX_FRAME,
   readField,
@@ -104,10 +104,12 @@ t("what a map expectation, a repeat and a case are called", () => {
   assert.is(caseLabel(0, {}, 3), "packets[0] frame 3");
 });
 
-t("a frame longer than a port carries (MTU 1500 + 14) is refused; byte differences are listed", () => {
+t("a frame longer than a port carries (MTU 1500 + 14) or shorter than an Ethernet header is refused; byte differences are listed", () => {
   assert.is(MAX_FRAME, 1514);
-  assert.is(frameTooLong("00".repeat(1514)), undefined);
-  assert.match(frameTooLong("00".repeat(1515))!, /the frame is 1515 bytes, longer than a lab port carries \(1514: MTU 1500/);
+  assert.is(frameProblem("00".repeat(1514)), undefined);
+  assert.is(frameProblem("00".repeat(14)), undefined);
+  assert.match(frameProblem("deadbeef")!, /the frame is 4 bytes, shorter than an Ethernet header \(14\): BPF_PROG_TEST_RUN refuses it/);
+  assert.match(frameProblem("00".repeat(1515))!, /the frame is 1515 bytes, longer than a lab port carries \(1514: MTU 1500/);
   assert.equal(byteDiffs("0a0b0c", "0a0b0d"), ["byte 2: wanted 0c, got 0d"]);
   assert.equal(byteDiffs("0a0b", "0a0b0c"), ["length: wanted 2, got 3"]);
 });
