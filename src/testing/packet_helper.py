@@ -274,6 +274,7 @@ def lib():
             "bpf_map__name": (cp, [vp]), "bpf_map__fd": (ctypes.c_int, [vp]), "bpf_map__type": (ctypes.c_int, [vp]),
             "bpf_map__key_size": (u32, [vp]), "bpf_map__value_size": (u32, [vp]), "bpf_map__max_entries": (u32, [vp]),
             "bpf_map__btf_key_type_id": (u32, [vp]), "bpf_map__btf_value_type_id": (u32, [vp]), "bpf_map__is_internal": (ctypes.c_bool, [vp]),
+            "bpf_map__set_pin_path": (ctypes.c_int, [vp, cp]),
             "bpf_map__initial_value": (vp, [vp, ctypes.POINTER(ctypes.c_size_t)]), "bpf_map__set_initial_value": (ctypes.c_int, [vp, vp, ctypes.c_size_t]),
             "btf__type_by_id": (ctypes.POINTER(BtfType), [vp, u32]), "btf__name_by_offset": (cp, [vp, u32]),
             "btf__find_by_name_kind": (ctypes.c_int, [vp, cp, u32]), "btf__resolve_size": (ctypes.c_long, [vp, u32]),
@@ -392,6 +393,12 @@ def op_load(req):
         L.bpf_program__set_autoload(p, p == chosen)
         p = L.bpf_object__next_program(obj, p)
     L.bpf_program__set_type(chosen, SCHED_CLS if tc else XDP)
+    # Maps the object pins by name (xdp-tools' do) are made fresh for the test and pinned nowhere:
+    # a case must not see, nor leave, another loader's state in /sys/fs/bpf.
+    m = L.bpf_object__next_map(obj, None)
+    while m:
+        L.bpf_map__set_pin_path(m, None)
+        m = L.bpf_object__next_map(obj, m)
     try:
         set_tunables(L, obj, req.get("tunables"))
     except Exception:
