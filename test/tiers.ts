@@ -31,6 +31,7 @@ export const TIERS = {
       { file: "test/system/cli-dist.test.ts" },
       { file: "test/system/build-boot.test.ts", limit: 30 },
       { file: "test/system/bpf.test.ts" },
+      { file: "test/system/packet-cases.test.ts" },
       { file: "test/system/kernel-versions.test.ts", limit: 30 },
       { file: "test/system/container.test.ts", limit: 60 },
       { file: "test/system/registry.test.ts" },
