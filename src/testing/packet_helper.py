@@ -13,6 +13,7 @@ import ast
 import ctypes
 import ctypes.util
 import difflib
+import functools
 import json
 import os
 import sys
@@ -49,8 +50,12 @@ def literal(node, where):
     raise FrameError(f"{where}: only literal values are allowed (a string, a number, b'bytes' or a list of them), not {ast.unparse(node)}", where)
 
 
+@functools.lru_cache(maxsize=4096)
 def layers_of(text):
-    """[(name, cls, {field: value})] of TEXT, which must be LAYER(k=v, ...)/LAYER(...)/..."""
+    """[(name, cls, {field: value})] of TEXT, which must be LAYER(k=v, ...)/LAYER(...)/...
+
+    Cached: the cases of a pcap, and many cases of a file, share their expected frame. Callers do not
+    change what it returns."""
     if not text.strip():
         raise FrameError("the frame is empty: write layers such as Ether()/IP(dst='10.0.0.1')/UDP(dport=53)")
     try:
