@@ -412,7 +412,7 @@ def op_load(req):
     rc = L.bpf_object__load(obj)
     if rc:
         L.bpf_object__close(obj)
-        raise RuntimeError(f"Failed to load {req['object']}: {errno_text(rc)} (the verifier's log is on the helper's stderr)")
+        raise RuntimeError(f"Failed to load {req['object']}: {errno_text(rc)}; libbpf said:")
     btf = L.bpf_object__btf(obj)
     maps = {}
     m = L.bpf_object__next_map(obj, None)

@@ -117,7 +117,8 @@ async function load(helper: PacketHelper, p: ProgramSetup): Promise<Loaded> {
     r = await helper.call("load", { object: p.object, program: p.program, hook, tunables: p.tunables });
   } catch (e) {
     const log = helper.takeStderr().trim().split("\n").slice(-12).join("\n");
-    throw new Error(`${(e as Error).message}${log ? `\n${log}` : ""}`, { cause: e });
+    const said = (e as Error).message;
+    throw new Error(log ? `${said}\n${log}` : said.replace(/; libbpf said:$/, ""), { cause: e });
   }
   // The kernel's bpf_prog_info, as `bpftool prog show` prints it.
   const info: ProgramResult = { object: p.object, name: r.name, section: r.section, port: p.port, hook, id: r.id, verified_insns: r.verified_insns ?? undefined, jited_bytes: r.jited_bytes, xlated_bytes: r.xlated_bytes };

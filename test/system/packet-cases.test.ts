@@ -12,6 +12,7 @@ import { REPO } from "../../src/paths.ts";
 import type { RunResult, TestResult } from "../../src/testing/report.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { suite } from "../suite.ts";
+import { badObjects } from "./bad-objects.ts";
 import { xdpLab } from "./cli.ts";
 
 const t = suite("packet cases on the host (xdp-lab test, BPF_PROG_TEST_RUN)");
@@ -249,6 +250,39 @@ t("a program above its verified_insns bound fails with the figure; --filter and 
   const r = await run(file);
   assert.is(r.code, 1, r.out);
   assert.match(r.out, /xdp_firewall verified_insns: wanted at most 10, got \d+/);
+});
+
+t("an object the verifier refuses fails its test with the verifier's words; an unknown map fails its test by name; the next test runs (--keep-going)", async () => {
+  const { unbounded } = await badObjects(join(dir, "tests"));
+  const file = join(dir, "tests", "refused.yaml");
+  await writeFile(
+    file,
+    [
+      "tests:",
+      "  - name: refused",
+      "    setup:",
+      `      programs: [ { object: ${unbounded}, port: lan } ]`,
+      "    packets:",
+      "      - { frame: \"Ether()/IP()\", expect: { verdict: XDP_PASS } }",
+      "  - name: no such map",
+      "    setup:",
+      "      programs: [ { object: ../out/pass.bpf.o, port: lan } ]",
+      "    packets:",
+      "      - { frame: \"Ether()/IP()\", set: [ { map: nope, key: 1, value: 1 } ], expect: { verdict: XDP_PASS } }",
+      "  - name: still runs",
+      "    setup:",
+      "      programs: [ { object: ../out/pass.bpf.o, port: lan } ]",
+      "    packets:",
+      "      - { frame: \"Ether()/IP()\", expect: { verdict: XDP_PASS } }",
+    ].join("\n"),
+  );
+  const r = await run(file, "--keep-going");
+  assert.is(r.code, 1, r.out);
+  assert.match(r.out, /FAIL refused[\s\S]*Failed to load .*unbounded\.bpf\.o: Permission denied[\s\S]*invalid access to packet/);
+  assert.match(r.out, "xdp_pass has no map nope (it has stats)");
+  assert.match(r.out, /^PASS still runs/m);
+  assert.equal(r.json!.summary, { passed: 1, failed: 2, skipped: 0 });
+  assert.equal(await leftNamespaces(), []);
 });
 
 t.run();
