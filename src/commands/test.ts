@@ -1,5 +1,5 @@
-// `xdp-lab test [FILE|DIR...]`: runs the XDP tests declared in YAML files in a lab of its own, with a
-// line per test, TAP, JUnit, JSON and the GitHub job summary; exit 0 all passed, 1 one failed, 2 none could run.
+// `xdp-lab test [FILE|DIR...]`: runs the XDP tests declared in YAML files in a lab of its own (packet
+// cases on this machine's kernel, without one), with a line per test, TAP, JUnit, JSON and the GitHub job summary; exit 0 all passed, 1 one failed, 2 none could run.
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
@@ -8,7 +8,7 @@ import { withAccel, withGuestRoot } from "./lab-options.ts";
 import type { GuestRoot } from "../../network/contract.ts";
 
 export const command = "test [paths..]";
-export const describe = "Run XDP tests declared in YAML files (tests/ by default): traffic through the lab and what must come of it";
+export const describe = "Run XDP tests declared in YAML files (tests/ by default): traffic through the lab and what must come of it, and packet cases (packets:) on this machine's kernel";
 
 export function builder(y: Argv) {
   return withGuestRoot(withAccel(y))
@@ -19,8 +19,8 @@ export function builder(y: Argv) {
     .option("tap", { type: "boolean", default: false, describe: "print TAP version 13 (KTAP-compatible) on stdout; the per-test lines go to stderr" })
     .option("keep-going", { type: "boolean", default: false, describe: "run every test even after one failed (otherwise the rest are skipped)" })
     .option("jobs", { alias: "j", type: "number", default: 1, describe: "run the tests in N labs side by side (each a VM of its own; results stay in the files' order)" })
-    .option("mode", { type: "string", describe: "run every test once in each attach mode (native,generic), reported as \"NAME [MODE]\"; replaces the mode of each test's XDP programs" })
-    .option("kernel", { type: "string", default: "built", describe: "the kernel the labs boot: built (out/bzImage), 6.1 or 6.12 (from ./xdp-lab build --kernel VERSION), debian-6.1 or debian-6.12 (Debian's prebuilt cloud kernel, no compile); a comma list (6.1,6.12) runs every test on each, reported as \"NAME [KERNEL]\"" })
+    .option("mode", { type: "string", describe: "run every test once in each attach mode (native,generic), reported as \"NAME [MODE]\"; replaces the mode of each test's XDP programs (packet cases attach nothing and run once)" })
+    .option("kernel", { type: "string", default: "built", describe: "the kernel the labs boot: built (out/bzImage), 6.1 or 6.12 (from ./xdp-lab build --kernel VERSION), debian-6.1 or debian-6.12 (Debian's prebuilt cloud kernel, no compile); a comma list (6.1,6.12) runs every test on each, reported as \"NAME [KERNEL]\"; packet cases run on this machine's kernel whatever it says" })
     .option("keep-lab", { type: "boolean", default: false, describe: "leave the lab up at the end, to explore it" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("results", { type: "string", default: "test-results", describe: "where failed tests keep their artefacts (RESULTS/FILE/TEST/)" });
