@@ -252,7 +252,7 @@ t("a program above its verified_insns bound fails with the figure; --filter and 
   assert.match(r.out, /xdp_firewall verified_insns: wanted at most 10, got \d+/);
 });
 
-t("an object the verifier refuses fails its test with the verifier's words; an unknown map fails its test by name; the next test runs (--keep-going)", async () => {
+t("an object the verifier refuses fails its test with the verifier's words; an unknown map or tunable fails its test by name; the next test runs (--keep-going)", async () => {
   const { unbounded } = await badObjects(join(dir, "tests"));
   const file = join(dir, "tests", "refused.yaml");
   await writeFile(
@@ -269,6 +269,11 @@ t("an object the verifier refuses fails its test with the verifier's words; an u
       "      programs: [ { object: ../out/pass.bpf.o, port: lan } ]",
       "    packets:",
       "      - { frame: \"Ether()/IP()\", set: [ { map: nope, key: 1, value: 1 } ], expect: { verdict: XDP_PASS } }",
+      "  - name: no such tunable",
+      "    setup:",
+      "      programs: [ { object: ../out/firewall.bpf.o, port: lan, tunables: { report_evry_packet: 1 } } ]",
+      "    packets:",
+      "      - { frame: \"Ether()/IP()\", expect: { verdict: XDP_PASS } }",
       "  - name: still runs",
       "    setup:",
       "      programs: [ { object: ../out/pass.bpf.o, port: lan } ]",
@@ -280,8 +285,9 @@ t("an object the verifier refuses fails its test with the verifier's words; an u
   assert.is(r.code, 1, r.out);
   assert.match(r.out, /FAIL refused[\s\S]*Failed to load .*unbounded\.bpf\.o: Permission denied[\s\S]*invalid access to packet/);
   assert.match(r.out, "xdp_pass has no map nope (it has stats)");
+  assert.match(r.out, "tunables.report_evry_packet: the object has no const volatile global report_evry_packet (it has report_every_packet)");
   assert.match(r.out, /^PASS still runs/m);
-  assert.equal(r.json!.summary, { passed: 1, failed: 2, skipped: 0 });
+  assert.equal(r.json!.summary, { passed: 1, failed: 3, skipped: 0 });
   assert.equal(await leftNamespaces(), []);
 });
 
