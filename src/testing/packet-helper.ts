@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PassThrough, type Readable } from "node:stream";
 import { execa, type ResultPromise } from "execa";
 import type { Requirement } from "../build/packages.ts";
 
@@ -28,32 +29,64 @@ export const HELPER_PATH = (() => {
 /** One answer line: a result, or the helper's error for that request. */
 type Answer = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
+/** How requests reach a helper and its answers come back: a local process, or one in the lab's VM. */
+export interface HelperTransport {
+  /** Writes one request line. */
+  write(line: string): void;
+  /** Ends its stdin (the helper exits at EOF). */
+  end(): void;
+  /** Settles when the helper has exited, with its exit status. */
+  done: Promise<number | string | undefined>;
+}
+
 export class PacketHelper {
-  private readonly proc: ResultPromise;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private next = 1;
   private buffered = "";
   private stderr = "";
   private exited?: string;
+  private readonly transport: HelperTransport;
 
-  private constructor() {
-    this.proc = execa(PYTHON, [HELPER_PATH], { stdin: "pipe", stdout: "pipe", stderr: "pipe", buffer: false, reject: false });
-    this.proc.stdout!.setEncoding("utf8");
-    this.proc.stdout!.on("data", (chunk: string) => this.take(chunk));
-    this.proc.stderr!.on("data", (chunk: Buffer) => {
-      // The last of it: libbpf's warnings and a refused program's verifier log.
-      this.stderr = (this.stderr + chunk.toString()).slice(-20000);
-    });
-    void this.proc.then((r) => {
-      this.exited = `the packet helper (${PYTHON} ${HELPER_PATH}) exited (${r.exitCode ?? r.signal}): ${this.stderr.trim().split("\n").slice(-5).join(" | ")}`;
+  /** WHERE names the helper in messages; START opens its transport, given where its output goes. */
+  private constructor(where: string, start: (out: (chunk: string) => void, err: (chunk: string) => void) => HelperTransport) {
+    this.transport = start(
+      (chunk) => this.take(chunk),
+      (chunk) => {
+        // The last of it: libbpf's warnings and a refused program's verifier log.
+        this.stderr = (this.stderr + chunk).slice(-20000);
+      },
+    );
+    void this.transport.done.then((status) => {
+      this.exited = `the packet helper (${where}) exited (${status ?? "?"}): ${this.stderr.trim().split("\n").slice(-5).join(" | ")}`;
       for (const w of this.waiting.values()) w.reject(new Error(this.exited));
       this.waiting.clear();
     });
   }
 
-  /** Starts the helper. */
+  /** Starts the helper on this machine. */
   static start(): PacketHelper {
-    return new PacketHelper();
+    return new PacketHelper(`${PYTHON} ${HELPER_PATH}`, (out, err) => {
+      const proc: ResultPromise = execa(PYTHON, [HELPER_PATH], { stdin: "pipe", stdout: "pipe", stderr: "pipe", buffer: false, reject: false });
+      proc.stdout!.setEncoding("utf8");
+      proc.stdout!.on("data", out);
+      proc.stderr!.on("data", (b: Buffer) => err(b.toString()));
+      return { write: (line) => void proc.stdin!.write(line), end: () => void proc.stdin!.end(), done: proc.then((r) => r.exitCode ?? r.signal) };
+    });
+  }
+
+  /**
+   * Starts the helper in a lab's VM through EXEC (the VM host's exec, stdin streamed): the guest must
+   * have this checkout at its path, Debian's python3, scapy and libbpf, as --guest-root host gives it.
+   */
+  static startIn(where: string, exec: (argv: string[], o: { stdin: Readable; onStdout: (b: Buffer) => void; onStderr: (b: Buffer) => void }) => Promise<{ code: number }>): PacketHelper {
+    return new PacketHelper(`${where}: ${PYTHON} ${HELPER_PATH}`, (out, err) => {
+      const stdin = new PassThrough();
+      const done = exec([PYTHON, HELPER_PATH], { stdin, onStdout: (b) => out(b.toString()), onStderr: (b) => err(b.toString()) }).then(
+        (r) => r.code,
+        (e: Error) => e.message,
+      );
+      return { write: (line) => void stdin.write(line), end: () => void stdin.end(), done };
+    });
   }
 
   private take(chunk: string): void {
@@ -82,14 +115,14 @@ export class PacketHelper {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.proc.stdin!.write(JSON.stringify({ id, op, ...args }) + "\n");
+      this.transport.write(JSON.stringify({ id, op, ...args }) + "\n");
     });
   }
 
   /** Ends the helper (its loaded objects go with it). */
   async close(): Promise<void> {
-    this.proc.stdin!.end();
-    await this.proc;
+    this.transport.end();
+    await this.transport.done;
   }
 }
 

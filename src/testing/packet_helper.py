@@ -337,6 +337,7 @@ class Loaded:
 
 
 LOADED = {}
+NEXT_HANDLE = 0
 PERCPU = {5, 6, 10}  # PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH
 
 
@@ -432,7 +433,9 @@ def op_load(req):
     # struct bpf_prog_info: id at 4, jited_prog_len at 16, xlated_prog_len at 20, verified_insns at 216.
     u32 = lambda off: int.from_bytes(bytes(info[off:off + 4]), "little")  # noqa: E731
     pid = u32(4)
-    handle = len(LOADED) + 1
+    global NEXT_HANDLE
+    NEXT_HANDLE += 1
+    handle = NEXT_HANDLE
     LOADED[handle] = Loaded(obj, fd, maps)
     return {"handle": handle, "id": pid, "jited_bytes": u32(16), "xlated_bytes": u32(20), "verified_insns": u32(216) if ln.value >= 220 else None, "name": L.bpf_program__name(chosen).decode(), "section": L.bpf_program__section_name(chosen).decode(),
             "cpus": L.libbpf_num_possible_cpus(), "maps": [{k: v for k, v in mp.items() if k != "fd"} for mp in maps.values()]}
@@ -519,11 +522,28 @@ def op_netns(req):
             raise RuntimeError(f"Failed to enter {req['path']}: {os.strerror(ctypes.get_errno())}")
     finally:
         os.close(fd)
+    return devices(req["devices"])
+
+
+def op_ifindex(req):
+    """The ifindex of each named device of the helper's namespace (the lab VM's lan0 and wan0)."""
+    return devices(req["devices"])
+
+
+def devices(names):
+    """Each device's ifindex and number of rx queues (BPF_PROG_TEST_RUN refuses a queue it has not)."""
     import socket
-    return {d: socket.if_nametoindex(d) for d in req["devices"]}
+    out = {}
+    for d in names:
+        try:
+            queues = len([q for q in os.listdir(f"/sys/class/net/{d}/queues") if q.startswith("rx-")])
+        except OSError:
+            queues = None  # a namespace entered by setns: /sys is still the one mounted outside it
+        out[d] = {"ifindex": socket.if_nametoindex(d), "rx_queues": queues}
+    return out
 
 
-OPS = {"netns": op_netns, "build": op_build, "match": op_match, "decode": op_decode, "pcap": op_pcap, "load": op_load, "run": op_run, "read": op_read, "time": op_time, "unload": op_unload}
+OPS = {"netns": op_netns, "ifindex": op_ifindex, "build": op_build, "match": op_match, "decode": op_decode, "pcap": op_pcap, "load": op_load, "run": op_run, "read": op_read, "time": op_time, "unload": op_unload}
 
 
 def main():

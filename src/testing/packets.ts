@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import { ip } from "../../network/ip.ts";
 import { artefactDir, newDir } from "./artefacts.ts";
 import { deltaOk, describeDelta, mapLabel } from "./maps.ts";
-import type { PacketHelper } from "./packet-helper.ts";
+import { PacketHelper as PacketHelperClass, type PacketHelper } from "./packet-helper.ts";
 import {
   byteDiffs,
   caseLabel,
@@ -59,27 +59,47 @@ export interface PacketResult {
   detail?: string;
 }
 
+/** The helper's answer about devices: each one's ifindex and rx queues. */
+type Devices = Record<string, { ifindex: number; rx_queues: number | null }>;
+
+/** The ports' ifindexes and rx queues from the helper's lan0 and wan0. */
+function portsOf(d: Devices): [Record<Port, number>, Record<Port, number>] {
+  return [
+    { lan: d.lan0!.ifindex, wan: d.wan0!.ifindex },
+    { lan: d.lan0!.rx_queues ?? 1, wan: d.wan0!.rx_queues ?? 1 },
+  ];
+}
+
+/** Where cases run: the ports' devices, by ifindex, and how many rx queues each has. */
+export interface PacketPorts {
+  ifindex: Record<Port, number>;
+  rxQueues: Record<Port, number>;
+}
+
 /** The namespace of a run's packet cases: a veth pair per lab port, multi-queue, up. */
 export class PacketNamespace {
   private constructor(
     readonly name: string,
     readonly ifindex: Record<Port, number>,
+    readonly rxQueues: Record<Port, number>,
   ) {}
 
   /** The namespace's devices: each port's end of a veth pair with 8 rx queues. */
   static readonly DEVICES = ["lan0", "wan0"] as const;
+  static readonly RX_QUEUES = 8;
 
   static async create(helper: PacketHelper): Promise<PacketNamespace> {
     const name = `xdp-lab-pk-${process.pid}`;
     await ip(undefined, "netns", "add", name);
     try {
       for (const d of PacketNamespace.DEVICES) {
-        await ip(name, "link", "add", d, "numrxqueues", "8", "numtxqueues", "8", "type", "veth", "peer", "name", `${d}p`, "numrxqueues", "8", "numtxqueues", "8");
+        await ip(name, "link", "add", d, "numrxqueues", String(PacketNamespace.RX_QUEUES), "numtxqueues", "8", "type", "veth", "peer", "name", `${d}p`, "numrxqueues", "8", "numtxqueues", "8");
         await ip(name, "link", "set", d, "up");
         await ip(name, "link", "set", `${d}p`, "up");
       }
-      const idx = await helper.call<Record<string, number>>("netns", { path: `/run/netns/${name}`, devices: [...PacketNamespace.DEVICES] });
-      return new PacketNamespace(name, { lan: idx.lan0!, wan: idx.wan0! });
+      const d = await helper.call<Devices>("netns", { path: `/run/netns/${name}`, devices: [...PacketNamespace.DEVICES] });
+      const [ifindex] = portsOf(d);
+      return new PacketNamespace(name, ifindex, { lan: PacketNamespace.RX_QUEUES, wan: PacketNamespace.RX_QUEUES });
     } catch (e) {
       await ip(undefined, "netns", "del", name).catch(() => undefined);
       throw e;
@@ -98,7 +118,7 @@ interface Loaded {
   info: ProgramResult;
 }
 
-/** Whether a test runs on the host: it has packet cases and no traffic. */
+/** Whether a test is packet cases only (no traffic): it runs on this machine's kernel, or in the VM under --guest-root host. */
 export function isHostTest(t: TestCase): boolean {
   return (t.packets?.length ?? 0) > 0 && t.traffic.length === 0;
 }
@@ -134,15 +154,16 @@ function mapOf(l: Loaded, name: string): MapInfo {
 /** Runs one host test: load, cases in order, test-level maps, timings; artefacts when it failed. */
 export async function runHostTest(
   helper: PacketHelper,
-  ns: PacketNamespace,
+  ns: PacketPorts,
   file: TestFile,
   index: number,
   test: TestCase,
   frames: PreparedFrame[],
-  opts: { results: string; root?: string },
+  opts: { results?: string; root?: string },
 ): Promise<TestResult> {
   const t0 = performance.now();
   const r: TestResult = { file: file.path, name: test.name, verdict: "pass", seconds: 0, failures: [], steps: [], maps: [], kernel: "host", packets: [], programs: [] };
+  if (opts.results === undefined) delete r.kernel;
   const fail = (f: Failure): void => void r.failures.push(f);
   const loaded: Loaded[] = [];
   try {
@@ -203,6 +224,9 @@ export async function runHostTest(
 
     const results: (PacketResult & { pending?: true })[] = jobs.map((j, k) => {
       const x = ran[k]!;
+      const port = j.c.port ?? j.l.setup.port;
+      // The kernel's EINVAL for a queue the device has not, said in words.
+      if (x.error !== undefined && (j.c.rx_queue ?? 0) >= ns.rxQueues[port]) x.error = `rx_queue ${j.c.rx_queue}: ${port}0 here has ${ns.rxQueues[port]} rx queue${ns.rxQueues[port] === 1 ? "" : "s"} (${x.error})`;
       const label = caseLabel(j.f.index, j.c, j.f.frame);
       const pr: PacketResult = { case: j.f.index, frame: j.f.frame, name: label, ok: true, verdict: "", input: j.f.hex, output: x.out ?? "", failures: [] };
       const f = (what: string, wanted: string, got: string): void => void pr.failures.push({ what: `${label}: ${what}`, wanted, got });
@@ -287,7 +311,8 @@ export async function runHostTest(
   r.seconds = (performance.now() - t0) / 1000;
   if (r.error || r.failures.length) {
     r.verdict = "fail";
-    r.artefacts = await keepPacketArtefacts(helper, { ...opts, file, index, test, result: r }).catch((e: Error) => `(not kept: ${e.message})`);
+    // In the lab the pool keeps the lab's artefacts (its result.json has the frames as hex).
+    if (opts.results) r.artefacts = await keepPacketArtefacts(helper, { results: opts.results, root: opts.root, file, index, test, result: r }).catch((e: Error) => `(not kept: ${e.message})`);
   }
   return r;
 }
@@ -305,4 +330,28 @@ async function keepPacketArtefacts(helper: PacketHelper, o: { results: string; r
   await writeFile(join(dir, "test.yaml"), `# ${o.file.path} line ${o.file.lines[o.index] ?? "?"}: the test as it ran (object paths absolute)\n${stringify({ tests: [o.test] })}`);
   await writeFile(join(dir, "result.json"), JSON.stringify({ ...o.result, artefacts: dir }, null, 2) + "\n");
   return dir;
+}
+
+/**
+ * Packet cases in a lab's VM, on its kernel: the helper runs there (the guest has this checkout,
+ * python3, scapy and libbpf under --guest-root host), the context's devices are the VM's own lan0
+ * and wan0. Each call of this starts and ends a helper of its own.
+ */
+export async function runVmPacketTest(
+  exec: Parameters<typeof PacketHelperClass.startIn>[1],
+  where: string,
+  file: TestFile,
+  test: TestCase,
+): Promise<TestResult> {
+  const index = file.tests.findIndex((t) => t.name === test.name);
+  const helper = PacketHelperClass.startIn(where, exec);
+  try {
+    const [ifindex, rxQueues] = portsOf(await helper.call<Devices>("ifindex", { devices: ["lan0", "wan0"] }));
+    return await runHostTest(helper, { ifindex, rxQueues }, file, index, test, file.frames?.[index] ?? [], {});
+  } catch (e) {
+    const said = (e as Error).message;
+    throw new Error(`Failed to run the packet cases in ${where}: ${said}. Packet cases in the VM need the host's userland there (python3, scapy, libbpf): run with --guest-root host`, { cause: e });
+  } finally {
+    await helper.close().catch(() => undefined);
+  }
 }
