@@ -55,9 +55,9 @@ export const TIERS = {
     ],
   },
   "guest-root": {
-    describe: "the host's userland in the guest and xdp-tools' own suites there",
+    describe: "the host's userland in the guest: xdp-tools' own suites there, packet cases on the VM's kernel",
     root: true,
-    files: [{ file: "test/system/guest-root.test.ts", limit: 40 }],
+    files: [{ file: "test/system/guest-root.test.ts", limit: 40 }, { file: "test/system/packet-cases-vm.test.ts" }],
   },
 } satisfies Record<string, Tier>;
 
