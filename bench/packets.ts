@@ -4,7 +4,7 @@
 //   CASES=20000 npm run bench:packets
 //
 // For each of the project's XDP programs (out/ built into a temp dir), the same test run twice
-// through the runner's own path (runHostTest: load, cases, judgement, unload): once with one case and
+// through the runner's own path (runPacketTest: load, cases, judgement, unload): once with one case and
 // once with CASES cases, each a different 64-byte UDP frame. casesPerSecond is (CASES - 1) divided by
 // the difference of the two times, so the load and the per-test work do not count; it is given for
 // cases judged on their verdict and maps alone, and for cases that also match an expected frame
@@ -15,7 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closePacketHelper, packetHelper } from "../src/testing/packet-helper.ts";
-import { PacketNamespace, runHostTest } from "../src/testing/packets.ts";
+import { PacketNamespace, runPacketTest } from "../src/testing/packets.ts";
 import type { PreparedFrame } from "../src/testing/packet-spec.ts";
 import type { TestCase, TestFile } from "../src/testing/spec.ts";
 import { median, timedXdpLab } from "./run.ts";
@@ -60,7 +60,7 @@ try {
       };
       const file: TestFile = { path: "bench.yaml", tests: [test], lines: [1] };
       const t0 = performance.now();
-      const r = await runHostTest(helper, ns!, file, 0, test, frames.slice(0, n), { results: join(root, "results") });
+      const r = await runPacketTest(helper, ns!, file, 0, test, frames.slice(0, n), { results: join(root, "results"), kernel: "host" });
       const seconds = (performance.now() - t0) / 1000;
       if (r.error) throw new Error(`${p.name}: ${r.error}`);
       return { seconds, failed: r.packets!.filter((x) => !x.ok).length };
@@ -88,7 +88,7 @@ try {
         setup: { programs: [{ object: join(out, `${p.name}.bpf.o`), port: "lan", mode: "native", hook: "xdp" }] },
         packets: [{ frame: texts[0]!, expect: { verdict: p.verdict }, repeat: REPEAT }],
       };
-      const r = await runHostTest(helper, ns, { path: "bench.yaml", tests: [test], lines: [1] }, 0, test, frames.slice(0, 1), { results: join(root, "results") });
+      const r = await runPacketTest(helper, ns, { path: "bench.yaml", tests: [test], lines: [1] }, 0, test, frames.slice(0, 1), { results: join(root, "results"), kernel: "host" });
       nsRuns.push(r.packets![0]!.repeat!.ns);
     }
     results[p.name] = { verdictOnly, withFrame, nsPerRun: median(nsRuns), nsRuns };
@@ -96,7 +96,7 @@ try {
   console.log(
     JSON.stringify(
       {
-        method: `runHostTest (the runner's path) with 1 and with ${CASES} cases of distinct 64-byte UDP frames; casesPerSecond = ${CASES - 1} / (t(${CASES}) - t(1)), so the load does not count; verdictOnly checks the verdict, withFrame also matches an expected frame (decoded by scapy); nsPerRun is BPF_PROG_TEST_RUN's mean over ${REPEAT} repeats of one frame; medians of ${RUNS} runs`,
+        method: `runPacketTest (the runner's path) with 1 and with ${CASES} cases of distinct 64-byte UDP frames; casesPerSecond = ${CASES - 1} / (t(${CASES}) - t(1)), so the load does not count; verdictOnly checks the verdict, withFrame also matches an expected frame (decoded by scapy); nsPerRun is BPF_PROG_TEST_RUN's mean over ${REPEAT} repeats of one frame; medians of ${RUNS} runs`,
         machine: { cpus: (await import("node:os")).cpus().length, kernel: (await import("node:os")).release() },
         target: { casesPerSecond: 1000 },
         results,

@@ -119,7 +119,7 @@ interface Loaded {
 }
 
 /** Whether a test is packet cases only (no traffic): it runs on this machine's kernel, or in the VM under --guest-root host. */
-export function isHostTest(t: TestCase): boolean {
+export function isPacketTest(t: TestCase): boolean {
   return (t.packets?.length ?? 0) > 0 && t.traffic.length === 0;
 }
 
@@ -151,19 +151,21 @@ function mapOf(l: Loaded, name: string): MapInfo {
   return m;
 }
 
-/** Runs one host test: load, cases in order, test-level maps, timings; artefacts when it failed. */
-export async function runHostTest(
+/**
+ * Runs one test of packet cases through HELPER (on this machine, or in a lab's VM): load, cases in
+ * order, test-level maps, timings; with RESULTS, its artefacts there when it failed.
+ */
+export async function runPacketTest(
   helper: PacketHelper,
   ns: PacketPorts,
   file: TestFile,
   index: number,
   test: TestCase,
   frames: PreparedFrame[],
-  opts: { results?: string; root?: string },
+  opts: { results?: string; root?: string; kernel?: string },
 ): Promise<TestResult> {
   const t0 = performance.now();
-  const r: TestResult = { file: file.path, name: test.name, verdict: "pass", seconds: 0, failures: [], steps: [], maps: [], kernel: "host", packets: [], programs: [] };
-  if (opts.results === undefined) delete r.kernel;
+  const r: TestResult = { file: file.path, name: test.name, verdict: "pass", seconds: 0, failures: [], steps: [], maps: [], ...(opts.kernel ? { kernel: opts.kernel } : {}), packets: [], programs: [] };
   const fail = (f: Failure): void => void r.failures.push(f);
   const loaded: Loaded[] = [];
   try {
@@ -347,7 +349,7 @@ export async function runVmPacketTest(
   const helper = PacketHelperClass.startIn(where, exec);
   try {
     const [ifindex, rxQueues] = portsOf(await helper.call<Devices>("ifindex", { devices: ["lan0", "wan0"] }));
-    return await runHostTest(helper, { ifindex, rxQueues }, file, index, test, file.frames?.[index] ?? [], {});
+    return await runPacketTest(helper, { ifindex, rxQueues }, file, index, test, file.frames?.[index] ?? [], {});
   } catch (e) {
     const said = (e as Error).message;
     throw new Error(`Failed to run the packet cases in ${where}: ${said}. Packet cases in the VM need the host's userland there (python3, scapy, libbpf): run with --guest-root host`, { cause: e });

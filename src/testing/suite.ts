@@ -11,7 +11,7 @@ import { artefactRoot } from "./artefacts.ts";
 import { cases, parseJobs, parseModes, runCases, skippedCase, type Case } from "./pool.ts";
 import { CannotRunError } from "./runner.ts";
 import { findTestFiles, loadTestFile, TestFileError, type BuildFrames, type TestFile } from "./spec.ts";
-import { isHostTest } from "./packets.ts";
+import { isPacketTest } from "./packets.ts";
 
 export interface SuiteOptions {
   /** Test files and folders of them. */
@@ -109,7 +109,7 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
 
 /** Packet-case tests on this machine's kernel, one after the other, in a namespace of the run's own. */
 async function runHostCases(o: SuiteOptions, todo: Case[], root: string, failedBefore: boolean): Promise<TestResult[]> {
-  const [{ packetHelper }, { PacketNamespace, runHostTest }] = await Promise.all([import("./packet-helper.ts"), import("./packets.ts")]);
+  const [{ packetHelper }, { PacketNamespace, runPacketTest }] = await Promise.all([import("./packet-helper.ts"), import("./packets.ts")]);
   const helper = packetHelper();
   let ns;
   try {
@@ -126,7 +126,7 @@ async function runHostCases(o: SuiteOptions, todo: Case[], root: string, failedB
       else {
         o.onStart?.(c);
         const startedAt = new Date().toISOString();
-        r = { ...(await runHostTest(helper, ns, c.file, c.index, c.test, c.file.frames?.[c.index] ?? [], { results: o.results, root })), name: c.name, startedAt };
+        r = { ...(await runPacketTest(helper, ns, c.file, c.index, c.test, c.file.frames?.[c.index] ?? [], { results: o.results, root, kernel: "host" })), name: c.name, startedAt };
         if (r.verdict === "fail") failed = true;
       }
       out.push(r);
@@ -159,8 +159,8 @@ async function runLoaded(o: SuiteOptions, files: TestFile[]): Promise<RunResult 
   // Packet cases run once on this machine's kernel whatever --mode and --kernel say (no attach, no
   // VM); under --guest-root host the guest has what they need, and they run in each kernel's VM.
   const inVm = o.guestRoot === "host";
-  const hostCases = inVm ? [] : cases(files, filter).filter((c) => isHostTest(c.test)).map((c) => ({ ...c, kernel: "host" }));
-  const todo = inVm ? all : all.filter((c) => !isHostTest(c.test));
+  const hostCases = inVm ? [] : cases(files, filter).filter((c) => isPacketTest(c.test)).map((c) => ({ ...c, kernel: "host" }));
+  const todo = inVm ? all : all.filter((c) => !isPacketTest(c.test));
   if (todo.length === 0 && hostCases.length === 0) throw new CannotRunError(`no test matches --filter ${o.filter} (the tests: ${files.flatMap((f) => f.tests.map((t) => t.name)).join(", ")})`);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();

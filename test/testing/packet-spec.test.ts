@@ -19,7 +19,7 @@ import {
   xdpContext,
   type MapInfo,
 } from "../../src/testing/packet-spec.ts";
-import { isHostTest, programOf } from "../../src/testing/packets.ts";
+import { isPacketTest, programOf } from "../../src/testing/packets.ts";
 import { junit, progressLines, summarize, type TestResult } from "../../src/testing/report.ts";
 import { problems } from "./file-problems.ts";
 
@@ -134,8 +134,8 @@ t("a case runs the first program of its port (and hook), the port defaulting to 
   assert.is(programOf(programs, { port: "wan" }), 1);
   assert.is(programOf(programs, { port: "wan", hook: "tc-egress" }), 2);
   assert.is(programOf(programs, { port: "lan", hook: "tc-ingress" }), -1);
-  assert.ok(isHostTest({ name: "a", traffic: [], packets: [{ frame: "Ether()", expect: { verdict: "XDP_PASS" } }] }));
-  assert.not.ok(isHostTest({ name: "a", traffic: [] }));
+  assert.ok(isPacketTest({ name: "a", traffic: [], packets: [{ frame: "Ether()", expect: { verdict: "XDP_PASS" } }] }));
+  assert.not.ok(isPacketTest({ name: "a", traffic: [] }));
 });
 
 const head = ["tests:", "  - name: a", "    setup:", "      programs:", "        - { object: /dev/null.o, port: lan }"];
