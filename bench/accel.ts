@@ -11,6 +11,7 @@ import { chooseAccel, type AccelDecision } from "../network/vm/accel.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 import { median } from "./run.ts";
 import { parseReadyLine } from "../src/commands/boot.ts";
+import { report } from "./results.ts";
 
 const RUNS = 5;
 
@@ -45,21 +46,15 @@ async function bootToReady(accel: "tcg" | "kvm"): Promise<{ runs: number[]; medi
 const tcg = await bootToReady("tcg");
 const kvm = first.decision.accel === "kvm" ? await bootToReady("kvm") : undefined;
 
-console.log(
-  JSON.stringify(
-    {
-      machine: `${(await execa("uname", ["-r"])).stdout}, ${(await execa("qemu-system-x86_64", ["--version"])).stdout.split("\n")[0]}`,
-      probe: {
-        verdict: first.decision.why,
-        firstRunSeconds: Number(first.wallSeconds.toFixed(3)),
-        testBootSeconds: first.decision.probe?.verdict.seconds,
-        rememberedSeconds: Number(remembered.wallSeconds.toFixed(3)),
-        remembered: remembered.decision.probe?.remembered,
-      },
-      bootToReadySeconds: { tcg, kvm: kvm ?? "KVM not usable on this machine" },
-      ...(kvm ? { kvmSpeedup: Number((tcg.median / kvm.median).toFixed(2)) } : {}),
-    },
-    null,
-    2,
-  ),
-);
+report("accel", {
+  machine: `${(await execa("uname", ["-r"])).stdout}, ${(await execa("qemu-system-x86_64", ["--version"])).stdout.split("\n")[0]}`,
+  probe: {
+    verdict: first.decision.why,
+    firstRunSeconds: Number(first.wallSeconds.toFixed(3)),
+    testBootSeconds: first.decision.probe?.verdict.seconds,
+    rememberedSeconds: Number(remembered.wallSeconds.toFixed(3)),
+    remembered: remembered.decision.probe?.remembered,
+  },
+  bootToReadySeconds: { tcg, kvm: kvm ?? "KVM not usable on this machine" },
+  ...(kvm ? { kvmSpeedup: Number((tcg.median / kvm.median).toFixed(2)) } : {}),
+});

@@ -23,6 +23,7 @@ import { loadXdp, loadXdpArgs, parseRunXdp, runXdp, runXdpArgs, updateMap, updat
 import { ipKey, udpFrame } from "../test/system/frames.ts";
 import { floodNsPerPacket } from "./flood.ts";
 import { median, timedXdpLab } from "./run.ts";
+import { report } from "./results.ts";
 
 const REPEAT = 1_000_000;
 const RUNS = 5;
@@ -54,17 +55,11 @@ try {
     log(`kernel ${k}`);
     results[k] = k === "host" ? await onHost() : await inGuest(k);
   }
-  console.log(
-    JSON.stringify(
-      {
-        method: `bpftool prog run (BPF_PROG_TEST_RUN), ${REPEAT} repeats per run, median of ${RUNS} runs, 64-byte UDP frame, the same objects on every kernel; lab kernels in a ${ACCEL.toUpperCase()} guest (2 vCPUs), plus run_time_ns / run_cnt on lan0 under a UDP flood from the client`,
-        targetNs: TARGET_NS,
-        kernels: results,
-      },
-      null,
-      2,
-    ),
-  );
+  report("bpf", {
+    method: `bpftool prog run (BPF_PROG_TEST_RUN), ${REPEAT} repeats per run, median of ${RUNS} runs, 64-byte UDP frame, the same objects on every kernel; lab kernels in a ${ACCEL.toUpperCase()} guest (2 vCPUs), plus run_time_ns / run_cnt on lan0 under a UDP flood from the client`,
+    targetNs: TARGET_NS,
+    kernels: results,
+  });
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -12,6 +12,7 @@ import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
 import { cleanClone, median } from "./run.ts";
 import { parseReadyLine } from "../src/commands/boot.ts";
+import { report } from "./results.ts";
 
 const repro = !process.argv.includes("--no-repro");
 const boots = 5;
@@ -90,45 +91,39 @@ try {
 
   const size = async (f: string): Promise<number> => (await stat(join(a, "out", f))).size;
   const manifest = JSON.parse(await readFile(join(a, "out", "manifest.json"), "utf8")) as { stages: Record<string, { key: string }> };
-  console.log(
-    JSON.stringify(
-      {
-        machine: { cpus: cpus().length, model: cpus()[0]?.model, accel },
-        commit: first.commit,
-        uncommittedChangesNotMeasured: first.uncommittedChangesNotMeasured,
-        coldBuild: {
-          wallSeconds: round(cold.seconds, 1),
-          kernelStageSeconds: round(stageSeconds(cold.stdout, "kernel") ?? NaN, 1),
-          rootfsStageSeconds: round(stageSeconds(cold.stdout, "rootfs") ?? NaN, 1),
-          kernelFilesCompiled: compiled(cold.stdout),
-          targetSeconds: 360,
-        },
-        noopBuild: { wallSeconds: noop.map((x) => round(x)), medianSeconds: round(median(noop)), targetSeconds: 2 },
-        oneOptionChange: {
-          option: "CONFIG_VETH=y (extra fragment merged after kernel/lab.config)",
-          wallSeconds: round(one.seconds, 1),
-          kernelFilesCompiled: compiled(one.stdout),
-          targetSeconds: 90,
-        },
-        bootToReady: {
-          runs: boots,
-          wallSeconds: ready.map((x) => round(x)),
-          medianSeconds: round(median(ready)),
-          guestUptimeMedianSeconds: round(median(uptime)),
-          targetSeconds: 2.5,
-        },
-        sizes: {
-          bzImageBytes: await size("bzImage"),
-          initramfsBytes: await size("initramfs.img"),
-          targetBytes: { bzImage: 3_000_000, initramfs: 8_000_000 },
-        },
-        reproducible,
-        kernelKey: manifest.stages.kernel?.key,
-      },
-      null,
-      2,
-    ),
-  );
+  report("build", {
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, accel },
+    commit: first.commit,
+    uncommittedChangesNotMeasured: first.uncommittedChangesNotMeasured,
+    coldBuild: {
+      wallSeconds: round(cold.seconds, 1),
+      kernelStageSeconds: round(stageSeconds(cold.stdout, "kernel") ?? NaN, 1),
+      rootfsStageSeconds: round(stageSeconds(cold.stdout, "rootfs") ?? NaN, 1),
+      kernelFilesCompiled: compiled(cold.stdout),
+      targetSeconds: 360,
+    },
+    noopBuild: { wallSeconds: noop.map((x) => round(x)), medianSeconds: round(median(noop)), targetSeconds: 2 },
+    oneOptionChange: {
+      option: "CONFIG_VETH=y (extra fragment merged after kernel/lab.config)",
+      wallSeconds: round(one.seconds, 1),
+      kernelFilesCompiled: compiled(one.stdout),
+      targetSeconds: 90,
+    },
+    bootToReady: {
+      runs: boots,
+      wallSeconds: ready.map((x) => round(x)),
+      medianSeconds: round(median(ready)),
+      guestUptimeMedianSeconds: round(median(uptime)),
+      targetSeconds: 2.5,
+    },
+    sizes: {
+      bzImageBytes: await size("bzImage"),
+      initramfsBytes: await size("initramfs.img"),
+      targetBytes: { bzImage: 3_000_000, initramfs: 8_000_000 },
+    },
+    reproducible,
+    kernelKey: manifest.stages.kernel?.key,
+  });
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -15,6 +15,7 @@ import { readManifest } from "../src/build/manifest.ts";
 import { labPlan } from "../network/plan.ts";
 import { readState } from "../network/state.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
+import { report } from "./results.ts";
 
 const { values: opts } = parseArgs({ options: { runs: { type: "string", default: "15" }, name: { type: "string", default: "lab" } } });
 const RUNS = Number(opts.runs);
@@ -77,16 +78,10 @@ const figures = Object.fromEntries(
     return [name, { median_s: r3(median(xs)), min_s: r3(Math.min(...xs)), max_s: r3(Math.max(...xs)), vs_node: Math.round((median(xs) / node) * 100) / 100 }];
   }),
 );
-process.stdout.write(
-  JSON.stringify(
-    {
-      method: `wall time of each command spawned from node (spawnSync, stdout discarded), ${RUNS} runs each after one untimed warm-up, commands taking turns; median with min and max; vs_node = median / median of node -e 0`,
-      runs: RUNS,
-      node: process.version,
-      figures,
-      skipped,
-    },
-    null,
-    2,
-  ) + "\n",
-);
+report("cli", {
+  method: `wall time of each command spawned from node (spawnSync, stdout discarded), ${RUNS} runs each after one untimed warm-up, commands taking turns; median with min and max; vs_node = median / median of node -e 0`,
+  runs: RUNS,
+  node: process.version,
+  figures,
+  skipped,
+});

@@ -17,6 +17,7 @@ import { findEngine, removeVolumes } from "../src/tools/podman.ts";
 import { Cache } from "../src/build/cache.ts";
 import { ensureImage } from "../src/build/image.ts";
 import { readLock } from "../src/build/lock.ts";
+import { report } from "./results.ts";
 
 const withHost = !process.argv.includes("--no-host");
 const prefix = `xdp-lab-bench-${process.pid}-`;
@@ -58,31 +59,25 @@ try {
   const after = await ctr(join(root, "cache-fresh"), ["kernel", "--out", join(root, "out-fresh")]);
   const ev = events(after.stdout);
 
-  console.log(
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        cpus: cpus().length,
-        cpu: cpus()[0]?.model,
-        engine: (await findEngine()).file,
-        image: { source: image.source, seconds: round(image.seconds, 1) },
-        coldHost: host ? round(host.seconds, 1) : "skipped",
-        coldContainer: round(cold.seconds, 1),
-        coldContainerKernelStage: events(cold.stdout).find((e) => e.stage === "kernel" && e.status === "done")?.seconds,
-        identical: differences ? differences.every((d) => d.status === "same") : "not compared",
-        differing: differences?.filter((d) => d.status !== "same").map((d) => d.artifact),
-        noopContainer: { median: round(median(noopCtr)), runs: noopCtr.map((x) => round(x)) },
-        noopHost: host ? { median: round(median(noopHost)), runs: noopHost.map((x) => round(x)) } : "skipped",
-        kernelExport: round(exported.seconds),
-        kernelImport: round(imported.seconds),
-        buildAfterImport: round(after.seconds),
-        importThenBuild: round(imported.seconds + after.seconds),
-        compilerRanAfterImport: ev.some((e) => e.event === "progress" || (e.event === "stage" && e.status === "running")),
-      },
-      null,
-      2,
-    ),
-  );
+  report("container", {
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    engine: (await findEngine()).file,
+    image: { source: image.source, seconds: round(image.seconds, 1) },
+    coldHost: host ? round(host.seconds, 1) : "skipped",
+    coldContainer: round(cold.seconds, 1),
+    coldContainerKernelStage: events(cold.stdout).find((e) => e.stage === "kernel" && e.status === "done")?.seconds,
+    identical: differences ? differences.every((d) => d.status === "same") : "not compared",
+    differing: differences?.filter((d) => d.status !== "same").map((d) => d.artifact),
+    noopContainer: { median: round(median(noopCtr)), runs: noopCtr.map((x) => round(x)) },
+    noopHost: host ? { median: round(median(noopHost)), runs: noopHost.map((x) => round(x)) } : "skipped",
+    kernelExport: round(exported.seconds),
+    kernelImport: round(imported.seconds),
+    buildAfterImport: round(after.seconds),
+    importThenBuild: round(imported.seconds + after.seconds),
+    compilerRanAfterImport: ev.some((e) => e.event === "progress" || (e.event === "stage" && e.status === "running")),
+  });
 } finally {
   await removeVolumes(await findEngine(), [CACHE_VOLUMES.ccache, CACHE_VOLUMES.work("kernel")].map((v) => prefix + v));
   await rm(root, { recursive: true, force: true });

@@ -6,6 +6,7 @@
 import { execa } from "execa";
 import { accelFor } from "../src/commands/lab-options.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
+import { report } from "./results.ts";
 
 const COUNT = 500;
 const script = [
@@ -30,18 +31,12 @@ const rtts = r.stdout
   .sort((a, b) => a - b);
 if (rtts.length !== COUNT) throw new Error(`expected ${COUNT} answers, got ${rtts.length}`);
 const at = (q: number): number => rtts[Math.min(rtts.length - 1, Math.floor(q * rtts.length))]!;
-console.log(
-  JSON.stringify(
-    {
-      method: `${COUNT} echo requests through xdp-lab-app's control socket in the guest (${(await accelFor(undefined, DEFAULT_OUT)).accel.toUpperCase()}, 2 vCPUs); round trip measured by the app from send to the module's reply`,
-      count: rtts.length,
-      medianUs: at(0.5),
-      p90Us: at(0.9),
-      p99Us: at(0.99),
-      minUs: rtts[0],
-      maxUs: rtts.at(-1),
-    },
-    null,
-    2,
-  ),
-);
+report("echo", {
+  method: `${COUNT} echo requests through xdp-lab-app's control socket in the guest (${(await accelFor(undefined, DEFAULT_OUT)).accel.toUpperCase()}, 2 vCPUs); round trip measured by the app from send to the module's reply`,
+  count: rtts.length,
+  medianUs: at(0.5),
+  p90Us: at(0.9),
+  p99Us: at(0.99),
+  minUs: rtts[0],
+  maxUs: rtts.at(-1),
+});

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "../src/paths.ts";
 import { udpFrame } from "../test/system/frames.ts";
+import { report } from "./results.ts";
 
 const SECONDS = 3;
 const CHUNK = 50_000;
@@ -59,22 +60,16 @@ try {
     await new Promise((r) => setTimeout(r, 100));
     drained = (await luaEvents()) - start;
   }
-  console.log(
-    JSON.stringify(
-      {
-        method: `firewall.bpf.o with report_every_packet=1 attached by xdp-lab-app; bpftool prog run (BPF_PROG_TEST_RUN) repeat ${CHUNK} in a loop for ${SECONDS} s; Lua on_event counts`,
-        kernel: (await execa("uname", ["-r"])).stdout,
-        eventsToLuaPerSecond: Math.round(delivered / busy),
-        runSeconds: Number(busy.toFixed(3)),
-        packetsRun: produced,
-        deliveredToLua: drained,
-        lostRingBufferFull: produced - drained,
-        targetPerSecond: 200_000,
-      },
-      null,
-      2,
-    ),
-  );
+  report("events", {
+    method: `firewall.bpf.o with report_every_packet=1 attached by xdp-lab-app; bpftool prog run (BPF_PROG_TEST_RUN) repeat ${CHUNK} in a loop for ${SECONDS} s; Lua on_event counts`,
+    kernel: (await execa("uname", ["-r"])).stdout,
+    eventsToLuaPerSecond: Math.round(delivered / busy),
+    runSeconds: Number(busy.toFixed(3)),
+    packetsRun: produced,
+    deliveredToLua: drained,
+    lostRingBufferFull: produced - drained,
+    targetPerSecond: 200_000,
+  });
 } finally {
   app?.kill("SIGTERM");
   await app;

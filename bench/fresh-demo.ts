@@ -15,6 +15,7 @@ import { execa } from "execa";
 import { containerEngine, ensureMinbase, MINBASE_TAG } from "../src/build/image.ts";
 import { engineArgs, RUN_LIMITS } from "../src/tools/podman.ts";
 import { cleanClone } from "./run.ts";
+import { report } from "./results.ts";
 
 const engine = await containerEngine();
 if (engine.file !== "podman") throw new Error(`bench:fresh-demo needs podman (found ${engine.file}): a privileged container stands for the fresh machine`);
@@ -84,26 +85,20 @@ try {
   await writeFile(KEPT, out);
   process.stderr.write(`the demo's output: ${KEPT}\n`);
   const up = /lab \S+ up in ([\d.]+) s under (\w+)/.exec(out);
-  console.log(
-    JSON.stringify(
-      {
-        bench: "fresh-demo",
-        commit: clone.commit,
-        uncommittedChangesNotMeasured: clone.uncommittedChangesNotMeasured,
-        command: "./xdp-lab demo --kernel debian-6.12",
-        machine: "privileged bookworm minbase container with this machine's apt sources, TLS trust, npm settings and Node.js; this machine's network stack",
-        demo_seconds: +(t1 - t0).toFixed(1),
-        down_seconds: +(t2 - t1).toFixed(1),
-        down_exit: drc,
-        lab_up_seconds: up ? Number(up[1]) : null,
-        accel: up?.[2] ?? null,
-        acts: { passed: acts.filter((a) => a === "PASS").length, failed: acts.filter((a) => a === "FAIL").length },
-        goal_seconds: 120,
-      },
-      null,
-      2,
-    ),
-  );
+  report("fresh-demo", {
+    bench: "fresh-demo",
+    commit: clone.commit,
+    uncommittedChangesNotMeasured: clone.uncommittedChangesNotMeasured,
+    command: "./xdp-lab demo --kernel debian-6.12",
+    machine: "privileged bookworm minbase container with this machine's apt sources, TLS trust, npm settings and Node.js; this machine's network stack",
+    demo_seconds: +(t1 - t0).toFixed(1),
+    down_seconds: +(t2 - t1).toFixed(1),
+    down_exit: drc,
+    lab_up_seconds: up ? Number(up[1]) : null,
+    accel: up?.[2] ?? null,
+    acts: { passed: acts.filter((a) => a === "PASS").length, failed: acts.filter((a) => a === "FAIL").length },
+    goal_seconds: 120,
+  });
 } finally {
   await execa(engine.file, engineArgs(engine, ["rm", "-f", name]), { reject: false });
   await rm(dir, { recursive: true, force: true });

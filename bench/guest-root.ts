@@ -7,12 +7,13 @@
 // The built kernel (out/), TCG unless ACCEL says otherwise.
 import { execa } from "execa";
 import { PEER_SUITE_TOOLS } from "../src/build/packages.ts";
-import { ensure } from "../src/build/requirements.ts";
+import { ensure } from "../src/tools/ensure.ts";
 import { REPO } from "../src/paths.ts";
-import { outcomes, parseSuites, SUITE_GROUPS, suiteBootArgs } from "../src/tools/xdp-tools-suites.ts";
+import { outcomes, parseSuites, SUITE_GROUPS, suiteBootArgs } from "../src/testing/xdp-tools-suites.ts";
 import { median, timedXdpLab } from "./run.ts";
 import { parseReadyLine } from "../src/commands/boot.ts";
 import { GUEST_ROOTS } from "../network/contract.ts";
+import { report } from "./results.ts";
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const ACCEL = process.env.ACCEL ?? "tcg";
@@ -59,18 +60,12 @@ if (process.env.SUITES !== "0") {
 }
 
 const round = (x: number): number => Number(x.toFixed(2));
-console.log(
-  JSON.stringify(
-    {
-      method: `xdp-lab boot --guest-root R -- true, ${RUNS} runs interleaved (median of "guest ready N s after qemu start"); up to every host ready, 2 runs each, with 3 \`xdp-lab exec vm -- true\` in each lab; ${ACCEL.toUpperCase()}, 2 vCPUs; the suites in two host-root guests side by side (${SUITE_GROUPS.map((g) => g.join(" + ")).join(" | ")}), --memory 1024 each`,
-      bootToReadySeconds: Object.fromEntries(GUEST_ROOTS.map((r) => [r, { median: round(median(ready[r]!)), runs: ready[r]!.map(round) }])),
-      hostOverInitramfsBoot: round(median(ready.host!) / median(ready.initramfs!)),
-      upSeconds: Object.fromEntries(GUEST_ROOTS.map((r) => [r, { median: round(median(ups[r]!)), runs: ups[r]!.map(round) }])),
-      hostOverInitramfsUp: round(median(ups.host!) / median(ups.initramfs!)),
-      execTrueSeconds: Object.fromEntries(GUEST_ROOTS.map((r) => [r, { median: round(median(execs[r]!)), runs: execs[r]!.map(round) }])),
-      xdpToolsSuites: suiteFigures,
-    },
-    null,
-    2,
-  ),
-);
+report("guest-root", {
+  method: `xdp-lab boot --guest-root R -- true, ${RUNS} runs interleaved (median of "guest ready N s after qemu start"); up to every host ready, 2 runs each, with 3 \`xdp-lab exec vm -- true\` in each lab; ${ACCEL.toUpperCase()}, 2 vCPUs; the suites in two host-root guests side by side (${SUITE_GROUPS.map((g) => g.join(" + ")).join(" | ")}), --memory 1024 each`,
+  bootToReadySeconds: Object.fromEntries(GUEST_ROOTS.map((r) => [r, { median: round(median(ready[r]!)), runs: ready[r]!.map(round) }])),
+  hostOverInitramfsBoot: round(median(ready.host!) / median(ready.initramfs!)),
+  upSeconds: Object.fromEntries(GUEST_ROOTS.map((r) => [r, { median: round(median(ups[r]!)), runs: ups[r]!.map(round) }])),
+  hostOverInitramfsUp: round(median(ups.host!) / median(ups.initramfs!)),
+  execTrueSeconds: Object.fromEntries(GUEST_ROOTS.map((r) => [r, { median: round(median(execs[r]!)), runs: execs[r]!.map(round) }])),
+  xdpToolsSuites: suiteFigures,
+});

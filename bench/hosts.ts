@@ -8,12 +8,13 @@
 import { execa } from "execa";
 import { Lab } from "../src/lab.ts";
 import { ensureHostImage } from "../src/host-image.ts";
-import { ensure } from "../src/build/requirements.ts";
+import { ensure } from "../src/tools/ensure.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
-import { iperf3Result } from "../src/tools/iperf3.ts";
+import { iperf3Result } from "../src/testing/iperf3.ts";
 import { withIperf3Server } from "../src/testing/flows.ts";
 import { median } from "./run.ts";
+import { report } from "./results.ts";
 
 const RUNS = 3;
 const log = (m: string): void => void process.stderr.write(`bench:hosts: ${m}\n`);
@@ -71,19 +72,13 @@ try {
   await lab.down();
 }
 
-console.log(
-  JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      method: `${RUNS} runs each of up with namespace hosts and with podman hosts (client and server), interleaved, under the accelerator auto picks; impairment on the LAN, iperf3 TCP 5 s client -> server, ping 20 x 0.2 s for the delay and 1000 x 0.01 s for the loss`,
-      hostImage: { tag: image.tag, built: image.built, seconds: Number(imageSeconds.toFixed(1)) },
-      upSeconds: { netns: { runs: ups.netns, median: median(ups.netns) }, podman: { runs: ups.podman, median: median(ups.podman) } },
-      podmanExtraSeconds: Number((median(ups.podman) - median(ups.netns)).toFixed(3)),
-      rate: rates,
-      delay,
-      loss,
-    },
-    null,
-    2,
-  ),
-);
+report("hosts", {
+  date: new Date().toISOString(),
+  method: `${RUNS} runs each of up with namespace hosts and with podman hosts (client and server), interleaved, under the accelerator auto picks; impairment on the LAN, iperf3 TCP 5 s client -> server, ping 20 x 0.2 s for the delay and 1000 x 0.01 s for the loss`,
+  hostImage: { tag: image.tag, built: image.built, seconds: Number(imageSeconds.toFixed(1)) },
+  upSeconds: { netns: { runs: ups.netns, median: median(ups.netns) }, podman: { runs: ups.podman, median: median(ups.podman) } },
+  podmanExtraSeconds: Number((median(ups.podman) - median(ups.netns)).toFixed(3)),
+  rate: rates,
+  delay,
+  loss,
+});

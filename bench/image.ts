@@ -12,6 +12,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PODMAN_GLOBAL } from "../src/tools/podman.ts";
 import { jsonEvents, timedXdpLab } from "./run.ts";
+import { report } from "./results.ts";
 
 const withBuild = !process.argv.includes("--no-build");
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -57,31 +58,25 @@ try {
   const verify = evB.find((e) => e.event === "verify");
   const imageB = withBuild ? evB.find((e) => e.event === "image") : (JSON.parse(buildB.stdout) as { id: string; source: string });
 
-  console.log(
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        cpus: cpus().length,
-        cpu: cpus()[0]?.model,
-        image: { id: imageA.id, podmanBytes: podmanSize, podmanMiB: mib(podmanSize), archiveMiB: mib(tar), exportMiB: mib((await stat(archive)).size) },
-        machineA: withBuild
-          ? { what: "cold build --container, no image, empty cache (debootstrap, locked packages, every stage)", seconds: round(coldA.seconds), imageSource: imageA.source }
-          : { what: "xdp-lab image, no image (debootstrap, locked packages, kept in the cache)", seconds: round(coldA.seconds), imageSource: imageA.source },
-        exportSeconds: round(exported.seconds),
-        importSeconds: round(imported.seconds),
-        machineB: {
-          what: withBuild ? "cold build --container from the imported image, archive unreachable, --verify against A" : "xdp-lab image from the imported entry, archive unreachable",
-          seconds: round(buildB.seconds),
-          imageSource: imageB?.source,
-          sameImageId: imageB?.id === imageA.id,
-          ...(withBuild ? { identical: verify ? verify.differences!.every((d) => d.status === "same") : false, differing: verify?.differences!.filter((d) => d.status !== "same").map((d) => d.artifact) } : {}),
-          ...("error" in buildB ? { error: buildB.error } : {}),
-        },
-      },
-      null,
-      2,
-    ),
-  );
+  report("image", {
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    image: { id: imageA.id, podmanBytes: podmanSize, podmanMiB: mib(podmanSize), archiveMiB: mib(tar), exportMiB: mib((await stat(archive)).size) },
+    machineA: withBuild
+      ? { what: "cold build --container, no image, empty cache (debootstrap, locked packages, every stage)", seconds: round(coldA.seconds), imageSource: imageA.source }
+      : { what: "xdp-lab image, no image (debootstrap, locked packages, kept in the cache)", seconds: round(coldA.seconds), imageSource: imageA.source },
+    exportSeconds: round(exported.seconds),
+    importSeconds: round(imported.seconds),
+    machineB: {
+      what: withBuild ? "cold build --container from the imported image, archive unreachable, --verify against A" : "xdp-lab image from the imported entry, archive unreachable",
+      seconds: round(buildB.seconds),
+      imageSource: imageB?.source,
+      sameImageId: imageB?.id === imageA.id,
+      ...(withBuild ? { identical: verify ? verify.differences!.every((d) => d.status === "same") : false, differing: verify?.differences!.filter((d) => d.status !== "same").map((d) => d.artifact) } : {}),
+      ...("error" in buildB ? { error: buildB.error } : {}),
+    },
+  });
 } finally {
   for (const m of [a, b]) await execa("podman", [...m.flags, ...PODMAN_GLOBAL, "system", "reset", "--force"], { env: m.env, reject: false, stdin: "ignore" });
   await rm(root, { recursive: true, force: true });

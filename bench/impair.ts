@@ -12,8 +12,9 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { Lab } from "../src/lab.ts";
 import { REPO } from "../src/paths.ts";
-import { iperf3Result } from "../src/tools/iperf3.ts";
+import { iperf3Result } from "../src/testing/iperf3.ts";
 import { withIperf3Server } from "../src/testing/flows.ts";
+import { report } from "./results.ts";
 
 const NAME = `bimp${process.pid}`.slice(0, 12);
 const lab = new Lab(NAME);
@@ -58,25 +59,19 @@ try {
     rates.push({ rateKbit: r, measuredKbit: round(got, 0), ratio: round(got / r, 3) });
   }
   await lab.impair("lan", {});
-  console.log(
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        cpus: cpus().length,
-        cpu: cpus()[0]?.model,
-        accel: up.accel.accel,
-        method: "client -> server through the VM; impairment on the LAN (both directions); ping -i 0.2 (delay) and -i 0.01 x 1000 (loss); iperf3 TCP 4 s (rate)",
-        unimpairedRttMs: base.avg,
-        relayOnlyRttMs: relayOnly.avg,
-        relayCostMs: round(relayOnly.avg - base.avg, 3),
-        delays,
-        losses,
-        rates,
-      },
-      null,
-      2,
-    ),
-  );
+  report("impair", {
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    accel: up.accel.accel,
+    method: "client -> server through the VM; impairment on the LAN (both directions); ping -i 0.2 (delay) and -i 0.01 x 1000 (loss); iperf3 TCP 4 s (rate)",
+    unimpairedRttMs: base.avg,
+    relayOnlyRttMs: relayOnly.avg,
+    relayCostMs: round(relayOnly.avg - base.avg, 3),
+    delays,
+    losses,
+    rates,
+  });
 } finally {
   await lab.down();
 }

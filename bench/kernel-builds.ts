@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { BUILT_KERNELS, ensureKernelSource } from "../src/build/kernels.ts";
 import { REPO } from "../src/paths.ts";
+import { report } from "./results.ts";
 
 const VERSIONS = (process.env.VERSIONS ?? "6.1,6.12").split(",");
 const AGAINST = process.env.AGAINST ? resolve(process.env.AGAINST) : undefined;
@@ -68,16 +69,10 @@ const against = AGAINST
       }),
     )
   : undefined;
-console.log(
-  JSON.stringify(
-    {
-      machine: `${(await execa("uname", ["-r"])).stdout}, ${cpus().length} CPUs`,
-      method: "make -C kernel KSRC=/usr/src/linux-source-VERSION.tar.xz, fresh WORK and CCACHE_DIR per version, one after the other (source extraction, config, bzImage and modules, vmlinux.h)",
-      builds: results,
-      ...(s("6.1") && s("6.12") ? { ratio612to61: Number((s("6.12")! / s("6.1")!).toFixed(2)) } : {}),
-      ...(against ? { against: { fragment: AGAINST, byVersion: against } } : {}),
-    },
-    null,
-    2,
-  ),
-);
+report("kernel-builds", {
+  machine: `${(await execa("uname", ["-r"])).stdout}, ${cpus().length} CPUs`,
+  method: "make -C kernel KSRC=/usr/src/linux-source-VERSION.tar.xz, fresh WORK and CCACHE_DIR per version, one after the other (source extraction, config, bzImage and modules, vmlinux.h)",
+  builds: results,
+  ...(s("6.1") && s("6.12") ? { ratio612to61: Number((s("6.12")! / s("6.1")!).toFixed(2)) } : {}),
+  ...(against ? { against: { fragment: AGAINST, byVersion: against } } : {}),
+});

@@ -15,6 +15,7 @@ import { ensureStockKernel } from "../src/build/stock.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 import { median } from "./run.ts";
 import { parseReadyLine } from "../src/commands/boot.ts";
+import { report } from "./results.ts";
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const KERNELS = ["built", "6.12", "debian-6.1", "debian-6.12"];
@@ -52,23 +53,17 @@ for (let i = 0; i < Math.min(RUNS, 2); i++) {
 // apt-get update is the machine's, whatever it runs for).
 const scratch = await mkdtemp(join(tmpdir(), "xdp-lab-bench-kernels-"));
 const fetchStarted = performance.now();
-const fetched = await ensureStockKernel("debian-6.12", join(scratch, "out"), { cache: new Cache(join(scratch, "cache")), record: false });
+const fetched = await ensureStockKernel("debian-6.12", join(scratch, "out"), { cache: new Cache(join(scratch, "cache")) });
 const fetchSeconds = (performance.now() - fetchStarted) / 1000;
 await rm(scratch, { recursive: true, force: true });
 
-console.log(
-  JSON.stringify(
-    {
-      machine: `${(await execa("uname", ["-r"])).stdout}, ${(await execa("nproc")).stdout} CPUs, ${(await execa("qemu-system-x86_64", ["--version"])).stdout.split("\n")[0]}`,
-      method: `xdp-lab boot --kernel K --accel tcg -- uname -r, ${RUNS} runs per kernel interleaved, 2 vCPUs, 256 MiB; median of "guest ready N s after qemu start"; up: xdp-lab up --kernel K to every host ready (ssh answers)`,
-      out: DEFAULT_OUT,
-      bootToReadySeconds: Object.fromEntries(
-        Object.entries(boots).map(([k, b]) => [k, { release: b.release, median: median(b.ready), runs: b.ready, guestUptimeAtReadyMedian: median(b.uptime) }]),
-      ),
-      upSeconds: Object.fromEntries(Object.entries(ups).map(([k, xs]) => [k, { median: median(xs), runs: xs }])),
-      firstFetch: { kernel: "debian-6.12", package: `${fetched.package} ${fetched.version}`, seconds: Number(fetchSeconds.toFixed(1)), modules: fetched.modules.length, echoModule: fetched.kmod },
-    },
-    null,
-    2,
+report("kernels", {
+  machine: `${(await execa("uname", ["-r"])).stdout}, ${(await execa("nproc")).stdout} CPUs, ${(await execa("qemu-system-x86_64", ["--version"])).stdout.split("\n")[0]}`,
+  method: `xdp-lab boot --kernel K --accel tcg -- uname -r, ${RUNS} runs per kernel interleaved, 2 vCPUs, 256 MiB; median of "guest ready N s after qemu start"; up: xdp-lab up --kernel K to every host ready (ssh answers)`,
+  out: DEFAULT_OUT,
+  bootToReadySeconds: Object.fromEntries(
+    Object.entries(boots).map(([k, b]) => [k, { release: b.release, median: median(b.ready), runs: b.ready, guestUptimeAtReadyMedian: median(b.uptime) }]),
   ),
-);
+  upSeconds: Object.fromEntries(Object.entries(ups).map(([k, xs]) => [k, { median: median(xs), runs: xs }])),
+  firstFetch: { kernel: "debian-6.12", package: `${fetched.package} ${fetched.version}`, seconds: Number(fetchSeconds.toFixed(1)), modules: fetched.modules.length, echoModule: fetched.kmod },
+});

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import type { Client } from "ssh2";
-import { ensure } from "../src/build/requirements.ts";
+import { ensure } from "../src/tools/ensure.ts";
 import { LAB_RUNTIME, LAB_TOOLS } from "../src/build/packages.ts";
 import { appCommand, appStats, load } from "../network/app-client.ts";
 import { connectVm } from "../network/session.ts";
@@ -19,10 +19,11 @@ import { Lab } from "../src/lab.ts";
 import { labPlan } from "../network/plan.ts";
 import { labHost } from "../network/hosts/index.ts";
 import { withIperf3Server } from "../src/testing/flows.ts";
-import { iperf3Result } from "../src/tools/iperf3.ts";
-import { exec as sshExec } from "../network/ssh.ts";
+import { iperf3Result } from "../src/testing/iperf3.ts";
+import { exec as sshExec } from "../src/tools/ssh.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 import { median } from "./run.ts";
+import { report } from "./results.ts";
 
 const RUNS = 3;
 const SECONDS = 5;
@@ -156,4 +157,4 @@ try {
   await traffic.down();
   await rm(dirname(FLOOD), { recursive: true, force: true });
 }
-console.log(JSON.stringify(results, null, 2));
+report("lab", results);

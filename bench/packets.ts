@@ -1,4 +1,4 @@
-// Packet cases on this machine's kernel, printed as JSON:
+// Packet cases on this machine's kernel, printed as JSON and recorded (bench/results.ts):
 //
 //   npm run bench:packets             # 5000 cases per program
 //   CASES=20000 npm run bench:packets
@@ -18,6 +18,7 @@ import { closePacketHelper, packetHelper } from "../src/testing/packet-helper.ts
 import { PacketNamespace, runPacketTest } from "../src/testing/packets.ts";
 import type { PreparedFrame } from "../src/testing/packet-spec.ts";
 import type { TestCase, TestFile } from "../src/testing/spec.ts";
+import { report } from "./results.ts";
 import { median, timedXdpLab } from "./run.ts";
 
 const CASES = Number(process.env.CASES ?? 5000);
@@ -93,18 +94,12 @@ try {
     }
     results[p.name] = { verdictOnly, withFrame, nsPerRun: median(nsRuns), nsRuns };
   }
-  console.log(
-    JSON.stringify(
-      {
+  report("packets", {
         method: `runPacketTest (the runner's path) with 1 and with ${CASES} cases of distinct 64-byte UDP frames; casesPerSecond = ${CASES - 1} / (t(${CASES}) - t(1)), so the load does not count; verdictOnly checks the verdict, withFrame also matches an expected frame (decoded by scapy); nsPerRun is BPF_PROG_TEST_RUN's mean over ${REPEAT} repeats of one frame; medians of ${RUNS} runs`,
         machine: { cpus: (await import("node:os")).cpus().length, kernel: (await import("node:os")).release() },
         target: { casesPerSecond: 1000 },
         results,
-      },
-      null,
-      2,
-    ),
-  );
+  });
 } finally {
   await ns?.remove().catch(() => undefined);
   await closePacketHelper();

@@ -16,6 +16,7 @@ import { Lab } from "../src/lab.ts";
 import { DEFAULT_OUT } from "../src/paths.ts";
 import type { RunResult } from "../src/testing/report.ts";
 import { median, timedXdpLab } from "./run.ts";
+import { report } from "./results.ts";
 
 const RESETS = 7;
 const FRESH = 3;
@@ -91,22 +92,16 @@ const trivialRun = JSON.parse(await readFile(json, "utf8")) as RunResult;
 const overhead = trivialRun.tests.map((t) => t.seconds - t.steps.reduce((s, x) => s + x.seconds, 0));
 const step = trivialRun.tests.map((t) => t.steps[0]!.seconds);
 
-process.stdout.write(
-  JSON.stringify(
-    {
-      reset: resetFigures,
-      suite: { serial, jobs2, speedup: round(serial.wallSeconds / jobs2.wallSeconds, 2) },
-      runnerOverheadPerTest: {
-        secondsMedian: round(median(overhead)),
-        min: round(Math.min(...overhead)),
-        max: round(Math.max(...overhead)),
-        trivialStepSecondsMedian: round(median(step)),
-        tests: overhead.length,
-        what: "each test's time minus its one step (`true` on the client): reset, dmesg before and after, and the map reads the test has none of",
-      },
-      machine: { cores: cpus().length, loadavg: loadavg().map((x) => round(x, 1)) },
-    },
-    null,
-    2,
-  ) + "\n",
-);
+report("test", {
+  reset: resetFigures,
+  suite: { serial, jobs2, speedup: round(serial.wallSeconds / jobs2.wallSeconds, 2) },
+  runnerOverheadPerTest: {
+    secondsMedian: round(median(overhead)),
+    min: round(Math.min(...overhead)),
+    max: round(Math.max(...overhead)),
+    trivialStepSecondsMedian: round(median(step)),
+    tests: overhead.length,
+    what: "each test's time minus its one step (`true` on the client): reset, dmesg before and after, and the map reads the test has none of",
+  },
+  machine: { cores: cpus().length, loadavg: loadavg().map((x) => round(x, 1)) },
+});

@@ -8,11 +8,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { ensure } from "../src/build/requirements.ts";
+import { ensure } from "../src/tools/ensure.ts";
 import { LAB_RUNTIME } from "../src/build/packages.ts";
 import { DEFAULT_OUT, REPO } from "../src/paths.ts";
 import { FLOOD_SECONDS, floodNsPerPacket } from "./flood.ts";
 import { median } from "./run.ts";
+import { report } from "./results.ts";
 
 const RUNS = 3;
 const SIZE = 64 << 20;
@@ -51,23 +52,17 @@ try {
   const mbps = (s: number): number => Number((SIZE / 2 ** 20 / s).toFixed(1));
 
   const perPacket = await floodNsPerPacket(NAME, { objects: ["pass", "drop", "firewall"].map((o) => `${DEFAULT_OUT}/${o}.bpf.o`), log });
-  console.log(
-    JSON.stringify(
-      {
-        method: `${upOut.accel.toUpperCase()} guest, 2 vCPUs, ${MEMORY} MiB; cp of a ${SIZE >> 20} MiB random file, ${RUNS} runs each way (median); ns per packet = run_time_ns / run_cnt of the program on lan0 (kernel.bpf_stats_enabled) after a ${FLOOD_SECONDS} s UDP flood from the client`,
-        upSeconds: upOut.upSeconds,
-        cp: {
-          intoVmMiBps: mbps(median(into)),
-          outOfVmMiBps: mbps(median(outOf)),
-          intoSeconds: into.map((x) => Number(x.toFixed(2))),
-          outSeconds: outOf.map((x) => Number(x.toFixed(2))),
-        },
-        nsPerPacketInVm: perPacket,
-      },
-      null,
-      2,
-    ),
-  );
+  report("tools", {
+    method: `${upOut.accel.toUpperCase()} guest, 2 vCPUs, ${MEMORY} MiB; cp of a ${SIZE >> 20} MiB random file, ${RUNS} runs each way (median); ns per packet = run_time_ns / run_cnt of the program on lan0 (kernel.bpf_stats_enabled) after a ${FLOOD_SECONDS} s UDP flood from the client`,
+    upSeconds: upOut.upSeconds,
+    cp: {
+      intoVmMiBps: mbps(median(into)),
+      outOfVmMiBps: mbps(median(outOf)),
+      intoSeconds: into.map((x) => Number(x.toFixed(2))),
+      outSeconds: outOf.map((x) => Number(x.toFixed(2))),
+    },
+    nsPerPacketInVm: perPacket,
+  });
 } finally {
   await execa(`${REPO}/xdp-lab`, ["down", "--name", NAME], { reject: false });
   await rm(dir, { recursive: true, force: true });

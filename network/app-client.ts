@@ -9,7 +9,7 @@ import { GUEST_CONTROL, GUEST_APP_LOG, parseAnswer, type AppAnswer, type AppComm
 import { checkBpfObject } from "./bpf-object.ts";
 import { vmEnding } from "./guest.ts";
 import { labPlan, nameFlag } from "./plan.ts";
-import { exec as sshExec } from "./ssh.ts";
+import { exec as sshExec } from "../src/tools/ssh.ts";
 import { shellQuote } from "./shell.ts";
 import { openVm, requireVm, useVm } from "./session.ts";
 import { readState } from "./state.ts";

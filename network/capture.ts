@@ -7,10 +7,10 @@ import { rename, rm } from "node:fs/promises";
 import { PassThrough } from "node:stream";
 import { execa } from "execa";
 import { GUEST_NICS } from "./contract.ts";
-import { netnsExec } from "./ip.ts";
+import { netnsExec } from "../src/tools/ip.ts";
 import { labPlan } from "./plan.ts";
 import { openVm, requireVm, useVm } from "./session.ts";
-import { exec as sshExec } from "./ssh.ts";
+import { exec as sshExec } from "../src/tools/ssh.ts";
 import { shellQuote } from "./shell.ts";
 
 export interface CaptureOptions {

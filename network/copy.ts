@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { execa } from "execa";
 import type { Client } from "ssh2";
-import { exec as sshExec } from "./ssh.ts";
+import { exec as sshExec } from "../src/tools/ssh.ts";
 import { shellQuote } from "./shell.ts";
 import { withVm } from "./session.ts";
 import { nameFlag } from "./plan.ts";

@@ -1,8 +1,8 @@
 // `down`: removes everything a lab created; idempotent, and works from the name alone.
 import { existsSync } from "node:fs";
 import { readFile, rm, rmdir, writeFile } from "node:fs/promises";
-import { ip, namespacePids, namespaces } from "./ip.ts";
-import { deleteHostTable } from "./nft.ts";
+import { ip, namespacePids, namespaces } from "../src/tools/ip.ts";
+import { deleteHostTable } from "../src/tools/nft.ts";
 import { killSession } from "./tmux.ts";
 import { NAMESPACE_ROLES, NETNS_ETC, RUN_DIR, labPlan } from "./plan.ts";
 import { pidAlive, readPid, readState } from "./state.ts";

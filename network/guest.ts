@@ -2,12 +2,12 @@
 // its supervisor, waiting until it answers ssh, and how it ended when it is gone.
 import { readFile } from "node:fs/promises";
 import type { Client } from "ssh2";
-import { netnsExec } from "./ip.ts";
+import { netnsExec } from "../src/tools/ip.ts";
 import { GUEST_NICS, queuesFor } from "./contract.ts";
 import { ConsoleWatch } from "./vm/console.ts";
 import type { CpioEntry } from "./cpio.ts";
 import { ADDR, guestEnv, hostsFile, type LabPlan } from "./plan.ts";
-import { connect, type VmLink } from "./ssh.ts";
+import { connect, type VmLink } from "../src/tools/ssh.ts";
 import { pidAlive, readPid, type LabState } from "./state.ts";
 import { DEFAULT_VM, qemuArgs, qemuBinary, type VmConfig, type VmOptions } from "./vm/qemu.ts";
 import { awaitQemuEnding, qemuEnding, supervisedArgv } from "./vm/supervisor.ts";

@@ -44,25 +44,51 @@ const UNITS: Record<string, Partial<Record<string, number>>> = {
   kbit: { kbit: 1, mbit: 1000, gbit: 1_000_000, "": 1 },
 };
 
-/** Reads one value of PARAM (`50`, `50ms`, `1s`, `1%`, `10mbit`), checked against its range; errors name it as LABEL. */
-export function parseValue(param: ImpairParam, text: string | number, label = `--${param} ${String(text)}`): number {
+/**
+ * What is wrong with an impairment, as data: the parameter it is about, so that each front end
+ * words it in its own terms (the command line's flags, a test file's fields).
+ */
+export type ImpairProblem = { kind: "range"; param: ImpairParam; value: string } | { kind: "needs-delay"; param: "jitter" | "reorder" };
+
+/** An impairment that cannot be applied; its message is worded for the command line (impairFlagMessage). */
+export class ImpairmentError extends Error {
+  constructor(readonly problem: ImpairProblem) {
+    super(impairFlagMessage(problem));
+  }
+}
+
+/** PROBLEM worded for the command line: `link`'s and `up`'s flags. LABEL names where the value came from (default `--PARAM VALUE`). */
+export function impairFlagMessage(problem: ImpairProblem, label?: string): string {
+  const p = IMPAIR_PARAMS[problem.param];
+  if (problem.kind === "needs-delay") return `--${problem.param} needs a delay to act on. Fix: add --delay MS (e.g. --delay 50 --${problem.param} ${EXAMPLES[problem.param]})`;
+  const at = label ?? `--${problem.param} ${problem.value}`;
+  return `${at}: must be from ${p.min} to ${p.max} ${p.unit}. Fix: e.g. ${label === undefined ? `--${problem.param} ` : `${problem.param}=`}${EXAMPLES[problem.param]}`;
+}
+
+/** PROBLEM worded for a test file, whose fields are the parameters' names (the caller gives the field's place). */
+export function impairFieldMessage(problem: ImpairProblem): string {
+  const p = IMPAIR_PARAMS[problem.param];
+  if (problem.kind === "needs-delay") return `${problem.param} needs a delay to act on. Fix: add delay: MS (e.g. delay: 50, ${problem.param}: ${EXAMPLES[problem.param]})`;
+  return `${JSON.stringify(problem.value)}: must be from ${p.min} to ${p.max} ${p.unit} (a number, or a string with a unit such as "50ms", "10mbit", "1%")`;
+}
+
+/** Reads one value of PARAM (`50`, `50ms`, `1s`, `1%`, `10mbit`), checked against its range; throws an ImpairmentError. */
+export function parseValue(param: ImpairParam, text: string | number): number {
   const p = IMPAIR_PARAMS[param];
   const m = /^\s*(-?[0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-z%]*)\s*$/i.exec(String(text));
   const factor = m ? UNITS[p.unit]![m[2]!.toLowerCase()] : undefined;
   const value = m && factor !== undefined ? Number(m[1]) * factor : NaN;
-  if (!Number.isFinite(value) || value < p.min || value > p.max) {
-    throw new Error(`${label}: must be from ${p.min} to ${p.max} ${p.unit}. Fix: e.g. ${label.startsWith(`--${param} `) ? `--${param} ` : `${param}=`}${EXAMPLES[param]}`);
-  }
+  if (!Number.isFinite(value) || value < p.min || value > p.max) throw new ImpairmentError({ kind: "range", param, value: typeof text === "string" ? text : String(text) });
   return value;
 }
 
 const EXAMPLES: Record<ImpairParam, string> = { delay: "50", jitter: "5", loss: "1", rate: "10000", duplicate: "1", reorder: "25", corrupt: "0.1" };
 
-/** Throws unless the parameters make sense together (netem ignores jitter and reorder without a delay). */
+/** Throws an ImpairmentError unless the parameters make sense together (netem ignores jitter and reorder without a delay). */
 export function checkImpairment(imp: Impairment): Impairment {
   for (const [k, v] of Object.entries(imp)) parseValue(k as ImpairParam, v);
   for (const needs of ["jitter", "reorder"] as const) {
-    if (imp[needs] && !imp.delay) throw new Error(`--${needs} needs a delay to act on. Fix: add --delay MS (e.g. --delay 50 --${needs} ${EXAMPLES[needs]})`);
+    if (imp[needs] && !imp.delay) throw new ImpairmentError({ kind: "needs-delay", param: needs });
   }
   return imp;
 }
@@ -81,7 +107,12 @@ export function parseImpairSpec(spec: string): { link: LinkName; impairment: Imp
     if (!(IMPAIR_PARAM_NAMES as string[]).includes(key!) || value === undefined || rest.length) {
       throw new Error(`--impair ${spec}: "${pair}" is not KEY=VALUE with KEY one of ${IMPAIR_PARAM_NAMES.join(", ")}. Fix: e.g. --impair lan:delay=10ms,loss=1%`);
     }
-    impairment[key as ImpairParam] = parseValue(key as ImpairParam, value, `--impair ${spec}: ${pair}`);
+    try {
+      impairment[key as ImpairParam] = parseValue(key as ImpairParam, value);
+    } catch (e) {
+      if (e instanceof ImpairmentError) throw new Error(impairFlagMessage(e.problem, `--impair ${spec}: ${pair}`));
+      throw e;
+    }
   }
   return { link, impairment: checkImpairment(impairment) };
 }

@@ -2,7 +2,7 @@
 // `bpftool net`, each with its name, tag and maps from `bpftool prog/map show`, and the kernel's own
 // run statistics (run_cnt, run_time_ns: kernel.bpf_stats_enabled, which the lab turns on at boot).
 import type { Client } from "ssh2";
-import { exec as sshExec } from "./ssh.ts";
+import { exec as sshExec } from "../src/tools/ssh.ts";
 
 export interface AttachedMap {
   id: number;

@@ -19,9 +19,8 @@ import { spawn } from "node:child_process";
 import { existsSync, openSync, closeSync } from "node:fs";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
-import { ip, netnsExecArgs } from "./ip.ts";
-import { tc, tcMaybe } from "./tc.ts";
+import { ip, netnsExec, netnsExecArgs } from "../src/tools/ip.ts";
+import { tc, tcMaybe } from "../src/tools/tc.ts";
 
 /** The mark on the packets the relay sends: the steal filter lets these through. "XL". */
 export const RELAY_MARK = 0x584c;
@@ -164,7 +163,8 @@ export async function applyRelay(ns: string, labDir: string, link: string, dirs:
     for (const d of dirs) {
       const mac = d.hook === "ingress" ? await macOf(ns, d.dev) : undefined;
       for (const c of pairCommands(link, d, mac)) await ip(ns, ...c);
-      await execa("ip", netnsExecArgs(ns, ["sysctl", "-q", ...pairSysctls(link, d)]));
+      const set = await netnsExec(ns, ["sysctl", "-q", ...pairSysctls(link, d)]);
+      if (set.exitCode !== 0) throw new Error(`Failed to set ${pairSysctls(link, d).join(" ")} in namespace ${ns}: ${String(set.stderr).trim()}`);
       const { near, far } = stealPair(link, d.name);
       for (const dev of [near, far]) await ip(ns, "link", "set", dev, "up");
     }

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { Client } from "ssh2";
 import { labPlan, nameFlag, type LabPlan } from "./plan.ts";
-import { connect } from "./ssh.ts";
+import { connect } from "../src/tools/ssh.ts";
 import { readState, type LabState } from "./state.ts";
 import { vmEnding, vmLink } from "./guest.ts";
 

@@ -2,8 +2,8 @@
 // a process still runs. Everything else about a lab is derived from its name (plan.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, rename, writeFile } from "node:fs/promises";
-import { namespaces } from "./ip.ts";
-import { containerLabs } from "./podman.ts";
+import { namespaces } from "../src/tools/ip.ts";
+import { containerLabs } from "./containers.ts";
 import { labOfNamespace, RUN_DIR, type LabPlan, type LinkName, type NsHost } from "./plan.ts";
 import type { Accel } from "./vm/qemu.ts";
 import type { GuestRoot } from "./contract.ts";

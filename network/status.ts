@@ -1,5 +1,5 @@
 // `status`: what a lab is made of, whether its VM runs (and how it ended if not), and its programs.
-import { namespaces } from "./ip.ts";
+import { namespaces } from "../src/tools/ip.ts";
 import { ADDR, HOSTS, NAMESPACE_ROLES, labPlan, nameFlag, type HostName, type LinkName, type Role } from "./plan.ts";
 import { hostOf, type HostStatus } from "./hosts/index.ts";
 import type { Impairment } from "./impair.ts";

@@ -1,8 +1,9 @@
 // `up`: builds a lab from its plan; on failure everything it created is removed again.
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { ip, ipBatch, sysctls } from "./ip.ts";
-import { edgeRuleset, nft } from "./nft.ts";
+import { ip, ipBatch, sysctls } from "../src/tools/ip.ts";
+import { nft } from "../src/tools/nft.ts";
+import { edgeRuleset } from "./rulesets.ts";
 import { appendOverlay } from "./cpio.ts";
 import { generateKeys } from "./keys.ts";
 import { NAMESPACE_ROLES, NS_HOSTS, labPlan, type LabPlan, type LinkName, type NsHost } from "./plan.ts";

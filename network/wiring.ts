@@ -1,10 +1,11 @@
 // The lab's network on the host: the ip commands that wire the namespaces (pure, one batch per
 // namespace), their hosts files, the web servers on the server and the internet, and --uplink.
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { ip, sysctl } from "./ip.ts";
+import { ip, sysctl } from "../src/tools/ip.ts";
 import { hostOf } from "./hosts/index.ts";
-import type { ExecResult } from "./ssh.ts";
-import { nft, hostUplinkRuleset } from "./nft.ts";
+import type { ExecResult } from "../src/tools/ssh.ts";
+import { nft } from "../src/tools/nft.ts";
+import { hostUplinkRuleset } from "./rulesets.ts";
 import { GUEST_NICS } from "./contract.ts";
 import { ADDR, ADDR6, HOST_DEV, HOST_MACS, NAMESPACE_ROLES, NETNS_ETC, hostsFile, type LabPlan, type Role } from "./plan.ts";
 import { writeState, type LabState } from "./state.ts";

@@ -3,12 +3,12 @@
 // it is made once and made again only when that changes.
 import { createHash } from "node:crypto";
 import { ensureMinbase, MINBASE_TAG, sourcesLine } from "./build/image.ts";
-import { imageExists, PODMAN_GLOBAL, runAndCommit, type Engine } from "./tools/podman.ts";
+import { imageExists, PODMAN, runAndCommit } from "./tools/podman.ts";
 
 /** ping, curl, iperf3, tcpdump, busybox (its httpd serves the server's files), tcpreplay, and ip to look around. */
 export const HOST_IMAGE_PACKAGES = ["iputils-ping", "curl", "iperf3", "tcpdump", "busybox", "tcpreplay", "iproute2"];
 
-const ENGINE: Engine = { file: "podman", global: PODMAN_GLOBAL };
+const ENGINE = PODMAN;
 
 /** The script that installs the packages into the minimal image, from the suites the build image uses. */
 export function hostImageScript(): string {

@@ -4,15 +4,15 @@
 // none of them spells the sequence out again.
 import type { Client } from "ssh2";
 import { connectVm } from "../network/session.ts";
-import { exec as sshExec, type ExecResult } from "../network/ssh.ts";
+import { exec as sshExec, type ExecResult } from "./tools/ssh.ts";
 import { offScript, parseReset, resetScript } from "../network/vm-reset.ts";
 import { down } from "../network/down.ts";
 import { labHost, type Host } from "../network/hosts/index.ts";
 import { LINKS, labPlan, type HostName, type LabPlan, type LinkName, type NsHost } from "../network/plan.ts";
-import { imageExists } from "../network/podman.ts";
+import { imageExists, PODMAN } from "./tools/podman.ts";
 import { linkDevices, notUpError, unimpaired, type Impairment } from "../network/impair.ts";
 import { applyImpairment, linkRelay } from "../network/links.ts";
-import { namespaces } from "../network/ip.ts";
+import { namespaces } from "./tools/ip.ts";
 import type { RelayCounters } from "../network/relay.ts";
 import { readState, requireRoot, writeState, type LabState } from "../network/state.ts";
 import { up, type UpOptions, type UpResult } from "../network/up.ts";
@@ -80,7 +80,7 @@ export class Lab {
    */
   async up(o: LabUpOptions): Promise<LabUp> {
     const log = o.log ?? (() => undefined);
-    const [{ ensure }, { LAB_RUNTIME }] = await Promise.all([import("./build/requirements.ts"), import("./build/packages.ts")]);
+    const [{ ensure }, { LAB_RUNTIME }] = await Promise.all([import("./tools/ensure.ts"), import("./build/packages.ts")]);
     await ensure(LAB_RUNTIME, { install: o.install ?? true, purpose: "the lab", log });
     requireRoot("xdp-lab up");
     const kernel = await bootKernel(o.out, o.kernel, { shares: o.vm?.shares, guestRoot: o.vm?.guestRoot, log });
@@ -209,7 +209,7 @@ export class Lab {
       if (c.image === undefined) {
         const { ensureHostImage } = await import("./host-image.ts");
         out[h] = { kind: "podman", image: (await ensureHostImage(log)).tag };
-      } else if (await imageExists(c.image)) {
+      } else if (await imageExists(PODMAN, c.image)) {
         out[h] = { kind: "podman", image: c.image };
       } else {
         throw new Error(`--${h}-image ${c.image}: no such image on this machine. Fix: podman pull ${c.image} (on a machine that can pull), build it, or leave --${h}-image out for the lab's own image`);

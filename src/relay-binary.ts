@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { defaultCacheDir } from "./build/cache.ts";
 import type { Requirement } from "./build/packages.ts";
-import { ensure } from "./build/requirements.ts";
+import { ensure } from "./tools/ensure.ts";
 import { REPO } from "./paths.ts";
 
 /** The relay's source folder (make -C network/relay builds it by hand). */

@@ -3,7 +3,7 @@
 import { Readable } from "node:stream";
 import type { ResultPromise } from "execa";
 import { nameFlag, type HostKind, type HostName, type HostPlan, type LabPlan } from "../plan.ts";
-import type { ExecResult } from "../ssh.ts";
+import type { ExecResult } from "../../src/tools/ssh.ts";
 
 export interface ExecOptions {
   onStdout?: (b: Buffer) => void;

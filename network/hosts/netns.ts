@@ -1,8 +1,8 @@
 // A host that is a network namespace: its commands run through `ip netns exec` with this machine's
 // programs, and it shares this machine's files, so a copy to or from it is a copy on this machine.
 import { localCopy } from "../copy.ts";
-import { namespaces, netnsExec } from "../ip.ts";
-import type { ExecResult } from "../ssh.ts";
+import { namespaces, netnsExec } from "../../src/tools/ip.ts";
+import type { ExecResult } from "../../src/tools/ssh.ts";
 import { BaseHost, type CopyResult, type ExecOptions } from "./host.ts";
 
 export class NetnsHost extends BaseHost {

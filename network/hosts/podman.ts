@@ -4,9 +4,10 @@
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { mkdir } from "node:fs/promises";
-import { execArgs, inspect, labContainers, podman, podmanProcess, removeContainers, runArgs } from "../podman.ts";
+import { inspect, podman, podmanProcess } from "../../src/tools/podman.ts";
+import { execArgs, labContainers, removeContainers, runArgs } from "../containers.ts";
 import { NETNS_ETC, type LabPlan, type NsHost } from "../plan.ts";
-import type { ExecResult } from "../ssh.ts";
+import type { ExecResult } from "../../src/tools/ssh.ts";
 import { shellQuote } from "../shell.ts";
 import { BaseHost, type CopyResult, type ExecOptions } from "./host.ts";
 

@@ -3,7 +3,7 @@
 import { copyIntoVm, copyOutOfVm } from "../copy.ts";
 import { pidAlive, readPid, readState } from "../state.ts";
 import { withVm } from "../session.ts";
-import { exec as sshExec, type ExecResult } from "../ssh.ts";
+import { exec as sshExec, type ExecResult } from "../../src/tools/ssh.ts";
 import { shellCommand } from "../shell.ts";
 import { BaseHost, type CopyResult, type ExecOptions } from "./host.ts";
 

@@ -23,6 +23,11 @@ export interface BootOptions {
   /** Interactive mode: the console is wired to this terminal. */
   interactive?: boolean;
   onReady?: (r: { seconds: number; uptime: number }) => void;
+  /**
+   * Starts the wait for the ready marker: calls EXPIRE when it is over, returns its cancel. Default:
+   * readyTimeout seconds of wall time. Tests end it on an event instead of a clock.
+   */
+  readyTimer?: (expire: () => void) => () => void;
 }
 
 export interface BootResult {
@@ -153,12 +158,15 @@ export async function boot(o: BootOptions): Promise<BootResult> {
       })
     : Promise.resolve();
 
-  const timer = setTimeout(() => {
+  const expire = (): void => {
     if (readyAt === undefined) {
       timedOut = true;
       kill();
     }
-  }, o.readyTimeout * 1000);
+  };
+  const cancelTimer =
+    o.readyTimer?.(expire) ??
+    ((t) => () => clearTimeout(t))(setTimeout(expire, o.readyTimeout * 1000));
   const stop = (): void => void child.kill("SIGTERM");
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
@@ -167,7 +175,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
     result = await child;
   } finally {
     exited = true;
-    clearTimeout(timer);
+    cancelTimer();
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
     await connected;

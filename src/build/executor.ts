@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { Cache, lockDir } from "./cache.ts";
 import { HashMemo, hashInputs, sha256 } from "./hash.ts";
 import { makeManifest, type Manifest, type StageRecord } from "./manifest.ts";
-import { ensure } from "./requirements.ts";
+import { ensure } from "../tools/ensure.ts";
 import type { Reporter } from "./progress.ts";
 import { isBuildProduct, plan, STAGES, type Stage, type StageName, type StageParams, type StagePaths } from "./stages.ts";
 import { stageEpoch } from "./epochs.ts";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Cache } from "./cache.ts";
 import { aptSpecs, lockDifferences, lockHash, type Lock } from "./lock.ts";
 import { CONTAINER_RUNTIME } from "./packages.ts";
-import { ensure } from "./requirements.ts";
+import { ensure } from "../tools/ensure.ts";
 import { debootstrap } from "../tools/debootstrap.ts";
 import { tarTree } from "../tools/tar.ts";
 import { EngineError, findEngine, imageExists, imageId, importImage, loadImage, removeImage, runAndCommit, runOutput, saveImage, type Engine } from "../tools/podman.ts";

@@ -8,7 +8,6 @@
 // Only node:fs, node:path and the package list at load: lab-options.ts (every command's --help) takes the names from here.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { BuildOptions } from "./executor.ts";
 import { DEFAULT_KERNEL, LINUX_SOURCES } from "./packages.ts";
 
 export interface BuiltKernel {
@@ -68,7 +67,7 @@ export function parseBuildKernel(value: string, resolvePath: (p: string) => stri
  * gets bookworm-backports added.
  */
 export async function ensureKernelSource(version: string, o: { install: boolean; log?: (l: string) => void; lockPath?: string }): Promise<void> {
-  const [{ ensure }, { readLock, LOCK_PATH }] = await Promise.all([import("./requirements.ts"), import("./lock.ts")]);
+  const [{ ensure }, { readLock, LOCK_PATH }] = await Promise.all([import("../tools/ensure.ts"), import("./lock.ts")]);
   const k = BUILT_KERNELS[version]!;
   const lockPath = o.lockPath ?? LOCK_PATH;
   const locked = readLock(lockPath)[k.package];
@@ -87,52 +86,45 @@ export async function ensureKernelSource(version: string, o: { install: boolean;
   if (locked) await alignToLock(k.package, locked, lockPath, o);
 }
 
-/** The installed PKG replaced by its LOCKED version when the archive has it; otherwise said, with what is built instead. */
-async function alignToLock(pkg: string, locked: string, lockPath: string, o: { install: boolean; log?: (l: string) => void }): Promise<void> {
-  const [{ packageVersions }, { aptInstallExact, candidateVersions }] = await Promise.all([import("../tools/dpkg.ts"), import("../tools/apt.ts")]);
-  const installed = (await packageVersions([pkg]))[0]?.split("=")[1];
+/** What alignToLock asks of dpkg and apt; tests pass their own. */
+export interface PackageOps {
+  /** The installed version of PKG, or undefined. */
+  installed(pkg: string): Promise<string | undefined>;
+  /** Install exactly PKG=VERSION (a downgrade too); throws when the archive has no such version. */
+  installExact(pkg: string, version: string): Promise<void>;
+  /** The version apt would install now, or undefined. */
+  candidate(pkg: string): Promise<string | undefined>;
+}
+
+const systemPackages: PackageOps = {
+  installed: async (pkg) => (await (await import("../tools/dpkg.ts")).packageVersions([pkg]))[0]?.split("=")[1],
+  installExact: async (pkg, version) => (await import("../tools/apt.ts")).aptInstallExact([`${pkg}=${version}`]),
+  candidate: async (pkg) => (await (await import("../tools/apt.ts")).candidateVersions([pkg]))[0]?.split("=")[1],
+};
+
+/**
+ * The installed PKG replaced by its LOCKED version when the archive has it; otherwise said, with
+ * what is built instead. Off root, or with --no-install, nothing is installed: it is said.
+ */
+export async function alignToLock(
+  pkg: string,
+  locked: string,
+  lockPath: string,
+  o: { install: boolean; log?: (l: string) => void; root?: boolean; packages?: PackageOps },
+): Promise<void> {
+  const ops = o.packages ?? systemPackages;
+  const installed = await ops.installed(pkg);
   if (installed === locked) return;
   const mismatch = `${pkg} ${installed ?? "(not installed)"} is installed, the lock ${lockPath} names ${locked}`;
-  if (!o.install || process.getuid?.() !== 0) {
+  if (!o.install || !(o.root ?? process.getuid?.() === 0)) {
     o.log?.(`${mismatch}: building ${installed}; its artifacts will differ from the lock's build. Fix: run as root without --no-install, or apt-get install ${pkg}=${locked}`);
     return;
   }
   try {
-    await aptInstallExact([`${pkg}=${locked}`]);
+    await ops.installExact(pkg, locked);
     o.log?.(`${mismatch}: installed ${pkg}=${locked}`);
   } catch (error) {
-    const now = (await candidateVersions([pkg]))[0]?.split("=")[1] ?? "none";
+    const now = (await ops.candidate(pkg)) ?? "none";
     o.log?.(`${mismatch}, and Debian's archive no longer has it (archive now: ${now}): building ${installed}; its artifacts will differ from the lock's build. Fix: ./xdp-lab lock --update, or cache import the lock's image (${(error as Error).message.split("\n")[0]})`);
   }
-}
-
-/** What a build for one kernel is: where it goes, its source, the version recorded, and for a stock kernel the stages it stands for. */
-export interface KernelBuild {
-  version?: string;
-  kernelSrc: string;
-  out: string;
-  provided?: BuildOptions["provided"];
-}
-
-/**
- * What `build --kernel K` builds (K parsed by parseBuildKernel), for `build` and `demo` alike: a
- * version other than the default into OUT/kernels/VERSION/ with its source installed when missing;
- * a stock kernel fetched, standing for the kernel and kmod stages (build into OUT, no compile); a
- * path into OUT.
- */
-export async function kernelBuild(
-  k: ReturnType<typeof parseBuildKernel>,
-  out: string,
-  o: { install: boolean; log?: (l: string) => void; container?: boolean; kconfig?: boolean; lockPath?: string },
-): Promise<KernelBuild> {
-  if ("stock" in k) {
-    if (o.container) throw new Error(`build --container --kernel ${k.stock}: a stock kernel's build is not done in containers. Fix: build on the host (./xdp-lab build --kernel ${k.stock})`);
-    if (o.kconfig) throw new Error(`--kconfig with --kernel ${k.stock}: Debian's prebuilt kernel has its own config. Fix: drop --kconfig, or build a kernel (--kernel 6.1 or 6.12)`);
-    const [{ stockStages }, { DEFAULT_KERNEL_SRC }] = await Promise.all([import("./stock.ts"), import("./stages.ts")]);
-    const { provided } = await stockStages(k.stock as StockKernel, out, { log: o.log });
-    return { version: k.stock, kernelSrc: DEFAULT_KERNEL_SRC, out, provided };
-  }
-  if (!k.version) return { kernelSrc: k.kernelSrc, out };
-  if (!o.container) await ensureKernelSource(k.version, { install: o.install, log: o.log, lockPath: o.lockPath });
-  return { version: k.version, kernelSrc: k.kernelSrc, out: builtKernelOut(out, k.version) };
 }

@@ -1,14 +1,7 @@
 // The one list of Debian packages the lab needs, and what each provides; the Dagger base image reuses it.
 
-/** Something a stage needs on the machine: a program on PATH or a file, and the package that has it. */
-export interface Requirement {
-  /** Debian package that provides it. */
-  package: string;
-  /** Program looked up on PATH. */
-  bin?: string;
-  /** Absolute path of a file the package installs. */
-  file?: string;
-}
+import type { Requirement } from "../tools/requirement.ts";
+export type { Requirement } from "../tools/requirement.ts";
 
 /**
  * Debian's kernel source packages, by the version each holds: what `build --kernel 6.1|6.12`
@@ -125,7 +118,7 @@ export const STOCK_KERNEL_TOOLS: Requirement[] = [
 export const XDP_TESTS_DIR = "/usr/libexec/xdp-tools";
 
 /**
- * xdp-tools' own test suites in the guest under --guest-root host (src/tools/xdp-tools-suites.ts):
+ * xdp-tools' own test suites in the guest under --guest-root host (src/testing/xdp-tools-suites.ts):
  * what they need on this machine, whose root the guest runs on: the tests (Debian's xdp-tests),
  * and the runner's NEEDED_TOOLS (lib/testing/test_runner.sh) as the real programs, not busybox's.
  * These are also what Debian's own autopkgtest of xdp-tools installs (Testsuite-Triggers).

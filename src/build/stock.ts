@@ -10,27 +10,35 @@ import { execa } from "execa";
 import { cpio, type CpioEntry } from "../../network/cpio.ts";
 import { Cache, defaultCacheDir } from "./cache.ts";
 import { sha256 } from "./hash.ts";
-import { debianMirror } from "./image.ts";
 import { REPO } from "../paths.ts";
-import { archiveDepends, archiveVersions, downloadDebs, ensureSuite, extractDeb, type ArchiveVersion } from "../tools/apt-archive.ts";
-import { aptUpdate } from "../tools/apt.ts";
+import { archiveDepends, downloadDebs, extractDeb } from "../tools/apt-archive.ts";
 import { STOCK_KERNEL_TOOLS } from "./packages.ts";
-import { ensure } from "./requirements.ts";
+import { ensure } from "../tools/ensure.ts";
 import { FEATURES, features, parseConfig, type Feature } from "./stock-features.ts";
 
 export { FEATURES, describeFeatures, features, parseConfig, type Feature } from "./stock-features.ts";
 
 export { STOCK_KERNELS, STOCK_NAMES, type StockKernel } from "./kernels.ts";
 import { STOCK_KERNELS, STOCK_NAMES, type StockKernel } from "./kernels.ts";
-
-/** The metapackage that depends on the newest cloud kernel image of its suite. */
-export const META_PACKAGE = "linux-image-cloud-amd64";
+import { bzImagePayload, loadOrder, moduleName, parseModulesDep } from "./stock-unpack.ts";
+export { bzImagePayload, loadOrder, moduleName, parseModulesDep } from "./stock-unpack.ts";
+import { chooseVersion, META_PACKAGE, readRecord, readStandIns, STOCK_RECORD, wantedVersion, writeStandIns } from "./stock-versions.ts";
+export {
+  META_PACKAGE,
+  newestStockVersions,
+  pickVersion,
+  readRecord,
+  standInPath,
+  STOCK_RECORD,
+  versionToFetch,
+  wantedVersion,
+  writeRecord,
+  type Recorded,
+  type StandIn,
+} from "./stock-versions.ts";
 
 /** The cache's stage name: `stages/stock-kernel/<name>-<version>-<recipe>/`. */
 export const STOCK_STAGE = "stock-kernel";
-
-/** The versions last fetched, one per stock kernel: what the next fetch asks the archive for first. */
-export const STOCK_RECORD = join(REPO, "src/build/stock-kernels.lock");
 
 /** Where a stock kernel's artifacts go in OUT: out/kernels/NAME/. */
 export function stockDir(out: string, name: StockKernel): string {
@@ -113,58 +121,6 @@ export function stockKernel(name: string): StockKernel {
   throw new Error(`--kernel ${name}: not a kernel this lab knows. Fix: choose one of ${["built", ...STOCK_NAMES].join(", ")} (built: the lab's own, from ./xdp-lab build)`);
 }
 
-/**
- * The newest version of the metapackage for KERNEL's series in its suite (madison lists the newest
- * first). 6.1 comes from bookworm or its security and point-release updates; 6.12 from backports.
- */
-export function pickVersion(versions: ArchiveVersion[], kernel: StockKernel): ArchiveVersion | undefined {
-  const k = STOCK_KERNELS[kernel];
-  return versions.find((v) => v.version.startsWith(`${k.series}.`) && /-backports\//.test(v.suite) === k.backports);
-}
-
-/** A module's name as modprobe spells it: file name without .ko and compression, dashes as underscores. */
-export function moduleName(path: string): string {
-  return basename(path).replace(/\.ko(\.(xz|zst|gz))?$/, "").replace(/-/g, "_");
-}
-
-/** modules.dep as module path -> the paths it depends on. */
-export function parseModulesDep(text: string): Map<string, string[]> {
-  const deps = new Map<string, string[]>();
-  for (const line of text.split("\n")) {
-    const i = line.indexOf(":");
-    if (i < 0) continue;
-    deps.set(line.slice(0, i).trim(), line.slice(i + 1).trim().split(/\s+/).filter(Boolean));
-  }
-  return deps;
-}
-
-/** The module paths for ROOTS (by name) and everything they depend on, each dependency before its users. */
-export function loadOrder(deps: Map<string, string[]>, roots: string[]): string[] {
-  const byName = new Map([...deps.keys()].map((p) => [moduleName(p), p]));
-  const order: string[] = [];
-  const seen = new Set<string>();
-  const visit = (path: string): void => {
-    if (seen.has(path)) return;
-    seen.add(path);
-    for (const d of deps.get(path) ?? []) visit(d);
-    order.push(path);
-  };
-  for (const r of roots) {
-    const p = byName.get(r);
-    if (p) visit(p);
-  }
-  return order;
-}
-
-/** The record of versions last fetched (STOCK_RECORD). */
-export async function readRecord(file = STOCK_RECORD): Promise<Partial<Record<StockKernel, { package: string; version: string }>>> {
-  try {
-    return JSON.parse(await readFile(file, "utf8"));
-  } catch {
-    return {};
-  }
-}
-
 /** What goes into an entry's key besides the version: this file's recipe and the echo module's sources. */
 async function recipeHash(): Promise<string> {
   const kmod = await Promise.all(["Kbuild", "xdp_lab_echo.c", "xdp_lab_echo.h"].map((f) => readFile(join(REPO, "kmod", f), "utf8").catch(() => "")));
@@ -174,8 +130,6 @@ async function recipeHash(): Promise<string> {
 export interface FetchOptions {
   cache?: Cache;
   log?: (line: string) => void;
-  /** Update STOCK_RECORD with the version got. Default true. */
-  record?: boolean;
 }
 
 /**
@@ -187,15 +141,22 @@ export async function ensureStockKernel(kernel: StockKernel, out: string, o: Fet
   const log = o.log ?? (() => undefined);
   const cache = o.cache ?? new Cache(defaultCacheDir());
   const recipe = await recipeHash();
-  const recorded = (await readRecord())[kernel];
+  const tracked = (await readRecord())[kernel];
+  const standIns = await readStandIns(cache.root);
+  const recorded = wantedVersion(tracked, standIns[kernel]);
   const key = (version: string): string => `${kernel}-${version}-${recipe}`;
   const installed = await installedManifest(out, kernel);
   if (recorded && installed?.version === recorded.version && installed.package === recorded.package && installed.recipe === recipe && (await cache.lookup(STOCK_STAGE, key(recorded.version)))) return installed;
   let entry = recorded ? await cache.lookup(STOCK_STAGE, key(recorded.version)) : undefined;
   if (!entry) {
-    const got = await fetchFromArchive(kernel, recorded, cache, (v) => key(v), log, recipe);
+    const got = await fetchFromArchive(kernel, tracked, cache, (v) => key(v), log, recipe);
     entry = got.dir;
-    if (o.record ?? true) await writeRecord(kernel, { package: got.manifest.package, version: got.manifest.version });
+    if (tracked && got.manifest.version !== tracked.version) {
+      // The checkout stays as it is: the stand-in is this machine's, in the build cache.
+      standIns[kernel] = { package: got.manifest.package, version: got.manifest.version, instead: tracked.version };
+      await writeStandIns(cache.root, standIns);
+      log(`this machine uses ${got.manifest.version} for ${kernel} until ${STOCK_RECORD} moves. Fix: ./xdp-lab lock --stock-kernels records Debian's newest there, for every machine`);
+    }
   }
   await install(entry, stockDir(out, kernel));
   return JSON.parse(await readFile(join(stockDir(out, kernel), STOCK_FILES.manifest), "utf8")) as StockManifest;
@@ -209,15 +170,6 @@ async function installedManifest(out: string, kernel: StockKernel): Promise<Stoc
   }
 }
 
-async function writeRecord(kernel: StockKernel, v: { package: string; version: string }): Promise<void> {
-  const all = await readRecord();
-  if (all[kernel]?.version === v.version && all[kernel]?.package === v.package) return;
-  all[kernel] = v;
-  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
-  await writeFile(`${STOCK_RECORD}.tmp`, JSON.stringify(sorted, null, 2) + "\n");
-  await rename(`${STOCK_RECORD}.tmp`, STOCK_RECORD);
-}
-
 /** Copies an entry's files into DIR whole: written beside it, then renamed over the old one. */
 async function install(entry: string, dir: string): Promise<void> {
   await mkdir(join(dir, ".."), { recursive: true });
@@ -229,42 +181,6 @@ async function install(entry: string, dir: string): Promise<void> {
   }
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
-}
-
-/** Which version to fetch: the recorded one while the archive has it, else the newest (said so). */
-async function chooseVersion(kernel: StockKernel, recorded: { package: string; version: string } | undefined, log: (l: string) => void): Promise<ArchiveVersion> {
-  const k = STOCK_KERNELS[kernel];
-  if (k.backports && (await ensureSuite(k.suite, debianMirror()))) log(`added Debian's ${k.suite} to apt's sources (${k.suite} is pinned below the main suites: nothing else moves to it)`);
-  let versions = await archiveVersions(META_PACKAGE);
-  if (!pickVersion(versions, kernel) || (recorded && !versions.some((v) => v.version === recorded.version))) {
-    log("asking Debian's archive for today's packages (apt-get update)");
-    await aptUpdate();
-    versions = await archiveVersions(META_PACKAGE);
-  }
-  const choice = versionToFetch(versions, kernel, recorded);
-  if (choice.moved) log(choice.moved);
-  return choice.version;
-}
-
-/**
- * Of the archive's VERSIONS, the one to fetch for KERNEL: the RECORDED one while the archive has it,
- * else the newest, with the sentence that says the recorded one is gone. Throws when the archive has
- * none of the kernel's series.
- */
-export function versionToFetch(
-  versions: ArchiveVersion[],
-  kernel: StockKernel,
-  recorded: { package: string; version: string } | undefined,
-): { version: ArchiveVersion; moved?: string } {
-  const k = STOCK_KERNELS[kernel];
-  const newest = pickVersion(versions, kernel);
-  if (!newest) {
-    throw new Error(`Debian's archive (as apt sees it here) has no ${META_PACKAGE} ${k.series} in ${k.suite}: it has ${versions.map((v) => `${v.version} (${v.suite})`).join(", ") || "none"}. Fix: check that apt's sources list ${k.suite} (apt-cache policy ${META_PACKAGE})`);
-  }
-  if (!recorded) return { version: newest };
-  const same = versions.find((v) => v.version === recorded.version);
-  if (same) return { version: same };
-  return { version: newest, moved: `Debian's archive no longer has ${recorded.package} ${recorded.version} (recorded in ${STOCK_RECORD}); taking the newest, ${newest.version}` };
 }
 
 /** Downloads, unpacks and assembles KERNEL in a scratch directory, then stores it in the cache whole. */
@@ -368,30 +284,6 @@ async function fetchFromArchive(
     await rm(scratch, { recursive: true, force: true });
     throw error;
   }
-}
-
-/** The decompressor for a bzImage payload, by its magic bytes (arch/x86/boot/compressed's formats). */
-const PAYLOADS: { magic: string; argv: string[]; sized: boolean }[] = [
-  { magic: "1f8b", argv: ["gzip", "-dc"], sized: false },
-  { magic: "fd377a585a00", argv: ["xz", "-dc"], sized: true },
-  { magic: "28b52ffd", argv: ["zstd", "-dc"], sized: true },
-  { magic: "02214c18", argv: ["lz4", "-dc"], sized: true },
-];
-
-/**
- * The compressed vmlinux inside a bzImage, and how to decompress it: the boot protocol's
- * payload_offset and payload_length (0x248, 0x24c) after the setup sectors. Every format but gzip
- * ends with 4 bytes of the uncompressed size that the decompressor must not see.
- */
-export function bzImagePayload(image: Buffer): { data: Buffer; argv: string[] } {
-  if (image.length < 0x250 || image.readUInt32LE(0x202) !== 0x53726448) throw new Error("not a bzImage (no HdrS boot header)");
-  const setupSectors = image[0x1f1] || 4;
-  const start = (setupSectors + 1) * 512 + image.readUInt32LE(0x248);
-  const length = image.readUInt32LE(0x24c);
-  const data = image.subarray(start, start + length);
-  const kind = PAYLOADS.find((p) => data.subarray(0, p.magic.length / 2).toString("hex") === p.magic);
-  if (!kind) throw new Error(`the bzImage's payload is in no format xdp-lab knows (it starts ${data.subarray(0, 6).toString("hex")})`);
-  return { data: kind.sized ? data.subarray(0, data.length - 4) : data, argv: kind.argv };
 }
 
 /** vmlinux.h from a stock kernel image: its vmlinux decompressed (an ELF with .BTF), dumped as C by bpftool. */

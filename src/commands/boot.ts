@@ -47,7 +47,7 @@ export async function prepareBoot(
   accel: string | undefined,
   kernel?: { choice?: string; shares?: unknown[]; guestRoot?: string; log?: (l: string) => void },
 ): Promise<{ kernel: string; initrd: string; accel: AccelDecision; boot: BootKernel }> {
-  const [{ ensure }, { VM_RUNTIME }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
+  const [{ ensure }, { VM_RUNTIME }] = await Promise.all([import("../tools/ensure.ts"), import("../build/packages.ts")]);
   // The build is checked first (bootKernel): probing KVM with no kernel would remember it as unusable.
   const boot = await bootKernel(out, kernel?.choice, { shares: kernel?.shares, guestRoot: kernel?.guestRoot, log: kernel?.log });
   await ensure(VM_RUNTIME, { install, purpose: "booting the guest" });

@@ -12,7 +12,7 @@ export function builder(y: Argv) {
   return y
     .positional("stages", { choices: STAGE_NAMES, array: true, describe: "stages to build (with what they need); default all" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "output directory", defaultDescription: "out/ in the checkout" })
-    .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache (stage outputs, kernel work trees, ccache)" })
+    .option("cache-dir", { type: "string", default: defaultCacheDir(), defaultDescription: "$XDG_CACHE_HOME/xdp-lab, else ~/.cache/xdp-lab", describe: "build cache (stage outputs, kernel work trees, ccache)" })
     .option("cache", { type: "boolean", default: true, describe: "use cached stage outputs; --no-cache rebuilds the named stages (all by default) and caches the result; stages they need come from the cache" })
     .option("kernel", {
       type: "string",
@@ -77,8 +77,8 @@ export async function handler(argv: Args): Promise<void> {
  * version other than the default into OUT/kernels/VERSION/), the version's package installed when
  * missing.
  */
-async function chooseKernel(argv: Args): Promise<import("../build/kernels.ts").KernelBuild> {
-  const { parseBuildKernel, kernelBuild, versionOfSource } = await import("../build/kernels.ts");
+async function chooseKernel(argv: Args): Promise<import("../build/kernel-build.ts").KernelBuild> {
+  const [{ parseBuildKernel, versionOfSource }, { kernelBuild }] = await Promise.all([import("../build/kernels.ts"), import("../build/kernel-build.ts")]);
   const out = resolve(argv.out);
   if (argv.kernel !== undefined && argv.kernelSrc !== undefined) {
     throw new Error(`--kernel ${argv.kernel} and --kernel-src ${argv.kernelSrc} both name the kernel. Fix: keep one (--kernel takes a version or a path)`);

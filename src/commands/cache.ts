@@ -13,7 +13,7 @@ export function builder(y: Argv) {
   return y
     .positional("action", { choices: ["ls", "prune", "export", "import", "push", "pull", "key"] as const, demandOption: true })
     .positional("args", { type: "string", array: true, describe: "export: FILE then stages (default all) and/or image (the lock's build image); import: FILE; push: REF then stages or image; pull: REF; key: STAGE or image" })
-    .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache" })
+    .option("cache-dir", { type: "string", default: defaultCacheDir(), defaultDescription: "$XDG_CACHE_HOME/xdp-lab, else ~/.cache/xdp-lab", describe: "build cache" })
     .option("keep", { type: "number", default: 2, describe: "prune: entries to keep per stage and kernel version, most recently used first" })
     .option("kernel", { type: "string", default: "6.1", describe: "key: the key of build --kernel VERSION (6.1, 6.12)" })
     .option("all", { type: "boolean", default: false, describe: "prune: remove everything, kernel work trees and ccache included" })

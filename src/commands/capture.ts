@@ -21,7 +21,7 @@ export async function handler(argv: Args): Promise<void> {
   const [{ capture }, { requireRoot }, { ensure }, { CAPTURE_TOOLS }] = await Promise.all([
     import("../../network/capture.ts"),
     import("../../network/state.ts"),
-    import("../build/requirements.ts"),
+    import("../tools/ensure.ts"),
     import("../build/packages.ts"),
   ]);
   requireRoot("xdp-lab capture");

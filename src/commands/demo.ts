@@ -39,9 +39,9 @@ export async function handler(argv: Args): Promise<void> {
   const lab = new Lab(name);
   // The story's objects are out/'s. A stock kernel (debian-6.12) gets the other stages built against
   // it into out/, no kernel compiled; otherwise the default build runs, its kernel included, and a
-  // built version besides it goes to out/kernels/VERSION/ (src/build/kernels.ts kernelBuild).
+  // built version besides it goes to out/kernels/VERSION/ (src/build/kernel-build.ts).
   const log = (l: string) => process.stderr.write(l + "\n");
-  const { DEFAULT_KERNEL, kernelBuild, parseBuildKernel } = await import("../build/kernels.ts");
+  const [{ DEFAULT_KERNEL, parseBuildKernel }, { kernelBuild }] = await Promise.all([import("../build/kernels.ts"), import("../build/kernel-build.ts")]);
   const k = argv.kernel === "built" ? undefined : await kernelBuild(parseBuildKernel(argv.kernel, (p) => p), DEFAULT_OUT, { install: true, log });
   const cacheDir = defaultCacheDir();
   if (k?.provided) {
@@ -92,7 +92,7 @@ export async function handler(argv: Args): Promise<void> {
       `  ./xdp-lab ssh${n}                          a shell in the VM (xdp-lab-app ctl help, bpftool, nft)\n` +
       `  ./xdp-lab exec client${n} -- ping server   run anything on vm, client, server or internet\n` +
       `  ./xdp-lab load out/firewall.bpf.o${n}      attach your own program; ./xdp-lab status${n} shows its counters\n` +
-      `  ./xdp-lab test examples/tests/            tests like the demo's, as files (README: Testing XDP programs)\n` +
+      `  ./xdp-lab test examples/tests/            tests like the demo's, as files (docs/xdp-tests.md)\n` +
       `  ./xdp-lab down${n}                         remove the lab\n` +
       `  npm test                               the test suite`,
   );

@@ -31,7 +31,7 @@ export async function handler(argv: Args): Promise<void> {
   const h = await labHost(argv.name, host);
   const image = h.kind === "podman" ? (h as { image?: string }).image : undefined;
   if (h.kind === "netns" && cmd.length > 1) {
-    const { which } = await import("../build/requirements.ts");
+    const { which } = await import("../tools/ensure.ts");
     if (!cmd[0]!.includes("/") && !which(cmd[0]!)) throw new Error(missingProgram(cmd[0]!, host));
   }
   const r = await h.exec(cmd, {

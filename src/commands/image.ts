@@ -10,7 +10,7 @@ export const describe = "Make the lock's build image ready (engine, build cache,
 export function builder(y: Argv) {
   return y
     .option("lock", { type: "string", describe: "the package lock the image is made from", defaultDescription: "src/build/packages.lock" })
-    .option("cache-dir", { type: "string", default: defaultCacheDir(), describe: "build cache, where the image is kept and looked for" })
+    .option("cache-dir", { type: "string", default: defaultCacheDir(), defaultDescription: "$XDG_CACHE_HOME/xdp-lab, else ~/.cache/xdp-lab", describe: "build cache, where the image is kept and looked for" })
     .option("install", { type: "boolean", default: true, describe: "install podman, runc and debootstrap when missing (root); --no-install only reports them" })
     .option("json", { type: "boolean", default: false, describe: "print the result as JSON" });
 }

@@ -12,6 +12,7 @@ export function builder(y: Argv) {
   return y
     .option("update", { type: "boolean", default: false, describe: "apt-get update, then lock what apt would install now; prints what moves (artifacts will differ from the old lock's)" })
     .option("candidate", { type: "boolean", default: false, describe: "like --update, from apt's lists as they are (no apt-get update)" })
+    .option("stock-kernels", { type: "boolean", default: false, describe: "instead: record the newest of Debian's stock kernels (debian-6.1, debian-6.12) in src/build/stock-kernels.lock, which every machine then fetches" })
     .option("check", { type: "boolean", default: false, describe: "only compare: exit 1 naming the packages whose installed version differs" })
     .option("lock", { type: "string", describe: "the lock file", defaultDescription: "src/build/packages.lock" });
 }
@@ -22,6 +23,7 @@ export async function handler(argv: Args): Promise<void> {
   const [{ diffLocks, formatChanges, formatLock, lockDifferences, lockFromInstalled, lockHash, LOCK_PATH, parseLock }, { aptUpdate, candidateVersions }, { packageVersions }, { imageTag }] =
     await Promise.all([import("../build/lock.ts"), import("../tools/apt.ts"), import("../tools/dpkg.ts"), import("../build/image.ts")]);
   if (argv.check && (argv.update || argv.candidate)) throw new Error("lock: --check only compares; it does not go with --update or --candidate. Fix: drop one");
+  if (argv.stockKernels) return lockStockKernels(argv);
   const path = argv.lock ? resolve(argv.lock) : LOCK_PATH;
   const before = await readFile(path, "utf8").catch(() => "");
   if (argv.check) {
@@ -52,4 +54,20 @@ export async function handler(argv: Args): Promise<void> {
         `rebuild (./xdp-lab build --container), and keep the new image (./xdp-lab cache export FILE image) for machines that come after the archive moves again\n`,
     );
   }
+}
+
+/** `lock --stock-kernels`: the newest stock kernels the archive has, written to the tracked record, saying what moves. */
+async function lockStockKernels(argv: Args): Promise<void> {
+  if (argv.check || argv.update || argv.candidate || argv.lock) throw new Error("lock --stock-kernels records the stock kernels only; it does not go with --check, --update, --candidate or --lock. Fix: run it alone");
+  const { newestStockVersions, readRecord, writeRecord, STOCK_RECORD } = await import("../build/stock.ts");
+  const before = await readRecord();
+  const now = await newestStockVersions((l) => process.stderr.write(`${l}\n`));
+  const moves = Object.entries(now).filter(([k, v]) => before[k as keyof typeof before]?.version !== v.version);
+  if (!moves.length) {
+    process.stdout.write(`unchanged: ${STOCK_RECORD}\n`);
+    return;
+  }
+  await writeRecord({ ...before, ...now });
+  for (const [k, v] of moves) process.stdout.write(`${k}: ${before[k as keyof typeof before]?.version ?? "(none)"} -> ${v.version} (${v.package})\n`);
+  process.stdout.write(`wrote ${STOCK_RECORD}: commit it, so every machine fetches these\n`);
 }

@@ -12,7 +12,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ requireRoot }, { withVm }, { shell }] = await Promise.all([import("../../network/state.ts"), import("../../network/session.ts"), import("../../network/ssh.ts")]);
+  const [{ requireRoot }, { withVm }, { shell }] = await Promise.all([import("../../network/state.ts"), import("../../network/session.ts"), import("../tools/ssh.ts")]);
   requireRoot("xdp-lab ssh");
   process.exitCode = await withVm(argv.name, shell);
 }

@@ -39,7 +39,7 @@ export function layout(plan: LabPlan, cli: string, shells: Partial<Record<"serve
 }
 
 export async function handler(argv: Args): Promise<void> {
-  const [{ attach, killSession, tmux }, { ensure }, { LAB_TOOLS }, { readState, requireRoot }] = await Promise.all([import("../../network/tmux.ts"), import("../build/requirements.ts"), import("../build/packages.ts"), import("../../network/state.ts")]);
+  const [{ attach, killSession, tmux }, { ensure }, { LAB_TOOLS }, { readState, requireRoot }] = await Promise.all([import("../../network/tmux.ts"), import("../tools/ensure.ts"), import("../build/packages.ts"), import("../../network/state.ts")]);
   requireRoot("xdp-lab tmux");
   await ensure(LAB_TOOLS, { install: argv.install, purpose: "xdp-lab tmux" });
   const plan = labPlan(argv.name);
@@ -56,7 +56,7 @@ export async function handler(argv: Args): Promise<void> {
 
 /** A shell in each container host's container, for its pane. */
 async function containerShells(plan: LabPlan, state: LabState | undefined): Promise<Partial<Record<"server" | "client", string>>> {
-  const { execArgs } = await import("../../network/podman.ts");
+  const { execArgs } = await import("../../network/containers.ts");
   const out: Partial<Record<"server" | "client", string>> = {};
   for (const role of ["server", "client"] as const) {
     if (state?.hosts?.[role]?.kind === "podman") out[role] = ["podman", ...execArgs(plan.hosts[role].container!, ["sh"], { stdin: true, tty: true })].map(shellQuote).join(" ");

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { portDevices, tcpdumpArgs } from "../../network/capture.ts";
-import { netnsExec } from "../../network/ip.ts";
+import { netnsExec } from "../tools/ip.ts";
 import type { Judged, PacketExpect } from "./flows.ts";
 import type { Port } from "./spec.ts";
 

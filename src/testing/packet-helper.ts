@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PassThrough, type Readable } from "node:stream";
 import { execa, type ResultPromise } from "execa";
-import type { Requirement } from "../build/packages.ts";
+import type { Requirement } from "../tools/requirement.ts";
 
 /** Debian's python3 (not a pyenv or venv one on PATH: python3-scapy is installed for this one). */
 export const PYTHON = "/usr/bin/python3";

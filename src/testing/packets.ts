@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { ip } from "../../network/ip.ts";
+import { ip } from "../tools/ip.ts";
 import { artefactDir, newDir } from "./artefacts.ts";
 import { deltaOk, describeDelta, mapLabel } from "./maps.ts";
 import { PacketHelper as PacketHelperClass, type PacketHelper } from "./packet-helper.ts";

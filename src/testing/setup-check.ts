@@ -2,7 +2,7 @@
 // relative to the test file, as objects are) and impairment values in range, read into numbers.
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { checkImpairment, IMPAIR_PARAMS, parseValue, type Impairment, type ImpairParam } from "../../network/impair.ts";
+import { checkImpairment, impairFieldMessage, ImpairmentError, parseValue, type Impairment, type ImpairParam } from "../../network/impair.ts";
 import type { FileProblem, TestCase } from "./spec.ts";
 
 type Locate = (path: (string | number)[]) => { line: number; column: number };
@@ -27,11 +27,11 @@ export function checkSetup(t: TestCase, i: number, file: string, locate: Locate)
     let ok = true;
     for (const [k, v] of Object.entries(spec ?? {})) {
       try {
-        imp[k as ImpairParam] = parseValue(k as ImpairParam, v, `${k}: ${String(v)}`);
+        imp[k as ImpairParam] = parseValue(k as ImpairParam, v);
       } catch (e) {
+        if (!(e instanceof ImpairmentError)) throw e;
         ok = false;
-        const p = IMPAIR_PARAMS[k as ImpairParam];
-        at(["setup", "impair", link, k], `${JSON.stringify(v)}: must be from ${p.min} to ${p.max} ${p.unit} (a number, or a string with a unit such as "50ms", "10mbit", "1%")${(e as Error).message.includes("must be from") ? "" : `: ${(e as Error).message}`}`);
+        at(["setup", "impair", link, k], impairFieldMessage(e.problem));
       }
     }
     if (!ok) continue;
@@ -39,7 +39,8 @@ export function checkSetup(t: TestCase, i: number, file: string, locate: Locate)
       checkImpairment(imp);
       (t.setup!.impair as Record<string, Impairment>)[link] = imp;
     } catch (e) {
-      at(["setup", "impair", link], (e as Error).message.replace(/--(\w+)/g, "$1").replace(/add delay MS \(e\.g\. delay (\d+) (\w+) (\d+)\)/, "add delay: MS (e.g. delay: $1, $2: $3)"));
+      if (!(e instanceof ImpairmentError)) throw e;
+      at(["setup", "impair", link], impairFieldMessage(e.problem));
     }
   }
   return problems;

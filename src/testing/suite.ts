@@ -65,7 +65,7 @@ export function labNames(name: string, jobs: number): string[] {
 
 /** The run's frame builder: scapy in the packet helper, installed on first use (python3-scapy). */
 async function buildFrames(sources: Parameters<BuildFrames>[0]): ReturnType<BuildFrames> {
-  const [{ ensure }, { PACKET_TOOLS, packetHelper }] = await Promise.all([import("../build/requirements.ts"), import("./packet-helper.ts")]);
+  const [{ ensure }, { PACKET_TOOLS, packetHelper }] = await Promise.all([import("../tools/ensure.ts"), import("./packet-helper.ts")]);
   try {
     await ensure(PACKET_TOOLS, { install: true, purpose: "packet cases (frames are built and decoded with scapy)" });
   } catch (e) {
@@ -93,7 +93,7 @@ export async function loadAll(paths: string[], build: BuildFrames = buildFrames)
       problems.push(e.message);
     }
   }
-  if (problems.length) throw new CannotRunError(`${problems.join("\n")}\nFix the test file${problems.length > 1 ? "s" : ""} (the schema: schema/xdp-lab-test.schema.json; the fields: README, "Testing XDP programs")`);
+  if (problems.length) throw new CannotRunError(`${problems.join("\n")}\nFix the test file${problems.length > 1 ? "s" : ""} (the schema: schema/xdp-lab-test.schema.json; the fields: docs/test-file.md)`);
   return loaded;
 }
 
@@ -180,7 +180,7 @@ async function runLoaded(o: SuiteOptions, files: TestFile[]): Promise<RunResult 
     requireRoot("xdp-lab test");
     for (const k of kernels) checkBootable(o.out, k);
     // tcpdump, iperf3, tcpreplay and curl on this machine run the namespace hosts' traffic and the captures.
-    const [{ ensure }, { TEST_TOOLS }] = await Promise.all([import("../build/requirements.ts"), import("../build/packages.ts")]);
+    const [{ ensure }, { TEST_TOOLS }] = await Promise.all([import("../tools/ensure.ts"), import("../build/packages.ts")]);
     await ensure(TEST_TOOLS, { install: true, purpose: "xdp-lab test", log: o.log });
   } catch (e) {
     throw new CannotRunError((e as Error).message, { cause: e });

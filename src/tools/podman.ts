@@ -1,9 +1,10 @@
-// Wraps the container engine (podman, or docker when no podman answers): the only place that runs it.
+// Wraps the container engine (podman, or docker when no podman answers): the only place that runs
+// it, for the build, the images and the lab's container hosts (network/containers.ts) alike.
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
-import { which } from "../build/requirements.ts";
+import { execa, type Options } from "execa";
+import { which } from "./ensure.ts";
 import { tarCreate } from "./tar.ts";
 
 export interface Engine {
@@ -13,11 +14,49 @@ export interface Engine {
 }
 
 /**
- * podman's options and the limits every container gets (the kernel build opens many files at
- * once), defined once beside the lab's podman hosts: network/ cannot import src/.
+ * podman's options on these machines, for the lab's hosts and the build alike (src/tools/podman.ts
+ * takes them from here): runc (crun fails on hybrid cgroup hierarchies), cgroupfs (no systemd
+ * session needed), a file events log (no journald needed).
  */
-export { PODMAN_GLOBAL, RUN_LIMITS } from "../../network/podman.ts";
-import { PODMAN_GLOBAL, RUN_LIMITS } from "../../network/podman.ts";
+export const PODMAN_GLOBAL = ["--runtime", "runc", "--cgroup-manager=cgroupfs", "--events-backend=file"];
+
+/** The limits every container gets, as the build's. */
+export const RUN_LIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=20000:20000"];
+
+/** podman's argv with the global options these machines need (runc, cgroupfs, a file events log). */
+/** podman with these machines' options, for the lab's hosts and whatever else runs containers here. */
+export const PODMAN: Engine = { file: "podman", global: PODMAN_GLOBAL };
+
+export function podmanArgs(args: string[]): string[] {
+  return [...PODMAN_GLOBAL, ...args];
+}
+
+/** Runs podman; throws naming WHAT and podman's message. */
+export async function podman(args: string[], what: string): Promise<string> {
+  const r = await execa("podman", podmanArgs(args), { reject: false, stdin: "ignore" });
+  if (r.exitCode !== 0) throw new Error(`Failed to ${what}: ${String(r.stderr || r.stdout).trim()}`, { cause: r.exitCode });
+  return String(r.stdout);
+}
+
+/** podman's output lines, or none when it fails or is not installed (a query, not an action). */
+export async function podmanLines(args: string[]): Promise<string[]> {
+  const r = await execa("podman", podmanArgs(args), { reject: false, stdin: "ignore" });
+  return r.exitCode === 0 ? String(r.stdout).split("\n").filter(Boolean) : [];
+}
+
+/** Starts a podman process (exec with streams); a non-zero exit is a result. */
+export function podmanProcess<O extends Options>(args: string[], opts?: O) {
+  return execa("podman", args, { reject: false, ...opts } as O & { reject: false });
+}
+
+/** What `status` shows of a container, or undefined when there is none. */
+export async function inspect(name: string): Promise<{ id: string; image: string; state: string } | undefined> {
+  const r = await execa("podman", podmanArgs(["container", "inspect", name, "--format", "{{.Id}} {{.ImageName}} {{.State.Status}}"]), { reject: false, stdin: "ignore" });
+  if (r.exitCode !== 0) return undefined;
+  const [id, image, state] = String(r.stdout).trim().split(" ");
+  return { id: id!.slice(0, 12), image: image!, state: state! };
+}
+
 
 /** What probing an engine found: it answers, or why not. */
 export interface EngineProbe {

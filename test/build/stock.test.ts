@@ -1,6 +1,6 @@
 import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
-import { bzImagePayload, describeFeatures, features, loadOrder, moduleName, parseConfig, parseModulesDep, pickVersion, stockKernel, versionToFetch, LAB_MODULES } from "../../src/build/stock.ts";
+import { bzImagePayload, describeFeatures, features, loadOrder, moduleName, parseConfig, parseModulesDep, pickVersion, stockKernel, versionToFetch, wantedVersion, LAB_MODULES } from "../../src/build/stock.ts";
 import { parseMadison } from "../../src/tools/apt-archive.ts";
 
 const t = suite("stock kernels: versions, modules, features");
@@ -27,6 +27,17 @@ t("the recorded version while the archive has it; when it is gone, the newest an
   assert.match(gone.moved!, /^Debian's archive no longer has linux-image-6\.1\.0-40-cloud-amd64 6\.1\.150-1 \(recorded in .*stock-kernels\.lock\); taking the newest, 6\.1\.192-3$/);
   assert.equal(versionToFetch(v, "debian-6.12", undefined), { version: { version: "6.12.95-1~bpo12+1", suite: "bookworm-backports/main" } });
   assert.throws(() => versionToFetch([], "debian-6.12", undefined), /no linux-image-cloud-amd64 6\.12 in bookworm-backports: it has none\. Fix: /);
+});
+
+t("a run looks for the tracked version, or this machine's stand-in for exactly that tracked version; a tracked version moved on drops the stand-in", () => {
+  const tracked = { package: "linux-image-6.1.0-40-cloud-amd64", version: "6.1.150-1" };
+  const standIn = { package: "linux-image-6.1.0-57-cloud-amd64", version: "6.1.192-3", instead: "6.1.150-1" };
+  assert.equal(wantedVersion(tracked, undefined), tracked);
+  assert.equal(wantedVersion(tracked, standIn), { package: standIn.package, version: "6.1.192-3" });
+  // The checkout's record moved (a pull, or lock --stock-kernels): the stand-in no longer applies.
+  const moved = { package: "linux-image-6.1.0-58-cloud-amd64", version: "6.1.195-1" };
+  assert.equal(wantedVersion(moved, standIn), moved);
+  assert.is(wantedVersion(undefined, standIn), undefined);
 });
 
 t("load order: every dependency before its users, each module once", () => {

@@ -1,9 +1,9 @@
 import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
-import { checkImpairment, describeImpairment, linkDirections, parseImpairSpec, parseValue, perDirection, relayValues } from "../../network/impair.ts";
+import { checkImpairment, describeImpairment, impairFieldMessage, impairFlagMessage, ImpairmentError, linkDirections, parseImpairSpec, parseValue, perDirection, relayValues } from "../../network/impair.ts";
 import { egressStealBytecode, INGRESS_STEAL_BYTECODE, pairCommands, pairSysctls, paramsText, stealCommands, stealPair } from "../../network/relay.ts";
 import { labPlan } from "../../network/plan.ts";
-import { tcArgs } from "../../network/tc.ts";
+import { tcArgs } from "../../src/tools/tc.ts";
 import { impairments } from "../../src/commands/up.ts";
 
 const t = suite("network/impair");
@@ -98,6 +98,26 @@ t("up --impair LINK:KEY=VALUE,...: parsed and checked; a bad link, key, value or
 t("a link's impairment in words", () => {
   assert.is(describeImpairment(undefined), "none");
   assert.is(describeImpairment({ delay: 50, loss: 10 }), "delay 50 ms, loss 10 %");
+});
+
+t("an impairment's problem is data, the parameter it is about; the command line and a test file each word it", () => {
+  const problem = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      assert.instance(e, ImpairmentError);
+      return (e as ImpairmentError).problem;
+    }
+    throw new Error("no error");
+  };
+  const range = problem(() => parseValue("delay", "70s"));
+  assert.equal(range, { kind: "range", param: "delay", value: "70s" });
+  assert.is(impairFlagMessage(range), "--delay 70s: must be from 0 to 60000 ms. Fix: e.g. --delay 50");
+  assert.is(impairFieldMessage(range), '"70s": must be from 0 to 60000 ms (a number, or a string with a unit such as "50ms", "10mbit", "1%")');
+  const needs = problem(() => checkImpairment({ reorder: 25 }));
+  assert.equal(needs, { kind: "needs-delay", param: "reorder" });
+  assert.is(impairFlagMessage(needs), "--reorder needs a delay to act on. Fix: add --delay MS (e.g. --delay 50 --reorder 25)");
+  assert.is(impairFieldMessage(needs), "reorder needs a delay to act on. Fix: add delay: MS (e.g. delay: 50, reorder: 25)");
 });
 
 t.run();

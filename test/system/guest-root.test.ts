@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { PEER_SUITE_TOOLS } from "../../src/build/packages.ts";
-import { ensure } from "../../src/build/requirements.ts";
+import { ensure } from "../../src/tools/ensure.ts";
 import { REPO } from "../../src/paths.ts";
-import { KNOWN_SKIPS, outcomes, parseSuites, SUITE_GROUPS, SUITES, suiteBootArgs } from "../../src/tools/xdp-tools-suites.ts";
+import { KNOWN_SKIPS, outcomes, parseSuites, SUITE_GROUPS, SUITES, suiteBootArgs } from "../../src/testing/xdp-tools-suites.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { captureXdp, cpRoundTrip, ok, xdpLab } from "./cli.ts";
 

@@ -1,19 +1,22 @@
 // Our outputs read back by the host's own tools: the initramfs overlay by GNU cpio, test filters
-// compiled by tcpdump, the JUnit file checked by xmllint against the Jenkins schema. Each tool is a
-// Debian package (cpio, tcpdump, libxml2-utils) installed here when missing (as root), or a fix.
-import { execFileSync } from "node:child_process";
+// compiled by tcpdump, the JUnit file checked by xmllint against the Jenkins schema, the man page
+// rendered by man-db. Each tool is a Debian package (cpio, tcpdump, libxml2-utils, man-db)
+// installed here when missing (as root), or a fix.
+import { execFileSync, spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { cpio } from "../../network/cpio.ts";
 import { CAPTURE_TOOLS } from "../../src/build/packages.ts";
-import { ensure } from "../../src/build/requirements.ts";
+import { ensure } from "../../src/tools/ensure.ts";
 import { badFilters } from "../../src/testing/capture.ts";
 import { junit, summarize } from "../../src/testing/report.ts";
 import { cleanup } from "../helpers.ts";
+import { REPO } from "../../src/paths.ts";
 import { JENKINS_XSD, validateJunit } from "../testing/junit-schema.ts";
 import { failed, passed, run } from "../testing/report-fixtures.ts";
 
-const t = suite("host tools: GNU cpio, tcpdump, xmllint");
+const t = suite("host tools: GNU cpio, tcpdump, xmllint, man");
 t.after(cleanup);
 
 const entries = [
@@ -56,6 +59,19 @@ t("JUnit XML validates against the Jenkins JUnit schema (xmllint, the XSD mocha-
   assert.not.ok(bad.ok);
   assert.match(bad.said, /testsuites.*The attribute 'skipped' is not allowed/);
   assert.match(JENKINS_XSD, /jenkins-junit\.xsd$/);
+});
+
+t("man -l renders docs/xdp-lab.1 without a warning, every command a section of it", async () => {
+  await ensure([{ package: "man-db", bin: "man" }, { package: "groff-base", bin: "groff" }], { install: true, purpose: "the man page test (man-db renders docs/xdp-lab.1)" });
+  // MAN_KEEP_STDERR: man-db drops troff's warnings when stdout is not a terminal.
+  const r = spawnSync("man", ["--warnings=all", "-E", "UTF-8", "-l", join(REPO, "docs", "xdp-lab.1")], {
+    encoding: "utf8",
+    env: { ...process.env, MAN_KEEP_STDERR: "1", MANWIDTH: "80", MANPAGER: "cat", PAGER: "cat", LC_ALL: "C.UTF-8" },
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, "", "man's warnings");
+  assert.match(r.stdout, /^XDP-LAB\(1\)/);
+  for (const section of ["NAME", "SYNOPSIS", "THE TEST COMMAND", "THE LINK COMMAND", "EXIT STATUS", "SEE ALSO"]) assert.match(r.stdout, new RegExp(`^${section}$`, "m"));
 });
 
 t.run();

@@ -10,12 +10,12 @@ import { Lab } from "../../src/lab.ts";
 import { ADDR, ADDR6, labPlan } from "../../network/plan.ts";
 import { withIperf3Server } from "../../src/testing/flows.ts";
 import { labHost } from "../../network/hosts/index.ts";
-import { ensure } from "../../src/build/requirements.ts";
+import { ensure } from "../../src/tools/ensure.ts";
 import { LAB_TOOLS } from "../../src/build/packages.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { ok, xdpLab } from "./cli.ts";
 import { leftovers } from "./lab-leftovers.ts";
-import { iperf3Result } from "../../src/tools/iperf3.ts";
+import { iperf3Result } from "../../src/testing/iperf3.ts";
 
 const t = suite("lab: link impairment");
 const L = `i${process.pid}`.slice(0, 12);
@@ -45,7 +45,7 @@ let port = 5300;
  * iperf3's received rate in kbit/s, from the client to ADDR (or back with -R), over TCP: one run,
  * against a server of its own, as `xdp-lab test`'s iperf3 steps do (withIperf3Server: the client
  * starts when the server listens, the run ends when the server has). A daemon server shared by the
- * forward and reverse runs failed twice in CI on the reverse one (see src/tools/iperf3.ts).
+ * forward and reverse runs failed twice in CI on the reverse one (see src/testing/iperf3.ts).
  */
 async function iperfKbit(addr: string, reverse = false): Promise<number> {
   const server = await labHost(L, addr === ADDR.internet.host ? "internet" : "server");

@@ -3,9 +3,9 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { execa } from "execa";
-import { namespaces } from "../../network/ip.ts";
+import { namespaces } from "../../src/tools/ip.ts";
 import { GUEST_NICS } from "../../network/contract.ts";
-import { labContainers } from "../../network/podman.ts";
+import { labContainers } from "../../network/containers.ts";
 import { labPlan, NAMESPACE_ROLES, NETNS_ETC } from "../../network/plan.ts";
 
 /** Link names the lab creates inside its namespaces (the same in every lab): none may appear in the host's namespace. */

@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { execa } from "execa";
-import { labPlan } from "../../network/plan.ts";
+import { ADDR6, labPlan } from "../../network/plan.ts";
 import { sha256 } from "../../src/build/hash.ts";
 import { cleanup, tempDir } from "../helpers.ts";
 import { badObjects } from "./bad-objects.ts";
@@ -67,14 +67,35 @@ t("exec returns the command's output and status on every host", async () => {
 });
 
 t("the VM's ssh answers on the management link only: not from the client or the server", async () => {
-  // The management link's firewall is in place (the lab's kernel takes it as an ip table).
+  // The management link's firewall is in place, one inet table for IPv4 and IPv6 (NF_TABLES_INET).
   const fw = await on(A, "vm", "nft list tables");
-  assert.match(fw.stdout, /^table (inet|ip) xdp_lab_mgmt$/m, fw.stdout + fw.stderr);
+  assert.match(fw.stdout, /^table inet xdp_lab_mgmt$/m, fw.stdout + fw.stderr);
   for (const host of ["client", "server"]) {
     const r = await on(A, host, "curl", "-sS", "--max-time", "2", "telnet://169.254.100.2:22");
     assert.is.not(r.exitCode, 0, `${host} reached the VM's sshd`);
     const lan = await on(A, host, "curl", "-sS", "--max-time", "2", "telnet://10.10.1.1:22");
     assert.is.not(lan.exitCode, 0, `${host} reached sshd on a data port`);
+  }
+});
+
+t("over IPv6 too: an sshd listening on the VM's lab addresses is not reached on port 22 from the client or the server, and is on another port", async () => {
+  // The VM's own sshd listens on the management address only; a second one listens on the lab's
+  // IPv6 addresses of lan0 and wan0, on 22 and on 2222, so that only the firewall stands between it
+  // and the client or the server.
+  const listen = [ADDR6.lan.vm, ADDR6.wan.vm].flatMap((a) => ["-p", `[${a}]:22`, "-p", `[${a}]:2222`]);
+  const started = await on(A, "vm", "dropbear", "-r", "/etc/dropbear/host_ed25519", ...listen, "-P", "/run/dropbear-v6.pid");
+  assert.is(started.exitCode, 0, started.stderr);
+  try {
+    for (const [host, addr] of [["client", ADDR6.lan.vm], ["server", ADDR6.wan.vm]] as const) {
+      // The control: the IPv6 path works, and an sshd answers there with its banner.
+      const other = await on(A, host, "curl", "-sS", "--max-time", "3", `telnet://[${addr}]:2222`);
+      assert.match(other.stdout, /^SSH-2\.0-dropbear/, `${host}: the control failed, no banner on [${addr}]:2222 (${other.stderr})`);
+      const ssh = await on(A, host, "curl", "-sS", "--max-time", "3", `telnet://[${addr}]:22`);
+      assert.not.match(ssh.stdout, /SSH-2\.0/, `${host} reached an sshd on [${addr}]:22`);
+      assert.is.not(ssh.exitCode, 0);
+    }
+  } finally {
+    await on(A, "vm", "sh", "-c", "kill $(cat /run/dropbear-v6.pid)");
   }
 });
 

@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { Cache } from "../../src/build/cache.ts";
-import { which } from "../../src/build/requirements.ts";
+import { which } from "../../src/tools/ensure.ts";
 import { aptInstall } from "../../src/tools/apt.ts";
 import { PODMAN_GLOBAL } from "../../src/tools/podman.ts";
 import { cleanup, tempDir } from "../helpers.ts";

@@ -31,7 +31,11 @@ function packets(dump: string, field = "packets"): number {
   return entries.flatMap((e) => (e.formatted ?? e).values).reduce((n, v) => n + (v.value[field] ?? 0), 0);
 }
 
+/** The checkout's tracked stock record as the run found it: no run writes into the checkout. */
+let trackedRecord = "";
+
 t.before(async () => {
+  trackedRecord = await readFile(join(REPO, "src/build/stock-kernels.lock"), "utf8");
   out = await tempDir();
   await ok(["build", "--quiet", "--out", out]);
 });
@@ -218,6 +222,10 @@ t("--kernel with an unknown name is refused, naming the choices", async () => {
   assert.is.not(r.exitCode, 0);
   assert.match(r.stderr, /kernel/);
   assert.match(r.stderr, /debian-6\.12/);
+});
+
+t("the stock kernels' runs left the checkout's src/build/stock-kernels.lock as it was (a moved archive is this machine's stand-in, in the build cache)", async () => {
+  assert.is(await readFile(join(REPO, "src/build/stock-kernels.lock"), "utf8"), trackedRecord);
 });
 
 t.run();

@@ -4,7 +4,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { ensure } from "../../src/build/requirements.ts";
+import { ensure } from "../../src/tools/ensure.ts";
 import { REPORT_TOOLS } from "../../src/build/packages.ts";
 import { REPO } from "../../src/paths.ts";
 import { tempDir } from "../helpers.ts";

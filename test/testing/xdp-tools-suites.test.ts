@@ -2,7 +2,7 @@
 import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { XDP_TESTS_DIR } from "../../src/build/packages.ts";
-import { parseRunnerOutput, parseSuites, SUITES, suitesScript } from "../../src/tools/xdp-tools-suites.ts";
+import { parseRunnerOutput, parseSuites, SUITES, suitesScript } from "../../src/testing/xdp-tools-suites.ts";
 
 const t = suite("xdp-tools suites");
 

@@ -1,6 +1,7 @@
 import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
-import { LAB_LABEL, PODMAN_GLOBAL, RUN_LIMITS, execArgs, runArgs } from "../../network/podman.ts";
+import { LAB_LABEL, execArgs, runArgs } from "../../network/containers.ts";
+import { PODMAN_GLOBAL, RUN_LIMITS } from "../../src/tools/podman.ts";
 import * as build from "../../src/tools/podman.ts";
 import { labPlan } from "../../network/plan.ts";
 import { containerHosts } from "../../src/commands/up.ts";

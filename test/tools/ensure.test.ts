@@ -2,7 +2,7 @@ import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ensure, missing, pinnedSpecs, which } from "../../src/build/requirements.ts";
+import { ensure, missing, pinnedSpecs, which } from "../../src/tools/ensure.ts";
 import { allPackages, KERNEL_TOOLCHAIN, ROOTFS_CONTENT, VM_RUNTIME } from "../../src/build/packages.ts";
 import { APT_LOCK, aptGetArgv, aptInstallArgs } from "../../src/tools/apt.ts";
 import { cleanup, failure, tempDir } from "../helpers.ts";

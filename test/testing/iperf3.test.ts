@@ -1,6 +1,6 @@
 import { suite } from "../suite.ts";
 import * as assert from "uvu/assert";
-import { iperf3Result } from "../../src/tools/iperf3.ts";
+import { iperf3Result } from "../../src/testing/iperf3.ts";
 import { failure } from "../helpers.ts";
 
 const t = suite("iperf3 client answers");

@@ -5,7 +5,7 @@
 // from one server shared between runs, met by the next client while it still ended the last test or
 // while it closed its listener to open another; each run now has a server of its own, started and
 // ended around it on events (withIperf3Server in src/testing/flows.ts), so either is a failure.
-import { parseIperf3, type Answer, type Iperf3Result } from "../testing/flows.ts";
+import { parseIperf3, type Answer, type Iperf3Result } from "./flows.ts";
 
 /** A's iperf3 client measurement; throws `iperf3 WHAT: <iperf3's error>` (and what it said on stderr) when it has none. */
 export function iperf3Result(a: Answer, what: string): Iperf3Result {

@@ -1,8 +1,10 @@
 // Finds which required programs and files are missing, and installs their Debian packages when allowed.
 import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import type { Requirement } from "./packages.ts";
-import { aptInstall } from "../tools/apt.ts";
+import { aptInstall } from "./apt.ts";
+import type { Requirement } from "./requirement.ts";
+export type { Requirement } from "./requirement.ts";
+
 
 /** Looks a program up on PATH the way a shell would; returns its path or undefined. */
 export function which(bin: string, path = process.env.PATH ?? ""): string | undefined {
