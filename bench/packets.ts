@@ -95,10 +95,9 @@ try {
     results[p.name] = { verdictOnly, withFrame, nsPerRun: median(nsRuns), nsRuns };
   }
   report("packets", {
-        method: `runPacketTest (the runner's path) with 1 and with ${CASES} cases of distinct 64-byte UDP frames; casesPerSecond = ${CASES - 1} / (t(${CASES}) - t(1)), so the load does not count; verdictOnly checks the verdict, withFrame also matches an expected frame (decoded by scapy); nsPerRun is BPF_PROG_TEST_RUN's mean over ${REPEAT} repeats of one frame; medians of ${RUNS} runs`,
-        machine: { cpus: (await import("node:os")).cpus().length, kernel: (await import("node:os")).release() },
-        target: { casesPerSecond: 1000 },
-        results,
+    method: `runPacketTest (the runner's path) with 1 and with ${CASES} cases of distinct 64-byte UDP frames; casesPerSecond = ${CASES - 1} / (t(${CASES}) - t(1)), so the load does not count; verdictOnly checks the verdict, withFrame also matches an expected frame (decoded by scapy); nsPerRun is BPF_PROG_TEST_RUN's mean over ${REPEAT} repeats of one frame; medians of ${RUNS} runs`,
+    target: { casesPerSecond: 1000 },
+    results,
   });
 } finally {
   await ns?.remove().catch(() => undefined);
