@@ -31,6 +31,7 @@ export const TIERS = {
       { file: "test/system/cli-dist.test.ts" },
       { file: "test/system/build-boot.test.ts", limit: 30 },
       { file: "test/system/bpf.test.ts" },
+      { file: "test/system/packet-cases.test.ts" },
       { file: "test/system/kernel-versions.test.ts", limit: 30 },
       { file: "test/system/container.test.ts", limit: 60 },
       { file: "test/system/registry.test.ts" },
@@ -55,9 +56,9 @@ export const TIERS = {
     ],
   },
   "guest-root": {
-    describe: "the host's userland in the guest and xdp-tools' own suites there",
+    describe: "the host's userland in the guest: xdp-tools' own suites there, packet cases on the VM's kernel",
     root: true,
-    files: [{ file: "test/system/guest-root.test.ts", limit: 40 }],
+    files: [{ file: "test/system/guest-root.test.ts", limit: 40 }, { file: "test/system/packet-cases-vm.test.ts" }],
   },
 } satisfies Record<string, Tier>;
 

@@ -1,5 +1,5 @@
-// `xdp-lab test [FILE|DIR...]`: runs the XDP tests declared in YAML files in a lab of its own, with a
-// line per test, TAP, JUnit, JSON and the GitHub job summary; exit 0 all passed, 1 one failed, 2 none could run.
+// `xdp-lab test [FILE|DIR...]`: runs the XDP tests declared in YAML files in a lab of its own (packet
+// cases on this machine's kernel, without one), with a line per test, TAP, JUnit, JSON and the GitHub job summary; exit 0 all passed, 1 one failed, 2 none could run.
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv } from "yargs";
@@ -8,7 +8,7 @@ import { withAccel, withGuestRoot } from "./lab-options.ts";
 import type { GuestRoot } from "../../network/contract.ts";
 
 export const command = "test [paths..]";
-export const describe = "Run XDP tests declared in YAML files (tests/ by default): traffic through the lab and what must come of it";
+export const describe = "Run XDP tests declared in YAML files (tests/ by default): traffic through the lab and what must come of it, and packet cases (packets:) on this machine's kernel";
 
 export function builder(y: Argv) {
   return withGuestRoot(withAccel(y))
@@ -19,8 +19,8 @@ export function builder(y: Argv) {
     .option("tap", { type: "boolean", default: false, describe: "print TAP version 13 (KTAP-compatible) on stdout; the per-test lines go to stderr" })
     .option("keep-going", { type: "boolean", default: false, describe: "run every test even after one failed (otherwise the rest are skipped)" })
     .option("jobs", { alias: "j", type: "number", default: 1, describe: "run the tests in N labs side by side (each a VM of its own; results stay in the files' order)" })
-    .option("mode", { type: "string", describe: "run every test once in each attach mode (native,generic), reported as \"NAME [MODE]\"; replaces the mode of each test's XDP programs" })
-    .option("kernel", { type: "string", default: "built", describe: "the kernel the labs boot: built (out/bzImage), 6.1 or 6.12 (from ./xdp-lab build --kernel VERSION), debian-6.1 or debian-6.12 (Debian's prebuilt cloud kernel, no compile); a comma list (6.1,6.12) runs every test on each, reported as \"NAME [KERNEL]\"" })
+    .option("mode", { type: "string", describe: "run every test once in each attach mode (native,generic), reported as \"NAME [MODE]\"; replaces the mode of each test's XDP programs (packet cases attach nothing and run once)" })
+    .option("kernel", { type: "string", default: "built", describe: "the kernel the labs boot: built (out/bzImage), 6.1 or 6.12 (from ./xdp-lab build --kernel VERSION), debian-6.1 or debian-6.12 (Debian's prebuilt cloud kernel, no compile); a comma list (6.1,6.12) runs every test on each, reported as \"NAME [KERNEL]\"; packet cases run on this machine's kernel whatever it says" })
     .option("keep-lab", { type: "boolean", default: false, describe: "leave the lab up at the end, to explore it" })
     .option("out", { type: "string", default: DEFAULT_OUT, describe: "directory with the build's artifacts", defaultDescription: "out/ in the checkout" })
     .option("results", { type: "string", default: "test-results", describe: "where failed tests keep their artefacts (RESULTS/FILE/TEST/)" });
@@ -59,7 +59,7 @@ export async function handler(argv: Args): Promise<void> {
       kernels: argv.kernel,
       guestRoot: argv.guestRoot as GuestRoot,
       log: (l) => process.stderr.write(l + "\n"),
-      onStart: (c, lab) => process.stderr.write(`RUN  ${c.name} (${c.file.path}${argv.jobs > 1 ? `, lab ${lab.name}` : ""})\n`),
+      onStart: (c, lab) => process.stderr.write(`RUN  ${c.name} (${c.file.path}${!lab ? ", this machine's kernel" : argv.jobs > 1 ? `, lab ${lab.name}` : ""})\n`),
       onResult: (t) => report.progressLines(t).forEach(human),
     });
   } catch (e) {
@@ -71,13 +71,15 @@ export async function handler(argv: Args): Promise<void> {
   const s = r.summary;
   const labs = r.labs ?? [r.lab];
   const kernels = r.kernels && (r.kernels.length > 1 || r.kernels[0] !== "built") ? `, kernel${r.kernels.length > 1 ? "s" : ""} ${r.kernels.join(", ")}` : "";
-  human(`${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""} (${r.seconds.toFixed(1)} s, ${labs.length > 1 ? `labs ${labs.join(", ")}` : `lab ${r.lab}`}${kernels})`);
+  // A run of packet cases only brings no lab up.
+  const where = labs.length > 1 ? `labs ${labs.join(", ")}` : r.lab ? `lab ${r.lab}` : "no lab";
+  human(`${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""} (${r.seconds.toFixed(1)} s, ${where}${kernels})`);
   if (argv.tap) process.stdout.write(report.tap(r));
   if (argv.junit) await write(argv.junit, report.junit(r));
   if (argv.json) await write(argv.json, JSON.stringify(r, null, 2) + "\n");
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, report.markdown(r));
   if (argv.keepLab) {
-    for (const lab of labs) {
+    for (const lab of labs.filter(Boolean)) {
       const n = nameFlag(lab);
       human(`lab ${lab} stays up: ./xdp-lab ssh${n}, ./xdp-lab status${n}, ./xdp-lab exec client${n} -- CMD; remove it with ./xdp-lab down${n}`);
     }

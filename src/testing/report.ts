@@ -2,6 +2,7 @@
 // parsers read too), JUnit XML, the GitHub job summary's Markdown table and the JSON record.
 import type { StepResult } from "./traffic.ts";
 import type { AppLogResult, NsPerPacketResult } from "./expect-vm.ts";
+import type { PacketResult, ProgramResult } from "./packets.ts";
 
 export type Verdict = "pass" | "fail" | "skip";
 
@@ -45,6 +46,9 @@ export interface TestResult {
   /** ns_per_packet and app_log as measured (expect-vm.ts). */
   nsPerPacket?: NsPerPacketResult[];
   appLog?: AppLogResult;
+  /** Packet cases as run, one per frame (packets.ts), and the programs that ran them. */
+  packets?: PacketResult[];
+  programs?: ProgramResult[];
   /** Where its artefacts were kept (failed tests only). */
   artefacts?: string;
   /** The attach mode --mode forced on its programs (the name says it too: "NAME [generic]"). */
@@ -95,7 +99,10 @@ export function progressLines(t: TestResult): string[] {
   const head = `${t.verdict.toUpperCase()} ${t.name} (${t.verdict === "skip" ? t.skipped : `${t.seconds.toFixed(1)} s`})`;
   const why = t.verdict === "fail" ? reasons(t).flatMap((r) => r.split("\n")).filter((l) => l.trim() !== "").map((l) => `    ${l.trimEnd()}`) : [];
   const kept = t.artefacts ? [`    artefacts: ${t.artefacts}`] : [];
-  return [head, ...why, ...kept];
+  // The first failed packet case's frames, decoded and as hex; the rest are in the artefacts.
+  const detail = t.verdict === "fail" ? t.packets?.find((p) => !p.ok && p.detail)?.detail : undefined;
+  const frames = detail ? detail.trimEnd().split("\n").map((l) => `      ${l}`) : [];
+  return [head, ...why, ...frames, ...kept];
 }
 
 /** A TAP description: no '#', which starts a directive, and one line. */
@@ -160,18 +167,25 @@ export function junit(r: RunResult): string {
     out.push(`  <testsuite name="${a(file)}" id="${id}" tests="${ts.length}" failures="${fails}" errors="${errs}" skipped="${skips}" time="${time.toFixed(3)}" timestamp="${a(junitTime(started))}">`);
     for (const t of ts) {
       const head = `    <testcase name="${a(t.name)}" classname="${a(file)}" time="${t.seconds.toFixed(3)}"`;
-      if (t.verdict === "pass") {
+      // The programs packet cases ran, with what the verifier and the JIT made of them.
+      const programs = (t.programs ?? []).map(programLine).join("\n");
+      if (t.verdict === "pass" && !programs) {
         out.push(`${head}/>`);
         continue;
       }
       out.push(`${head}>`);
+      if (t.verdict === "pass") {
+        out.push(`      <system-out>${a(programs)}</system-out>`, "    </testcase>");
+        continue;
+      }
       // The Jenkins schema's skipped holds its reason as text, not as a message attribute.
       if (t.verdict === "skip") out.push(`      <skipped>${a(t.skipped ?? "")}</skipped>`);
       else {
         const tag = t.error ? "error" : "failure";
         const why = reasons(t);
         out.push(`      <${tag} message="${a(why[0] ?? "failed")}" type="${t.error ? "error" : "expectation"}">${a(why.join("\n"))}</${tag}>`);
-        if (t.artefacts) out.push(`      <system-out>${a(`artefacts: ${t.artefacts}`)}</system-out>`);
+        const said = [...(programs ? [programs] : []), ...(t.artefacts ? [`artefacts: ${t.artefacts}`] : [])];
+        if (said.length) out.push(`      <system-out>${a(said.join("\n"))}</system-out>`);
       }
       out.push("    </testcase>");
     }
@@ -179,6 +193,12 @@ export function junit(r: RunResult): string {
   });
   out.push("</testsuites>");
   return out.join("\n") + "\n";
+}
+
+/** "program xdp_reflect (reflect.bpf.o, lan xdp): verified_insns 41, jited 212 bytes, xlated 352 bytes" */
+export function programLine(p: ProgramResult): string {
+  const base = p.object.split("/").pop();
+  return `program ${p.name} (${base}, ${p.port} ${p.hook}): verified_insns ${p.verified_insns ?? "?"}, jited ${p.jited_bytes ?? "?"} bytes, xlated ${p.xlated_bytes ?? "?"} bytes`;
 }
 
 /** A Markdown cell: pipes escaped, one line. */

@@ -12,6 +12,7 @@ import { runStep, stepFailures } from "./traffic.ts";
 import { TestCapture } from "./capture.ts";
 import { applySetup } from "./setup.ts";
 import { vmAfter, vmBefore } from "./expect-vm.ts";
+import { isPacketTest, runVmPacketTest } from "./packets.ts";
 
 /** A run that could not start or go on at all (bad file, no build, not root, the lab would not come up): exit 2. */
 export class CannotRunError extends Error {
@@ -63,6 +64,16 @@ async function dmesg(lab: Lab): Promise<string[]> {
 
 /** One test: reset, setup, values before, traffic, values after, dmesg; every failed expectation recorded. */
 export async function runTest(lab: Lab, file: TestFile, test: TestCase, opts: { pcaps?: string } = {}): Promise<TestResult> {
+  // Packet cases only (--guest-root host): BPF_PROG_TEST_RUN on the VM's kernel, nothing attached.
+  if (isPacketTest(test)) {
+    const t0 = performance.now();
+    const vm = await lab.host("vm");
+    try {
+      return await runVmPacketTest((argv, o) => vm.exec(argv, o), `the VM of lab ${lab.name}`, file, test);
+    } catch (e) {
+      return { file: file.path, name: test.name, verdict: "fail", seconds: (performance.now() - t0) / 1000, failures: [], steps: [], maps: [], error: (e as Error).message };
+    }
+  }
   const t0 = performance.now();
   const r: TestResult = { file: file.path, name: test.name, verdict: "pass", seconds: 0, failures: [], steps: [], maps: [] };
   const fail = (f: Failure): void => void r.failures.push(f);

@@ -11,6 +11,7 @@ import { bpfPrograms, checkBpfObject, programProblems, type BpfProgram } from ".
 import { badFilters } from "./capture.ts";
 import { prepareSteps, type FlowStep, type StepExtras } from "./flows.ts";
 import { checkSetup } from "./setup-check.ts";
+import { checkPackets, frameSources, frameProblem, type PacketCase, type PreparedFrame } from "./packet-spec.ts";
 
 /** Where the schema lives: the repository's schema/ (two folders up from here, in the sources and in dist/). */
 export const SCHEMA_PATH = (() => {
@@ -92,8 +93,11 @@ export interface TestCase {
   name: string;
   description?: string;
   setup?: { programs?: ProgramSetup[]; app?: AppSetup; impair?: Partial<Record<"lan" | "wan" | "uplink", LinkImpairmentSpec>>; commands?: CommandSetup[] };
+  /** Empty for a test of packet cases only (the file may leave it out then). */
   traffic: Step[];
-  expect?: { maps?: MapExpect[]; dmesg?: "clean"; ns_per_packet?: NsPerPacketExpect[]; app_log?: string[] };
+  /** Packet cases (packet-spec.ts): without traffic, run on this machine's kernel (packets.ts). */
+  packets?: PacketCase[];
+  expect?: { maps?: MapExpect[]; dmesg?: "clean"; ns_per_packet?: NsPerPacketExpect[]; app_log?: string[]; verified_insns?: { at_most: number } };
 }
 
 export interface TestFile {
@@ -102,6 +106,8 @@ export interface TestFile {
   tests: TestCase[];
   /** The line each test starts on. */
   lines: number[];
+  /** Each test's packet frames, built (loadTestFile), by the test's index. */
+  frames?: Record<number, PreparedFrame[]>;
 }
 
 /** One problem in a test file: where and what. */
@@ -208,11 +214,22 @@ function say(e: ErrorObject): { extra?: string; message: string } {
       return { message: `must be ${JSON.stringify(p.allowedValue)}` };
     case "format":
       return { message: p.format === "regex" ? "is not a valid regular expression" : `must be a ${String(p.format)}` };
+    case "minProperties":
+      if (/\/packets\/\d+\/expect$/.test(e.instancePath)) return { message: "says nothing: give the case's verdict:, frame: (or unchanged: true) or maps:" };
+      return { message: e.message ?? e.keyword };
+    case "anyOf":
+      if (/^\/tests\/\d+$/.test(e.instancePath)) return { message: "a test has traffic:, packets: or both (traffic: steps in the lab, or packets: cases on this machine's kernel)" };
+      return { message: "wants value:, delta: or both" };
     case "not":
+      if (/\/packets\/\d+\/expect$/.test(e.instancePath)) return { extra: "unchanged", message: "frame: and unchanged: cannot both be given: unchanged says the whole frame stays as it came, frame: which fields it has" };
       // The step's rules (schema: $defs/step/allOf): which kinds take expect: and throughput:.
       if (e.schemaPath === "#/allOf/2/then/not") return { extra: "throughput", message: "only an iperf3 step takes throughput:" };
       return { extra: "expect", message: "only ping, tcp, http and udp_flood steps take expect: (a command is judged by its exit: and output:, iperf3 by throughput:, tcpreplay by maps and packets:)" };
     case "oneOf":
+      // Inlined $refs give every oneOf the schemaPath "#/oneOf": the instance's place tells them apart.
+      if (/\/packets\/\d+$/.test(e.instancePath)) return { message: "a packet case has exactly one of frame: (scapy notation), hex: or pcap:" };
+      if (/\/packets\/\d+\/repeat$/.test(e.instancePath)) return { message: "must be a number of runs, or { runs: N, at_most: NS }" };
+      if (/\/set\/\d+\/value$/.test(e.instancePath)) return { message: "must be a whole number, or the value's fields by name ({ blocked: 1 })" };
       if (e.schemaPath === "#/oneOf") return { message: `a step is exactly one of ${STEP_KINDS.join(", ")} (another step is another list item, "- ")` };
       return { message: "must be a whole number or bytes such as \"0x02 0x00 0x00 0x00\"" };
     default:
@@ -281,7 +298,7 @@ export function parseTestFile(file: string, text: string): TestFile {
     const problems: FileProblem[] = [];
     const errors = check.errors ?? [];
     // A oneOf says it once for all of its branches; their own complaints would only confuse.
-    const oneOfs = errors.filter((e) => e.keyword === "oneOf").map((e) => `${e.schemaPath}/`);
+    const oneOfs = errors.filter((e) => e.keyword === "oneOf" || e.keyword === "anyOf").map((e) => `${e.schemaPath}/`);
     for (const e of errors) {
       // if/then/else repeats what its branch already said.
       if (e.keyword === "if" || oneOfs.some((o) => e.schemaPath.startsWith(o))) continue;
@@ -304,6 +321,7 @@ export function parseTestFile(file: string, text: string): TestFile {
   const problems: FileProblem[] = [];
   const names = new Map<string, number>();
   tests.forEach((t, i) => {
+    t.traffic ??= [];
     const first = names.get(t.name);
     if (first !== undefined) problems.push({ file, line: lines[i]!, column: 1, field: `tests[${i}].name`, message: `"${t.name}" is already the name of tests[${first}]: names must be unique in a file` });
     else names.set(t.name, i);
@@ -320,6 +338,7 @@ export function parseTestFile(file: string, text: string): TestFile {
       problems.push({ file, line, column, field: fieldName(path), message: p.message });
     }
     problems.push(...checkSetup(t, i, file, (path) => locate(doc, lc, path)));
+    problems.push(...checkPackets(t as Parameters<typeof checkPackets>[0], i, file, (path) => locate(doc, lc, path), (p) => resolve(dirname(file), p), existsSync));
   });
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   if (problems.length) throw new TestFileError(problems);
@@ -345,10 +364,22 @@ async function objectProblems(parsed: TestFile): Promise<{ path: (string | numbe
   return out;
 }
 
-/** Reads one test file; its steps' tcpdump filters are compiled by tcpdump too (capture.ts), its objects read on the host (objectProblems). */
-export async function loadTestFile(file: string): Promise<TestFile> {
+/**
+ * Reads one test file; its steps' tcpdump filters are compiled by tcpdump too (capture.ts), its
+ * objects read on the host (objectProblems), its packet cases' frames built by BUILD (scapy).
+ */
+export async function loadTestFile(file: string, build?: BuildFrames): Promise<TestFile> {
   const text = await readFile(file, "utf8");
   const parsed = parseTestFile(file, text);
+  if (parsed.tests.some((t) => t.packets)) {
+    if (!build) throw new Error(`${file} has packet cases: loadTestFile needs a frame builder`);
+    const problems = await prepareFrames(parsed, build);
+    if (problems.length) {
+      const lc = new LineCounter();
+      const doc = parseDocument(text, { lineCounter: lc });
+      throw new TestFileError(problems.map((p) => ({ file, ...locate(doc, lc, p.path), field: fieldName(p.path), message: p.message })));
+    }
+  }
   const where = parsed.tests.flatMap((t, i) => t.traffic.flatMap((s, j) => (s.packets ?? []).map((p, k) => ({ path: ["tests", i, "traffic", j, "packets", k, "filter"], filter: p.filter }))));
   const bad = await badFilters(where.map((w) => w.filter));
   const problems = [...[...bad].map(([n, message]) => ({ path: where[n]!.path, message })), ...(await objectProblems(parsed))];
@@ -357,6 +388,33 @@ export async function loadTestFile(file: string): Promise<TestFile> {
   const doc = parseDocument(text, { lineCounter: lc });
   const located = problems.map((p) => ({ file, ...locate(doc, lc, p.path), field: fieldName(p.path), message: p.message }));
   throw new TestFileError(located.sort((a, b) => a.line - b.line || a.column - b.column));
+}
+
+/** Builds frame sources with scapy (the packet helper's `build`): each source's frames, or its error. */
+export type BuildFrames = (sources: ({ text: string } | { hex: string } | { pcap: string })[]) => Promise<({ frames: { hex: string; summary: string }[] } | { error: string; field: string | null })[]>;
+
+/**
+ * Builds every packet case's frames of FILE into file.frames: an input frame that does not build,
+ * is empty or is longer than a port carries, and an expected frame that does not parse, are problems
+ * at their field.
+ */
+async function prepareFrames(file: TestFile, build: BuildFrames): Promise<{ path: (string | number)[]; message: string }[]> {
+  const sources = frameSources(file.tests);
+  const built = await build(sources.map((s) => s.source));
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  file.frames = {};
+  sources.forEach((s, n) => {
+    const b = built[n]!;
+    const path = ["tests", s.test, "packets", s.case, ...s.field.split(".")];
+    if ("error" in b) return void problems.push({ path, message: b.error });
+    if (s.field === "expect.frame") return;
+    b.frames.forEach((f, k) => {
+      const bad = frameProblem(f.hex);
+      if (bad) return void problems.push({ path, message: s.field === "pcap" ? `frame ${k + 1}: ${bad}` : bad });
+      (file.frames![s.test] ??= []).push({ index: s.case, ...(s.field === "pcap" ? { frame: k + 1 } : {}), hex: f.hex, summary: f.summary });
+    });
+  });
+  return problems;
 }
 
 /** The test files PATHS name: files as they are, directories searched for *.yaml and *.yml (sorted). */

@@ -10,7 +10,8 @@ import { summarize, type RunResult, type TestResult } from "./report.ts";
 import { artefactRoot } from "./artefacts.ts";
 import { cases, parseJobs, parseModes, runCases, skippedCase, type Case } from "./pool.ts";
 import { CannotRunError } from "./runner.ts";
-import { findTestFiles, loadTestFile, TestFileError, type TestFile } from "./spec.ts";
+import { findTestFiles, loadTestFile, TestFileError, type BuildFrames, type TestFile } from "./spec.ts";
+import { isPacketTest } from "./packets.ts";
 
 export interface SuiteOptions {
   /** Test files and folders of them. */
@@ -38,7 +39,8 @@ export interface SuiteOptions {
   guestRoot?: GuestRoot;
   /** Progress for the user (the lab coming up). */
   log?: (line: string) => void;
-  onStart?: (c: Case, lab: Lab) => void;
+  /** As a case starts: in LAB, or on this machine's kernel (packet cases) without one. */
+  onStart?: (c: Case, lab?: Lab) => void;
   onResult?: (r: TestResult) => void;
 }
 
@@ -61,8 +63,23 @@ export function labNames(name: string, jobs: number): string[] {
   return jobs === 1 ? [name] : Array.from({ length: jobs }, (_, i) => `${name}-${i + 1}`);
 }
 
+/** The run's frame builder: scapy in the packet helper, installed on first use (python3-scapy). */
+async function buildFrames(sources: Parameters<BuildFrames>[0]): ReturnType<BuildFrames> {
+  const [{ ensure }, { PACKET_TOOLS, packetHelper }] = await Promise.all([import("../tools/ensure.ts"), import("./packet-helper.ts")]);
+  try {
+    await ensure(PACKET_TOOLS, { install: true, purpose: "packet cases (frames are built and decoded with scapy)" });
+  } catch (e) {
+    throw new CannotRunError((e as Error).message, { cause: e });
+  }
+  try {
+    return await packetHelper().call("build", { frames: sources });
+  } catch (e) {
+    throw new CannotRunError(`Failed to build the packet cases' frames: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** Every file read and checked; all their problems in one error. */
-export async function loadAll(paths: string[]): Promise<TestFile[]> {
+export async function loadAll(paths: string[], build: BuildFrames = buildFrames): Promise<TestFile[]> {
   const files = await findTestFiles(paths).catch((e: Error) => {
     throw new CannotRunError(e.message, { cause: e });
   });
@@ -70,7 +87,7 @@ export async function loadAll(paths: string[]): Promise<TestFile[]> {
   const problems: string[] = [];
   for (const f of files) {
     try {
-      loaded.push(await loadTestFile(f));
+      loaded.push(await loadTestFile(f, build));
     } catch (e) {
       if (!(e instanceof TestFileError)) throw e;
       problems.push(e.message);
@@ -82,7 +99,46 @@ export async function loadAll(paths: string[]): Promise<TestFile[]> {
 
 /** Runs a whole suite. Throws CannotRunError when nothing could run. */
 export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: string[] }> {
-  const files = await loadAll(o.paths);
+  try {
+    return await runLoaded(o, await loadAll(o.paths));
+  } finally {
+    const { closePacketHelper } = await import("./packet-helper.ts");
+    await closePacketHelper();
+  }
+}
+
+/** Packet-case tests on this machine's kernel, one after the other, in a namespace of the run's own. */
+async function runHostCases(o: SuiteOptions, todo: Case[], root: string, failedBefore: boolean): Promise<TestResult[]> {
+  const [{ packetHelper }, { PacketNamespace, runPacketTest }] = await Promise.all([import("./packet-helper.ts"), import("./packets.ts")]);
+  const helper = packetHelper();
+  let ns;
+  try {
+    ns = await PacketNamespace.create(helper);
+  } catch (e) {
+    throw new CannotRunError(`Failed to make the packet cases' network namespace: ${(e as Error).message}`, { cause: e });
+  }
+  const out: TestResult[] = [];
+  let failed = failedBefore;
+  try {
+    for (const c of todo) {
+      let r: TestResult;
+      if (failed && !o.keepGoing) r = skippedCase(c);
+      else {
+        o.onStart?.(c);
+        const startedAt = new Date().toISOString();
+        r = { ...(await runPacketTest(helper, ns, c.file, c.index, c.test, c.file.frames?.[c.index] ?? [], { results: o.results, root, kernel: "host" })), name: c.name, startedAt };
+        if (r.verdict === "fail") failed = true;
+      }
+      out.push(r);
+      o.onResult?.(r);
+    }
+  } finally {
+    await ns.remove();
+  }
+  return out;
+}
+
+async function runLoaded(o: SuiteOptions, files: TestFile[]): Promise<RunResult & { files: string[] }> {
   let filter: RegExp | undefined;
   let modes;
   let jobs;
@@ -99,8 +155,27 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
   } catch (e) {
     throw new CannotRunError((e as Error).message, { cause: e });
   }
-  const todo = cases(files, filter, modes);
-  if (todo.length === 0) throw new CannotRunError(`no test matches --filter ${o.filter} (the tests: ${files.flatMap((f) => f.tests.map((t) => t.name)).join(", ")})`);
+  const all = cases(files, filter, modes);
+  // Packet cases run once on this machine's kernel whatever --mode and --kernel say (no attach, no
+  // VM); under --guest-root host the guest has what they need, and they run in each kernel's VM.
+  const inVm = o.guestRoot === "host";
+  const hostCases = inVm ? [] : cases(files, filter).filter((c) => isPacketTest(c.test)).map((c) => ({ ...c, kernel: "host" }));
+  const todo = inVm ? all : all.filter((c) => !isPacketTest(c.test));
+  if (todo.length === 0 && hostCases.length === 0) throw new CannotRunError(`no test matches --filter ${o.filter} (the tests: ${files.flatMap((f) => f.tests.map((t) => t.name)).join(", ")})`);
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const root = artefactRoot(files.map((f) => f.path));
+  const tests: TestResult[] = [];
+  if (hostCases.length) {
+    try {
+      requireRoot("xdp-lab test (packet cases load programs into this machine's kernel)");
+    } catch (e) {
+      throw new CannotRunError((e as Error).message, { cause: e });
+    }
+    tests.push(...(await runHostCases(o, hostCases, root, false)));
+  }
+  // Packet cases alone: no lab came up. (Beside lab tests, each case's result says kernel: host.)
+  if (todo.length === 0) return { lab: "", labs: [], kernels: ["host"], startedAt, seconds: (performance.now() - t0) / 1000, tests, summary: summarize(tests), files: files.map((f) => f.path) };
   try {
     requireRoot("xdp-lab test");
     for (const k of kernels) checkBootable(o.out, k);
@@ -110,11 +185,6 @@ export async function runSuite(o: SuiteOptions): Promise<RunResult & { files: st
   } catch (e) {
     throw new CannotRunError((e as Error).message, { cause: e });
   }
-  // Every file's artefacts are named from one folder, whichever of them fail.
-  const root = artefactRoot(files.map((f) => f.path));
-  const startedAt = new Date().toISOString();
-  const t0 = performance.now();
-  const tests: TestResult[] = [];
   const used: string[] = [];
   // One kernel after the other, each in labs of its own (the same names: the last kernel's stay
   // with --keep-lab); under several, each case is named "NAME [KERNEL]".

@@ -56,7 +56,7 @@ async function counted(maps: string, verdict: number): Promise<{ packets: number
 }
 
 t("every bpf/*.bpf.c was built into out/", () => {
-  assert.equal(bpfPrograms(), ["drop", "fib_router", "firewall", "pass", "proto_count", "tc_count"]);
+  assert.equal(bpfPrograms(), ["drop", "fib_router", "firewall", "pass", "proto_count", "reflect", "tc_count"]);
   for (const name of bpfPrograms()) assert.ok(existsSync(join(out, `${name}.bpf.o`)), `${name}.bpf.o missing from out/`);
 });
 

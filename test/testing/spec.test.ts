@@ -123,7 +123,8 @@ t("an unknown field names the field it likely misspells, or else the fields its 
   assert.equal(problems(step("intreval: 1")), ["4 tests[0].traffic[0].ping.intreval: is not a known field (did you mean interval?)"]);
   assert.equal(problems(step("colour: red")), ["4 tests[0].traffic[0].ping.colour: is not a known field (the fields here: from, to, family, count, interval, size)"]);
   assert.equal(problems(["tests:", "  - name: a", "    trafic:", "      - command: { host: vm, run: 'true' }"].join("\n")), [
-    "2 tests[0].traffic: is required",
+    // traffic: or packets: (a test of packet cases has no traffic).
+    "2 tests[0]: a test has traffic:, packets: or both (traffic: steps in the lab, or packets: cases on this machine's kernel)",
     "3 tests[0].trafic: is not a known field (did you mean traffic?)",
   ]);
 });
