@@ -24,9 +24,6 @@ export function wiring(plan: LabPlan, uplink: boolean): Record<Role | "lab6", st
     ["link", "set", "lo", "up"],
     ["link", "add", l.bridge!, "type", "bridge"],
     ["link", "add", w.bridge!, "address", HOST_MACS.edge, "type", "bridge"],
-    // The edge, like every host on the VM's ports, has static neighbours and IFF_NOARP: no ARP, ND
-    // or MLD of its own (no solicited-node group to report when its link changes).
-    ["link", "set", w.bridge!, "arp", "off"],
     ["addr", "add", `${ADDR.wan.edge}/${ADDR.wan.len}`, "dev", w.bridge!],
     ...hostVeths,
     ...[l, w].map((link) => ["link", "set", link.outward, "master", link.bridge!]),
@@ -62,12 +59,11 @@ export function wiring(plan: LabPlan, uplink: boolean): Record<Role | "lab6", st
     ["neigh", "replace", ADDR6.wan.server, "lladdr", HOST_MACS.server, "dev", w.bridge!, "nud", "permanent"],
     ...(uplink ? [] : [["addr", "add", `${ADDR6.internet.edge}/${ADDR6.internet.len}`, "dev", u.outward, "nodad"]]),
   ];
-  // Each host: both families, static neighbours for its gateway (no ARP or ND crosses the VM). A
-  // host on the VM's ports (one with neighbours) gets IFF_NOARP: no ARP, ND or MLD of its own.
+  // Each host: both families, static neighbours for its gateway and the hosts it talks to (no ARP or
+  // ND crosses the VM for them; an address a test adds is still resolved, on demand).
   const host = (a: { v4: string; len: number; v6: string; len6: number }, routes: string[][], mac?: string, neigh?: [string, string][]): string[][] => [
     ["link", "set", "lo", "up"],
     ...(mac ? [["link", "set", HOST_DEV, "address", mac]] : []),
-    ...(neigh ? [["link", "set", HOST_DEV, "arp", "off"]] : []),
     ["addr", "add", `${a.v4}/${a.len}`, "dev", HOST_DEV],
     ["addr", "add", `${a.v6}/${a.len6}`, "dev", HOST_DEV, "nodad"],
     ["link", "set", HOST_DEV, "up"],
