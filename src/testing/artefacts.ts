@@ -7,8 +7,8 @@ import { stringify } from "yaml";
 import type { Lab } from "../lab.ts";
 import { GUEST_APP_LOG } from "../../network/contract.ts";
 import { status } from "../../network/status.ts";
-import type { TestResult } from "./report.ts";
-import type { TestCase, TestFile } from "./spec.ts";
+import type { TestCase, TestFile } from "./file-types.ts";
+import type { TestResult } from "./result-types.ts";
 
 /** The files a failed test's folder holds. */
 export const ARTEFACTS = ["dmesg.txt", "console.log", "status.json", "bpftool-prog.json", "bpftool-map.json", "app.log", "test.yaml", "result.json", "lan.pcap", "wan.pcap"] as const;

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { portDevices, tcpdumpArgs } from "../../network/capture.ts";
 import { netnsExec } from "../tools/ip.ts";
-import type { Judged, PacketExpect } from "./flows.ts";
-import type { Port } from "./spec.ts";
+import type { Judged } from "./flows.ts";
+import type { PacketExpect, Port } from "./file-types.ts";
 
 export const PORTS: readonly Port[] = ["lan", "wan"];
 

@@ -5,8 +5,9 @@ import { GUEST_APP_LOG } from "../../network/contract.ts";
 import { listPrograms, type AttachedProgram } from "../../network/programs.ts";
 import { withVm } from "../../network/session.ts";
 import type { Lab } from "../lab.ts";
-import type { Failure } from "./report.ts";
-import type { Hook, NsPerPacketExpect, Port, TestCase } from "./spec.ts";
+import type { Hook, NsPerPacketExpect, Port, TestCase } from "./file-types.ts";
+import type { AppLogResult, Failure, NsPerPacketResult } from "./result-types.ts";
+export type { NsPerPacketResult, AppLogResult } from "./result-types.ts";
 
 const STATS = "/proc/sys/kernel/bpf_stats_enabled";
 
@@ -18,25 +19,6 @@ export interface VmBefore {
   runs: Map<string, { id: number; name: string; runCount: number; runTimeNs: number } | Error>;
   /** The app log's size in bytes after the setup: what the test wrote comes after it. */
   logOffset?: number;
-}
-
-/** One ns-per-packet expectation as measured. */
-export interface NsPerPacketResult {
-  port: Port;
-  hook: Hook;
-  program?: string;
-  id?: number;
-  runs?: number;
-  runTimeNs?: number;
-  nsPerPacket?: number;
-  wanted: string;
-  ok: boolean;
-}
-
-/** The app log expectations as measured: the lines written during the test, and each pattern's first match. */
-export interface AppLogResult {
-  lines: number;
-  patterns: { pattern: string; match?: string; ok: boolean }[];
 }
 
 const hookOf = (h: Hook): string => (h === "xdp" ? "xdp" : h === "tc-ingress" ? "tc/ingress" : "tc/egress");

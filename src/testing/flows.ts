@@ -9,50 +9,9 @@ import { ADDR, ADDR6, type HostName } from "../../network/plan.ts";
 import type { Host } from "../../network/hosts/index.ts";
 import { shellQuote } from "../../network/shell.ts";
 import { BIT_RATE_UNITS, formatBitRate, parseBitRate, parseRate, payloadBits, RATE_UNITS } from "./units.ts";
+import type { Family, FlowStep, HttpStep, Iperf3Step, StepExtras, TcpStep, TcpreplayStep, UdpFloodStep } from "./file-types.ts";
+export type { Family, PacketExpect, StepExtras, TcpStep, HttpStep, UdpFloodStep, Iperf3Step, TcpreplayStep, FlowStep, Reach } from "./file-types.ts";
 
-export type Family = 4 | 6;
-type Reach = "reachable" | "unreachable";
-
-/** A packet count a capture at a VM port must see during a step (capture.ts). */
-export interface PacketExpect {
-  port: "lan" | "wan";
-  /** A tcpdump filter expression (pcap-filter(7)). */
-  filter: string;
-  exactly?: number;
-  at_least?: number;
-  none?: true;
-}
-
-/** What every step may add to its own judgement. */
-export interface StepExtras {
-  packets?: PacketExpect[];
-}
-
-export interface TcpStep extends StepExtras {
-  tcp: { from: HostName; to: string; family: Family; port: number; timeout: number };
-  expect: Reach;
-}
-
-export interface HttpStep extends StepExtras {
-  http: { from: HostName; to: string; family: Family; port: number; path: string; status: number; body?: string; timeout: number };
-  expect: Reach;
-}
-
-export interface UdpFloodStep extends StepExtras {
-  udp_flood: { from: HostName; to: string; family: Family; rate: string; duration: number; size: number; port: number };
-  expect?: Reach;
-}
-
-export interface Iperf3Step extends StepExtras {
-  iperf3: { from: HostName; to: string; family: Family; protocol: "tcp" | "udp"; duration: number; rate?: string; port: number };
-  throughput?: { at_least: string };
-}
-
-export interface TcpreplayStep extends StepExtras {
-  tcpreplay: { from: HostName; file: string; pps?: number; mbps?: number; loop: number };
-}
-
-export type FlowStep = TcpStep | HttpStep | UdpFloodStep | Iperf3Step | TcpreplayStep;
 
 /** The step kinds this file runs, as their YAML keys. */
 export const FLOW_KINDS = ["tcp", "http", "udp_flood", "iperf3", "tcpreplay"] as const;

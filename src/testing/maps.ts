@@ -1,6 +1,6 @@
 // A map value as a test reads it: the entry of a key in `bpftool -j map dump` output, summed over
+import type { Delta, MapExpect } from "./file-types.ts";
 // CPUs for per-CPU maps, and the delta between two readings checked against what the test wants.
-import type { Delta, MapExpect } from "./spec.ts";
 
 /** One element of `bpftool -j map dump`: raw bytes, and with BTF the formatted key and value(s). */
 export interface DumpEntry {

@@ -2,65 +2,12 @@
 // context bytes (xdp_md, __sk_buff), map keys and values encoded and read through the layouts the
 // helper takes from BTF, and how a case's result is judged. packets.ts runs them.
 import { keyBytes } from "./maps.ts";
-import type { Delta, FileProblem, Hook, Port } from "./spec.ts";
+import type { CaseMapExpect, FileProblem, Hook, PacketCase, Port } from "./file-types.ts";
+export type { MapSet, CaseMapExpect, PacketExpectation, PacketCase, PreparedFrame } from "./file-types.ts";
 
 /** The largest frame a lab port carries: the default MTU 1500 plus the 14-byte Ethernet header (no FCS). */
 export const PORT_MTU = 1500;
 export const MAX_FRAME = PORT_MTU + 14;
-
-/** A map entry a case sets before it runs: fields not given are 0. */
-export interface MapSet {
-  map: string;
-  key: number | string;
-  /** A whole number (a value of at most 8 bytes), or fields by their BTF names. */
-  value: number | Record<string, number>;
-}
-
-/** A map value after a case: absolute, a delta over the case, or both. */
-export interface CaseMapExpect {
-  map: string;
-  key: number | string;
-  field?: string;
-  value?: number;
-  delta?: Delta;
-}
-
-export interface PacketExpectation {
-  verdict?: string;
-  /** Scapy notation, matched on the fields it sets. */
-  frame?: string;
-  /** The program wrote nothing: the output frame is the input frame. */
-  unchanged?: true;
-  maps?: CaseMapExpect[];
-}
-
-/** A case as the test file gives it: one of frame, hex or pcap. */
-export interface PacketCase {
-  name?: string;
-  frame?: string;
-  hex?: string;
-  /** Relative to the test file; absolute once loaded. */
-  pcap?: string;
-  /** The port the frame arrives on; default the first program's. */
-  port?: Port;
-  /** Which program of that port: default the first on it. */
-  hook?: Hook;
-  rx_queue?: number;
-  set?: MapSet[];
-  expect: PacketExpectation;
-  /** Runs timed separately from the judged run: ns per run, with an optional bound. */
-  repeat?: number | { runs: number; at_most?: number };
-}
-
-/** One frame to run: a case's own, or one of its pcap's. */
-export interface PreparedFrame {
-  /** Index of the case in the test's packets. */
-  index: number;
-  /** The frame's number within its pcap (from 1), for pcap cases. */
-  frame?: number;
-  hex: string;
-  summary: string;
-}
 
 export const XDP_VERDICTS = ["XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"] as const;
 /** tc's verdicts by their value; TC_ACT_UNSPEC is -1. */

@@ -9,55 +9,10 @@ import { ip } from "../tools/ip.ts";
 import { artefactDir, newDir } from "./artefacts.ts";
 import { deltaOk, describeDelta, mapLabel } from "./maps.ts";
 import { PacketHelper as PacketHelperClass, type PacketHelper } from "./packet-helper.ts";
-import {
-  byteDiffs,
-  caseLabel,
-  describeMapWant,
-  keyHex,
-  readField,
-  repeatOf,
-  skbContext,
-  valueHex,
-  verdictName,
-  xdpContext,
-  type MapInfo,
-  type PacketCase,
-  type PreparedFrame,
-} from "./packet-spec.ts";
-import type { Failure, MapResult, TestResult } from "./report.ts";
-import type { Port, ProgramSetup, TestCase, TestFile } from "./spec.ts";
-
-/** A program as loaded for a test: what the reports carry about it. */
-export interface ProgramResult {
-  object: string;
-  name: string;
-  section: string;
-  port: Port;
-  hook: string;
-  /** Its id on this machine while the test ran. */
-  id: number;
-  verified_insns?: number;
-  jited_bytes?: number;
-  xlated_bytes?: number;
-}
-
-/** One frame of one case, as run. */
-export interface PacketResult {
-  case: number;
-  /** The frame's number in its pcap. */
-  frame?: number;
-  name: string;
-  ok: boolean;
-  verdict: string;
-  wanted_verdict?: string;
-  input: string;
-  output: string;
-  failures: Failure[];
-  /** ns per run over `repeat` runs, and the verdict of the last of them. */
-  repeat?: { runs: number; ns: number; at_most?: number; verdict: string };
-  /** Both frames decoded and as hex (failed cases only). */
-  detail?: string;
-}
+import { byteDiffs, caseLabel, describeMapWant, keyHex, readField, repeatOf, skbContext, valueHex, verdictName, xdpContext, type MapInfo } from "./packet-spec.ts";
+import type { PacketCase, Port, PreparedFrame, ProgramSetup, TestCase, TestFile } from "./file-types.ts";
+import type { Failure, MapResult, PacketResult, ProgramResult, TestResult } from "./result-types.ts";
+export type { ProgramResult, PacketResult } from "./result-types.ts";
 
 /** The helper's answer about devices: each one's ifindex and rx queues. */
 type Devices = Record<string, { ifindex: number; rx_queues: number | null }>;

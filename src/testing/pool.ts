@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Lab } from "../lab.ts";
 import { keepArtefacts } from "./artefacts.ts";
-import type { TestResult } from "./report.ts";
 import { runTest } from "./runner.ts";
-import type { ProgramSetup, TestCase, TestFile } from "./spec.ts";
+import type { ProgramSetup, TestCase, TestFile } from "./file-types.ts";
+import type { TestResult } from "./result-types.ts";
 
 export const MODES = ["native", "generic"] as const;
 export type Mode = (typeof MODES)[number];

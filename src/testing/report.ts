@@ -1,77 +1,7 @@
 // What a run of tests found, and the reports made from it: the line per test, TAP 13 (which KTAP
 // parsers read too), JUnit XML, the GitHub job summary's Markdown table and the JSON record.
-import type { StepResult } from "./traffic.ts";
-import type { AppLogResult, NsPerPacketResult } from "./expect-vm.ts";
-import type { PacketResult, ProgramResult } from "./packets.ts";
-
-export type Verdict = "pass" | "fail" | "skip";
-
-/** One expectation that was not met: what, what was wanted and what was got. */
-export interface Failure {
-  what: string;
-  wanted: string;
-  got: string;
-}
-
-export interface MapResult {
-  map: string;
-  key: number | string;
-  field?: string;
-  port?: string;
-  /** The map's id in the VM. */
-  id?: number;
-  before?: string;
-  after?: string;
-  delta?: string;
-  wanted: string;
-  ok: boolean;
-}
-
-export interface TestResult {
-  file: string;
-  name: string;
-  verdict: Verdict;
-  seconds: number;
-  failures: Failure[];
-  /** Set when the test could not be carried out (a program refused, the VM gone): the runner's error. */
-  error?: string;
-  /** Why it was skipped. */
-  skipped?: string;
-  steps: StepResult[];
-  maps: MapResult[];
-  /** New dmesg lines during the test, and the ones that are splats. */
-  dmesg?: { lines: number; splats: string[] };
-  /** Frames the test-long capture saw at each port (capture.ts), and the seconds its start took. */
-  captured?: { lan: number; wan: number; startSeconds: number };
-  /** ns_per_packet and app_log as measured (expect-vm.ts). */
-  nsPerPacket?: NsPerPacketResult[];
-  appLog?: AppLogResult;
-  /** Packet cases as run, one per frame (packets.ts), and the programs that ran them. */
-  packets?: PacketResult[];
-  programs?: ProgramResult[];
-  /** Where its artefacts were kept (failed tests only). */
-  artefacts?: string;
-  /** The attach mode --mode forced on its programs (the name says it too: "NAME [generic]"). */
-  mode?: string;
-  /** The kernel its lab booted (--kernel). */
-  kernel?: string;
-  /** The lab it ran in (with --jobs, one of several), and when it started there. */
-  lab?: string;
-  startedAt?: string;
-}
-
-export interface RunResult {
-  /** The (first) lab of the run. */
-  lab: string;
-  /** Every lab of the run: one, or --jobs of them. */
-  labs?: string[];
-  /** The kernels the labs booted, in order (--kernel). */
-  kernels?: string[];
-  startedAt: string;
-  seconds: number;
-  tests: TestResult[];
-  summary: { passed: number; failed: number; skipped: number };
-}
+import type { Failure, ProgramResult, RunResult, TestResult } from "./result-types.ts";
+export type { Verdict, Failure, MapResult, TestResult, RunResult } from "./result-types.ts";
 
 export function summarize(tests: TestResult[]): RunResult["summary"] {
   return {

@@ -6,13 +6,13 @@ import type { HostName } from "../../network/plan.ts";
 import { listPrograms } from "../../network/programs.ts";
 import { withVm } from "../../network/session.ts";
 import { deltaOk, describeDelta, mapLabel, readValue, type DumpEntry } from "./maps.ts";
-import type { Failure, MapResult, TestResult } from "./report.ts";
-import type { MapExpect, TestCase, TestFile } from "./spec.ts";
 import { runStep, stepFailures } from "./traffic.ts";
 import { TestCapture } from "./capture.ts";
 import { applySetup } from "./setup.ts";
 import { vmAfter, vmBefore } from "./expect-vm.ts";
 import { isPacketTest, runVmPacketTest } from "./packets.ts";
+import type { MapExpect, TestCase, TestFile } from "./file-types.ts";
+import type { Failure, MapResult, TestResult } from "./result-types.ts";
 
 /** A run that could not start or go on at all (bad file, no build, not root, the lab would not come up): exit 2. */
 export class CannotRunError extends Error {

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { checkImpairment, impairFieldMessage, ImpairmentError, parseValue, type Impairment, type ImpairParam } from "../../network/impair.ts";
-import type { FileProblem, TestCase } from "./spec.ts";
+import type { FileProblem, TestCase } from "./file-types.ts";
 
 type Locate = (path: (string | number)[]) => { line: number; column: number };
 

@@ -10,8 +10,8 @@ import { withVm } from "../../network/session.ts";
 import { shellQuote } from "../../network/shell.ts";
 import { TC_PIN_DIR } from "../../network/vm-reset.ts";
 import type { Lab } from "../lab.ts";
-import type { Failure } from "./report.ts";
-import type { AppSetup, ProgramSetup, TestCase } from "./spec.ts";
+import type { AppSetup, ProgramSetup, TestCase } from "./file-types.ts";
+import type { Failure } from "./result-types.ts";
 
 /** Where objects and scripts are copied in the VM (the app's `load` copies objects there too). */
 const GUEST_DIR = "/run/xdp-lab/obj";

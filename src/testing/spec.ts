@@ -6,12 +6,13 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import { isMap, isNode, LineCounter, parseDocument, type Document } from "yaml";
-import type { HostName } from "../../network/plan.ts";
 import { bpfPrograms, checkBpfObject, programProblems, type BpfProgram } from "../../network/bpf-object.ts";
 import { badFilters } from "./capture.ts";
-import { prepareSteps, type FlowStep, type StepExtras } from "./flows.ts";
+import { prepareSteps } from "./flows.ts";
 import { checkSetup } from "./setup-check.ts";
-import { checkPackets, frameSources, frameProblem, type PacketCase, type PreparedFrame } from "./packet-spec.ts";
+import { checkPackets, frameSources, frameProblem } from "./packet-spec.ts";
+import type { FileProblem, TestCase, TestFile } from "./file-types.ts";
+export type { Port, Hook, ProgramSetup, AppSetup, LinkImpairmentSpec, CommandSetup, PingStep, CommandStep, Step, Delta, MapExpect, NsPerPacketExpect, TestCase, TestFile, FileProblem } from "./file-types.ts";
 
 /** Where the schema lives: the repository's schema/ (two folders up from here, in the sources and in dist/). */
 export const SCHEMA_PATH = (() => {
@@ -22,103 +23,6 @@ export const SCHEMA_PATH = (() => {
   }
   throw new Error("schema/xdp-lab-test.schema.json is missing from the checkout. Fix: git checkout -- schema");
 })();
-
-export type Port = "lan" | "wan";
-
-export type Hook = "xdp" | "tc-ingress" | "tc-egress";
-
-export interface ProgramSetup {
-  /** Absolute once loaded (the file gives it relative to itself). */
-  object: string;
-  port: Port;
-  mode: "native" | "generic";
-  /** Default xdp (setup.ts attaches tc hooks). */
-  hook: Hook;
-  /** The program by its name or section; default the first XDP program (tc: the first program). */
-  program?: string;
-  /** const volatile globals set before load (xdp only). */
-  tunables?: Record<string, number>;
-}
-
-/** The app's setup (setup.ts). */
-export interface AppSetup {
-  /** Absolute once loaded, like object. */
-  lua?: string;
-  lua_budget_ms?: number;
-  block?: string[];
-}
-
-/** A link's impairment as the file gives it: numbers in the unit, or strings with one ("50ms"). */
-export type LinkImpairmentSpec = Partial<Record<"delay" | "jitter" | "loss" | "rate" | "duplicate" | "reorder" | "corrupt", number | string>>;
-
-export interface CommandSetup {
-  host: HostName;
-  run: string;
-}
-
-export interface PingStep extends StepExtras {
-  ping: { from: HostName; to: string; family: 4 | 6; count: number; interval: number; size: number };
-  expect: "reachable" | "unreachable";
-}
-
-export interface CommandStep extends StepExtras {
-  command: { host: HostName; run: string; exit: number; output?: string };
-}
-
-export type Step = PingStep | CommandStep | FlowStep;
-
-export interface Delta {
-  exactly?: number;
-  at_least?: number;
-  at_most?: number;
-}
-
-export interface MapExpect {
-  map: string;
-  port?: Port;
-  /** A number, or bytes as bpftool takes them. */
-  key: number | string;
-  field?: string;
-  delta: Delta;
-}
-
-/** A program's average run time over the traffic, from the kernel's run_time_ns / run_cnt (expect-vm.ts). */
-export interface NsPerPacketExpect {
-  port: Port;
-  hook: Hook;
-  at_most: number;
-}
-
-export interface TestCase {
-  name: string;
-  description?: string;
-  setup?: { programs?: ProgramSetup[]; app?: AppSetup; impair?: Partial<Record<"lan" | "wan" | "uplink", LinkImpairmentSpec>>; commands?: CommandSetup[] };
-  /** Empty for a test of packet cases only (the file may leave it out then). */
-  traffic: Step[];
-  /** Packet cases (packet-spec.ts): without traffic, run on this machine's kernel (packets.ts). */
-  packets?: PacketCase[];
-  expect?: { maps?: MapExpect[]; dmesg?: "clean"; ns_per_packet?: NsPerPacketExpect[]; app_log?: string[]; verified_insns?: { at_most: number } };
-}
-
-export interface TestFile {
-  /** As the user named it (relative paths stay relative, for messages and result folders). */
-  path: string;
-  tests: TestCase[];
-  /** The line each test starts on. */
-  lines: number[];
-  /** Each test's packet frames, built (loadTestFile), by the test's index. */
-  frames?: Record<number, PreparedFrame[]>;
-}
-
-/** One problem in a test file: where and what. */
-export interface FileProblem {
-  file: string;
-  line: number;
-  column: number;
-  /** The field, as a path: tests[0].traffic[1].ping.family. */
-  field: string;
-  message: string;
-}
 
 /** A test file that cannot be run; the message lists every problem, one per line (file:line:column: field: message). */
 export class TestFileError extends Error {

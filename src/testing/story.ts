@@ -1,8 +1,9 @@
 // A test's result told as a story (demo's): each step as the command a person would type and what
 // came of it, then the test's verdict. Steps of a kind it has no words for are told by their label.
-import { failureLine, type TestResult } from "./report.ts";
+import { failureLine } from "./report.ts";
 import type { StepResult } from "./traffic.ts";
-import type { TestCase } from "./spec.ts";
+import type { TestCase } from "./file-types.ts";
+import type { TestResult } from "./result-types.ts";
 
 /** "  client$ ping -4 -c 3 server   -> 3/3 replies" for one step and what it measured. */
 export function stepLine(step: unknown, r: StepResult): string {

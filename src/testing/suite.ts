@@ -6,12 +6,14 @@ import { requireRoot } from "../../network/state.ts";
 import { checkBootable } from "../build-out.ts";
 import { KERNEL_CHOICES } from "../build/kernels.ts";
 import type { GuestRoot } from "../../network/contract.ts";
-import { summarize, type RunResult, type TestResult } from "./report.ts";
+import { summarize } from "./report.ts";
 import { artefactRoot } from "./artefacts.ts";
 import { cases, parseJobs, parseModes, runCases, skippedCase, type Case } from "./pool.ts";
 import { CannotRunError } from "./runner.ts";
-import { findTestFiles, loadTestFile, TestFileError, type BuildFrames, type TestFile } from "./spec.ts";
+import { findTestFiles, loadTestFile, TestFileError, type BuildFrames } from "./spec.ts";
 import { isPacketTest } from "./packets.ts";
+import type { TestFile } from "./file-types.ts";
+import type { RunResult, TestResult } from "./result-types.ts";
 
 export interface SuiteOptions {
   /** Test files and folders of them. */

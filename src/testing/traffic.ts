@@ -4,7 +4,7 @@ import type { Host } from "../../network/hosts/index.ts";
 import type { HostName } from "../../network/plan.ts";
 import { withPacketCounts } from "./capture.ts";
 import { flowLabel, isFlow, runFlow, type Judged } from "./flows.ts";
-import type { CommandStep, PingStep, Step } from "./spec.ts";
+import type { CommandStep, PingStep, Step } from "./file-types.ts";
 
 /** What a step measured, and the failure line when it is not what the step wants. */
 export interface StepResult {
