@@ -8,7 +8,6 @@ import { imageExists, PODMAN, runAndCommit } from "./tools/podman.ts";
 /** ping, curl, iperf3, tcpdump, busybox (its httpd serves the server's files), tcpreplay, and ip to look around. */
 export const HOST_IMAGE_PACKAGES = ["iputils-ping", "curl", "iperf3", "tcpdump", "busybox", "tcpreplay", "iproute2"];
 
-const ENGINE = PODMAN;
 
 /** The script that installs the packages into the minimal image, from the suites the build image uses. */
 export function hostImageScript(): string {
@@ -32,9 +31,9 @@ export function hostImageTag(): string {
 /** The default image, made when it is not there (debootstrap once per machine, then apt-get). */
 export async function ensureHostImage(log: (m: string) => void = () => undefined): Promise<{ tag: string; built: boolean }> {
   const tag = hostImageTag();
-  if (await imageExists(ENGINE, tag)) return { tag, built: false };
-  await ensureMinbase(ENGINE, { log });
+  if (await imageExists(PODMAN, tag)) return { tag, built: false };
+  await ensureMinbase(PODMAN, { log });
   log(`creating ${tag}: ${HOST_IMAGE_PACKAGES.join(", ")} on ${MINBASE_TAG}`);
-  await runAndCommit(ENGINE, MINBASE_TAG, hostImageScript(), tag, { "org.xdp-lab.host-image": tag.split(":")[1]! });
+  await runAndCommit(PODMAN, MINBASE_TAG, hostImageScript(), tag, { "org.xdp-lab.host-image": tag.split(":")[1]! });
   return { tag, built: true };
 }

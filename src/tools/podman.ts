@@ -69,7 +69,7 @@ export interface EngineProbe {
 /** The engines to try, podman first (no daemon to be running), with their global options. */
 export function engineCandidates(): Engine[] {
   return [
-    { file: "podman", global: PODMAN_GLOBAL },
+    PODMAN,
     { file: "docker", global: [] },
   ];
 }
